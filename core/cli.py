@@ -1,0 +1,157 @@
+"""``python -m core``: the dashboard's pipeline for scripts, benchmarks and big images."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+from dask.diagnostics import ProgressBar
+
+from .errors import PipelineError
+from .graphs import task_graph
+from .loading import DEFAULT_MAX_PIXELS, load_image
+from .results import atomic_path, write_results
+from .stages import SOBEL_MODES, build_pipeline, check_clip
+from .tiling import check_grid, partition
+from .timing import STAGE_NAMES, StageTimer, stage_of_layer
+
+__all__ = ["main"]
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes end in one line on stderr, like every other error here."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parse_grid(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"--grid takes ROWSxCOLS such as 2x3, got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog="python -m core",
+        description=(
+            "Split an image into a grid of tile files, read them back lazily with Dask, "
+            "convert to grayscale, stitch, run a Sobel filter and clip it: the same pipeline "
+            "as the dashboard, for scripts and images too big to upload."
+        ),
+    )
+    parser.add_argument("image", type=Path, help="the image file (PNG, JPEG, TIFF, GIF, BMP, WebP)")
+    parser.add_argument(
+        "--grid", type=parse_grid, default=(2, 2), metavar="RxC",
+        help="split into R rows by C columns of tiles (default: 2x2)",
+    )
+    parser.add_argument(
+        "--clip", type=float, nargs=2, default=(0.0, 1.0), metavar=("LO", "HI"),
+        help="clip the Sobel response to [LO, HI], LO < HI (default: 0 1); "
+        "x and y lie in [-4, 4], magnitude in [0, 5.66]",
+    )
+    parser.add_argument(
+        "--sobel", choices=SOBEL_MODES, default="x",
+        help="x: derivative along columns (the tutorial's), y: along rows, "
+        "magnitude: both combined (default: x)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("out"), metavar="DIR",
+        help="write tiles/, edges.npy, edges.png and graph.dot here (default: ./out)",
+    )
+    parser.add_argument(
+        "--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
+        help=f"refuse images larger than N pixels, checked before decoding (default: {DEFAULT_MAX_PIXELS:,})",
+    )
+    parser.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="show a progress bar on stderr (default: when stderr is a terminal)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        report = run(args)
+    except PipelineError as e:
+        print(f"python -m core: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    print(report)
+    return 0
+
+
+def run(args: argparse.Namespace) -> str:
+    lo, hi = args.clip
+    check_clip(lo, hi)
+    rows, cols = args.grid
+    wall: dict[str, float] = {}
+
+    started = time.perf_counter()
+    try:
+        image = load_image(args.image, max_pixels=args.max_pixels)
+    except PipelineError as e:
+        raise PipelineError(f"{args.image}: {e}") from None
+    check_grid(image.shape, rows, cols)
+    wall["load"] = time.perf_counter() - started
+
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PipelineError(f"cannot create the output folder {str(args.out)!r}: {e.strerror}") from None
+
+    started = time.perf_counter()
+    tiles = partition(image, rows, cols, args.out / "tiles")
+    shape = image.shape
+    del image  # from here on the tiles on disk are the data
+    wall["partition"] = time.perf_counter() - started
+
+    pipeline = build_pipeline(tiles, mode=args.sobel, lo=lo, hi=hi)
+    timer = StageTimer(stage_of_layer(pipeline))
+    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    started = time.perf_counter()
+    with timer, (ProgressBar(out=sys.stderr) if show_progress else nullcontext()):
+        write_results(
+            pipeline.clipped, lo, hi, args.out / "edges.npy", args.out / "edges.png",
+            optimize_graph=False,  # keeps task names, so time is attributed to stages
+        )
+    wall["compute and write"] = time.perf_counter() - started
+
+    with atomic_path(args.out / "graph.dot") as partial:
+        partial.write_text(task_graph(pipeline.clipped).source)
+
+    return _report(args, shape, tiles.grid, wall, timer)
+
+
+def _report(args, shape, grid, wall, timer: StageTimer) -> str:
+    height, width = shape[:2]
+    lines = [
+        f"{args.image.name}: {width} x {height} ({width * height / 1e6:.1f} MPix), "
+        f"grid {grid[0]}x{grid[1]}, sobel {args.sobel}, clip [{args.clip[0]:g}, {args.clip[1]:g}]",
+        "",
+        f"{'step':<22}{'tasks':>8}{'seconds':>10}",
+    ]
+    lines.append(f"{'load image':<22}{'':>8}{wall['load']:>10.2f}")
+    lines.append(f"{'partition (write)':<22}{'':>8}{wall['partition']:>10.2f}")
+    for stage in (*STAGE_NAMES, "other"):
+        label = "write results" if stage == "other" else stage
+        lines.append(f"  {label:<20}{timer.tasks.get(stage, 0):>8}{timer.seconds.get(stage, 0.0):>10.2f}")
+    lines.append(f"{'compute (wall)':<22}{sum(timer.tasks.values()):>8}{wall['compute and write']:>10.2f}")
+    lines.append(f"{'total':<22}{'':>8}{sum(wall.values()):>10.2f}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines += [
+        "",
+        "Stage seconds are task time summed over threads; they can exceed the wall time.",
+        f"peak memory: {peak_mb:,.0f} MB",
+        f"wrote {args.out}/tiles/, edges.npy, edges.png, graph.dot",
+    ]
+    return "\n".join(lines)

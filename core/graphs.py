@@ -1,0 +1,94 @@
+"""Task graphs as ``graphviz.Digraph`` objects, small enough to read in a browser.
+
+Nothing here renders: ``st.graphviz_chart`` draws the DOT source in the browser, so the
+``dot`` program is not needed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import dask.dot
+import graphviz
+from dask.base import is_dask_collection
+from dask.highlevelgraph import HighLevelGraph
+from dask.utils import key_split
+
+__all__ = ["MAX_TASK_NODES", "layer_graph", "task_count", "task_graph"]
+
+#: Beyond this many tasks a task-level drawing stops being readable.
+MAX_TASK_NODES = 150
+
+
+def _merged_graph(collections) -> HighLevelGraph:
+    if is_dask_collection(collections):  # an Array is iterable too: check this first
+        collections = [collections]
+    return HighLevelGraph.merge(*(c.__dask_graph__() for c in collections))
+
+
+def task_count(collections) -> int:
+    """Number of tasks needed to compute ``collections`` (a dask array or an iterable)."""
+    return len(_merged_graph(collections))
+
+
+def task_graph(collections, *, max_nodes: int = MAX_TASK_NODES) -> graphviz.Digraph:
+    """The task graph of a dask array (or several): one node per task while that stays
+    under ``max_nodes``, otherwise one node per kind of layer, labelled with its task count.
+    """
+    graph = _merged_graph(collections)
+    if len(graph) <= max_nodes:
+        return dask.dot.to_graphviz(dict(graph), collapse_outputs=True, rankdir="BT")
+    return layer_graph(graph)
+
+
+def layer_graph(graph: HighLevelGraph) -> graphviz.Digraph:
+    """One node per operation: layers of the same kind at the same depth are merged.
+
+    Each tile has its own read and grayscale layers, so a 16 x 16 grid has hundreds of
+    layers side by side; grouping them by name and depth keeps one node per step while a
+    later layer of a common kind (``getitem`` at the end, say) stays a node of its own.
+    """
+    depth: dict[str, int] = {}
+    for name in _topological(graph.dependencies):
+        depth[name] = 1 + max((depth[d] for d in graph.dependencies[name]), default=-1)
+    group_of = {name: (key_split(name), depth[name]) for name in graph.layers}
+    tasks: dict[tuple, int] = defaultdict(int)
+    layers: dict[tuple, int] = defaultdict(int)
+    for name, layer in graph.layers.items():
+        tasks[group_of[name]] += len(layer)
+        layers[group_of[name]] += 1
+    edges = {
+        (group_of[dep], group_of[name])
+        for name, deps in graph.dependencies.items()
+        for dep in deps
+        if group_of[dep] != group_of[name]
+    }
+    digraph = graphviz.Digraph(
+        graph_attr={"rankdir": "BT"}, node_attr={"shape": "box", "fontname": "helvetica"}
+    )
+    for (kind, level), n_tasks in sorted(tasks.items(), key=lambda item: item[0][1]):
+        count = f"{n_tasks:,} task{'s' if n_tasks > 1 else ''}"
+        if layers[kind, level] > 1:
+            count += f" in {layers[kind, level]} layers"
+        digraph.node(f"{kind}-{level}", label=f"{kind}\n{count}")
+    for (dep_kind, dep_level), (kind, level) in sorted(edges):
+        digraph.edge(f"{dep_kind}-{dep_level}", f"{kind}-{level}")
+    return digraph
+
+
+def _topological(dependencies: dict[str, set[str]]) -> list[str]:
+    order: list[str] = []
+    done: set[str] = set()
+    for start in dependencies:
+        stack = [(start, False)]
+        while stack:
+            name, expanded = stack.pop()
+            if name in done:
+                continue
+            if expanded:
+                done.add(name)
+                order.append(name)
+                continue
+            stack.append((name, True))
+            stack.extend((d, False) for d in dependencies[name] if d not in done)
+    return order

@@ -1,0 +1,136 @@
+"""The pipeline's stages, each a lazy dask array built from the one before.
+
+read tiles -> grayscale per tile -> stitch -> Sobel -> clip
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dask.array as da
+import dask_image.imread
+import dask_image.ndfilters
+import numpy as np
+from skimage.color import rgb2gray
+from skimage.util import img_as_float32
+
+from .errors import PipelineError
+from .tiling import TileSet
+
+__all__ = [
+    "SOBEL_MODES",
+    "Pipeline",
+    "build_pipeline",
+    "clip",
+    "read_tiles",
+    "sobel",
+    "sobel_range",
+    "stitch",
+    "to_grayscale",
+]
+
+#: Sobel modes: derivative along x (columns, the tutorial's), along y (rows), or both.
+SOBEL_MODES = ("x", "y", "magnitude")
+
+TileGrid = list[list[da.Array]]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Every stage of one run, as lazy dask arrays sharing one graph."""
+
+    tiles: TileGrid  # uint8/uint16, one array per tile file
+    gray: TileGrid  # float32 in [0, 1]
+    stitched: da.Array  # float32, (H, W), chunked by tile
+    edges: da.Array  # float32 Sobel response
+    clipped: da.Array  # edges clipped to [lo, hi]
+
+
+def read_tiles(tiles: TileSet) -> TileGrid:
+    """Each tile file as a lazy array, read with ``dask_image.imread``.
+
+    One ``imread`` per file: given a glob, ``imread`` assumes every file has the first one's
+    shape, which uneven tiles do not.
+    """
+    return [[dask_image.imread.imread(str(path))[0] for path in row] for row in tiles.paths]
+
+
+def _gray_block(block: np.ndarray) -> np.ndarray:
+    if block.ndim == 3:
+        return rgb2gray(block).astype(np.float32)
+    return img_as_float32(block)
+
+
+def to_grayscale(tiles: TileGrid) -> TileGrid:
+    """Grayscale float32 in [0, 1] per tile, with ``map_blocks`` so nothing runs eagerly.
+
+    ``rgb2gray`` on a whole dask array would compute it and return NumPy.
+    """
+    return [
+        [
+            tile.map_blocks(
+                _gray_block,
+                drop_axis=[2] if tile.ndim == 3 else [],
+                dtype=np.float32,
+                meta=np.empty((0, 0), np.float32),
+                token="grayscale",
+            )
+            for tile in row
+        ]
+        for row in tiles
+    ]
+
+
+def stitch(tiles: TileGrid) -> da.Array:
+    """One (H, W) array from the grid of 2-D tiles; its chunks are the tiles."""
+    return da.block(tiles)
+
+
+def sobel_range(mode: str) -> tuple[float, float]:
+    """Bounds of the Sobel response for a grayscale image in [0, 1]; both are reached.
+
+    Each derivative lies in [-4, 4]. They cannot both reach 4 at one pixel: the largest
+    magnitude, at a corner such as ``[[0, 0, 1], [0, 0, 1], [0, 1, 1]]``, is sqrt(4² + 2²).
+    """
+    _check_mode(mode)
+    return (0.0, float(np.sqrt(20.0))) if mode == "magnitude" else (-4.0, 4.0)
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in SOBEL_MODES:
+        raise PipelineError(f"the Sobel mode must be one of {', '.join(SOBEL_MODES)}, got {mode!r}")
+
+
+def sobel(gray: da.Array, mode: str = "x") -> da.Array:
+    """Sobel derivative along x (axis -1), along y (axis 0), or the gradient magnitude."""
+    _check_mode(mode)
+    if mode == "x":
+        return dask_image.ndfilters.sobel(gray, axis=-1)
+    if mode == "y":
+        return dask_image.ndfilters.sobel(gray, axis=0)
+    return da.hypot(
+        dask_image.ndfilters.sobel(gray, axis=0), dask_image.ndfilters.sobel(gray, axis=-1)
+    )
+
+
+def check_clip(lo: float, hi: float) -> None:
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise PipelineError(f"the clip range needs LO < HI, got {lo:g} and {hi:g}")
+
+
+def clip(edges: da.Array, lo: float, hi: float) -> da.Array:
+    """``edges`` limited to ``[lo, hi]``."""
+    check_clip(lo, hi)
+    as_edges = edges.dtype.type  # NumPy scalars of float64 would promote float32 edges
+    return da.clip(edges, as_edges(lo), as_edges(hi))
+
+
+def build_pipeline(tiles: TileSet, *, mode: str = "x", lo: float = 0.0, hi: float = 1.0) -> Pipeline:
+    """All stages for a tile set, lazily; nothing is read until something is computed."""
+    _check_mode(mode)
+    check_clip(lo, hi)
+    read = read_tiles(tiles)
+    gray = to_grayscale(read)
+    stitched = stitch(gray)
+    edges = sobel(stitched, mode)
+    return Pipeline(read, gray, stitched, edges, clip(edges, lo, hi))

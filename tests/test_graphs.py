@@ -1,0 +1,53 @@
+import graphviz
+import pytest
+
+from core import MAX_TASK_NODES, build_pipeline, partition, task_count, task_graph
+
+
+def node_lines(digraph: graphviz.Digraph) -> list[str]:
+    return [line for line in digraph.body if "label=" in line]
+
+
+@pytest.fixture
+def pipeline_for(tmp_path, photo):
+    def make(rows, cols, mode="x"):
+        return build_pipeline(partition(photo, rows, cols, tmp_path / f"t{rows}x{cols}"), mode=mode)
+    return make
+
+
+def test_small_graphs_are_drawn_task_by_task(pipeline_for):
+    pipeline = pipeline_for(1, 2)
+    digraph = task_graph(pipeline.clipped)
+    assert isinstance(digraph, graphviz.Digraph)
+    nodes = node_lines(digraph)
+    assert task_count(pipeline.clipped) <= len(nodes) <= MAX_TASK_NODES
+    source = digraph.source
+    for step in ("map_read_frame", "grayscale", "sobel", "clip"):
+        assert f"label={step}" in source
+
+
+@pytest.mark.parametrize("grid", [(4, 4), (16, 16)])
+def test_large_graphs_are_drawn_layer_by_layer_with_task_counts(pipeline_for, grid):
+    pipeline = pipeline_for(*grid, mode="magnitude")
+    total = task_count(pipeline.clipped)
+    assert total > MAX_TASK_NODES
+    nodes = node_lines(task_graph(pipeline.clipped))
+    assert len(nodes) <= 15
+    counts = [int(line.split("\n")[1].split(" task")[0].replace(",", "")) for line in nodes]
+    assert sum(counts) == total
+    labels = " ".join(nodes)
+    assert f"{grid[0] * grid[1]} tasks in {grid[0] * grid[1]} layers" in labels  # one read per tile
+    for step in ("map_read_frame", "grayscale", "overlap", "sobel", "hypot", "clip"):
+        assert step in labels
+
+
+def test_a_list_of_arrays_is_one_graph(pipeline_for):
+    pipeline = pipeline_for(2, 3)
+    tiles = [tile for row in pipeline.tiles for tile in row]
+    assert task_count(tiles) == sum(task_count(t) for t in tiles)
+    assert "map_read_frame" in task_graph(tiles).source
+
+
+def test_the_graph_threshold_is_a_parameter(pipeline_for):
+    pipeline = pipeline_for(1, 2)
+    assert "tasks" in task_graph(pipeline.clipped, max_nodes=5).source

@@ -1,0 +1,109 @@
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+import scipy.ndimage
+from skimage.color import rgb2gray
+from skimage.util import img_as_float
+
+from core import (
+    PipelineError,
+    build_pipeline,
+    clip,
+    partition,
+    read_tiles,
+    sobel,
+    sobel_range,
+    to_grayscale,
+)
+
+ATOL = 1e-4
+
+
+def reference(image: np.ndarray, mode: str, lo: float, hi: float) -> np.ndarray:
+    """SciPy on the whole image: what the tiled pipeline must reproduce."""
+    gray = rgb2gray(image) if image.ndim == 3 else img_as_float(image)
+    if mode == "x":
+        edges = scipy.ndimage.sobel(gray, axis=-1)
+    elif mode == "y":
+        edges = scipy.ndimage.sobel(gray, axis=0)
+    else:
+        edges = np.hypot(scipy.ndimage.sobel(gray, axis=0), scipy.ndimage.sobel(gray, axis=-1))
+    return np.clip(edges, lo, hi)
+
+
+CLIPS = {"x": [(0, 1), (-0.5, 0.25)], "y": [(0, 1), (-4, 4)], "magnitude": [(0, 1), (0.1, 5.7)]}
+
+
+@pytest.mark.parametrize("rows", range(1, 17))
+@pytest.mark.parametrize("cols", range(1, 17))
+def test_every_grid_matches_scipy_on_the_whole_image(tmp_path, photo, rows, cols):
+    tiles = partition(photo, rows, cols, tmp_path / "tiles")
+    stitched = build_pipeline(tiles).stitched
+    settings = [(mode, lo, hi) for mode, clips in CLIPS.items() for lo, hi in clips]
+    results = [clip(sobel(stitched, mode), lo, hi) for mode, lo, hi in settings]
+    for (mode, lo, hi), result in zip(settings, dask.compute(*results)):  # one pass reads each tile once
+        assert result.shape == photo.shape[:2]
+        np.testing.assert_allclose(result, reference(photo, mode, lo, hi), rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("shape, dtype", [
+    ((40, 31), np.uint8),
+    ((40, 31), np.uint16),
+    ((33, 45, 3), np.uint16),
+    ((101, 7, 3), np.uint8),
+])
+@pytest.mark.parametrize("grid", [(1, 1), (3, 2), (7, 5), (16, 7)])
+@pytest.mark.parametrize("mode", ["x", "y", "magnitude"])
+def test_dtypes_and_shapes_match_scipy(tmp_path, rng, shape, dtype, grid, mode):
+    image = rng.integers(0, np.iinfo(dtype).max, shape, dtype=dtype, endpoint=True)
+    tiles = partition(image, *grid, tmp_path / "tiles")
+    lo, hi = sobel_range(mode)
+    result = build_pipeline(tiles, mode=mode, lo=lo, hi=hi)
+    assert result.clipped.dtype == np.float32
+    np.testing.assert_allclose(result.clipped.compute(), reference(image, mode, lo, hi), rtol=0, atol=ATOL)
+
+
+def test_sobel_range_is_tight(tmp_path):
+    image = np.zeros((20, 20), np.uint8)
+    image[:10, 12:16] = 255  # a vertical band: x derivative of +4 and -4
+    image[12:16, :10] = 255  # a horizontal band: y derivative of +4 and -4
+    image[2:5, 2:5] = [[0, 0, 255], [0, 0, 255], [0, 255, 255]]  # the largest magnitude
+    tiles = partition(image, 3, 2, tmp_path / "tiles")
+    for mode in ("x", "y", "magnitude"):
+        lo, hi = sobel_range(mode)
+        edges = build_pipeline(tiles, mode=mode, lo=lo, hi=hi).edges.compute()
+        np.testing.assert_allclose([edges.min(), edges.max()], [lo, hi], atol=1e-5)
+
+
+def test_stages_are_lazy_until_computed(tmp_path, photo):
+    tiles = partition(photo, 2, 2, tmp_path / "tiles")
+    gray = to_grayscale(read_tiles(tiles))
+    pipeline = build_pipeline(tiles, mode="magnitude")
+    for path in tmp_path.glob("tiles/*.tif"):
+        path.unlink()  # nothing has read them yet, so building succeeded without them
+    assert all(isinstance(g, da.Array) for row in gray for g in row)
+    assert isinstance(pipeline.clipped, da.Array)
+    with pytest.raises(Exception):
+        pipeline.clipped.compute()
+
+
+def test_grayscale_tiles_are_the_grayscale_of_each_tile(tmp_path, photo):
+    tiles = partition(photo, 2, 3, tmp_path / "tiles")
+    pipeline = build_pipeline(tiles)
+    r0, r1 = tiles.row_edges[1:3]
+    c0, c1 = tiles.col_edges[2:4]
+    np.testing.assert_allclose(pipeline.gray[1][2].compute(), rgb2gray(photo[r0:r1, c0:c1]), atol=1e-6)
+    assert pipeline.stitched.chunks == (tuple(np.diff(tiles.row_edges)), tuple(np.diff(tiles.col_edges)))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"mode": "diagonal"}, "Sobel mode must be one of x, y, magnitude"),
+    ({"lo": 1, "hi": 1}, "LO < HI"),
+    ({"lo": 2, "hi": 1}, "LO < HI"),
+    ({"lo": float("nan"), "hi": 1}, "LO < HI"),
+])
+def test_bad_settings_raise(tmp_path, photo, kwargs, message):
+    tiles = partition(photo, 1, 2, tmp_path / "tiles")
+    with pytest.raises(PipelineError, match=message):
+        build_pipeline(tiles, **kwargs)
