@@ -19,7 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import PipelineError
 
-__all__ = ["DEFAULT_MAX_PIXELS", "ImageSource", "load_image"]
+__all__ = ["DEFAULT_MAX_PIXELS", "ImageSource", "as_gray_or_rgb", "load_image"]
 
 #: Largest image (width x height) decoded unless the caller raises the limit.
 DEFAULT_MAX_PIXELS = 2**28  # 268 MPix: 805 MB as RGB uint8
@@ -96,7 +96,7 @@ def _load_tiff(stream: BinaryIO, max_pixels: int) -> np.ndarray:
             if page.bitspersample == 16 and page.samplesperpixel >= 3:
                 pixels = page.asarray()
                 orientation = int(page.tags.valueof(274, 1))
-                return _orient(_to_gray_or_rgb(pixels, "tiff"), orientation)
+                return _orient(as_gray_or_rgb(pixels, "tiff"), orientation)
     except PipelineError:
         raise
     except Exception as e:  # tifffile raises many kinds for malformed files
@@ -152,8 +152,10 @@ def _palette_is_gray(im: Image.Image) -> bool:
     return bool(np.all(colours == colours[:, :1]))
 
 
-def _to_gray_or_rgb(pixels: np.ndarray, kind: str) -> np.ndarray:
-    """Reduce a decoded (H, W, S) integer array to gray or RGB, compositing alpha on white."""
+def as_gray_or_rgb(pixels: np.ndarray, kind: str = "input") -> np.ndarray:
+    """Reduce a decoded (H, W[, S]) array to gray or RGB, compositing alpha on white."""
+    if pixels.dtype == bool:
+        pixels = pixels.astype(np.uint8) * 255
     if pixels.ndim == 2:
         return pixels
     if pixels.ndim != 3 or pixels.shape[-1] not in (3, 4):

@@ -31,9 +31,15 @@ def atomic_path(path: str | os.PathLike):
         partial.unlink(missing_ok=True)
 
 
-def write_png(pixels: np.ndarray, path: str | os.PathLike) -> None:
-    # Level 1 compresses edge maps nearly as well as the default level, several times faster.
-    with atomic_path(path) as partial:
+def write_png(pixels: np.ndarray, target) -> None:
+    """Encode 8-bit pixels as PNG into a path (atomically) or a binary file object.
+
+    Level 1 compresses edge maps nearly as well as the default level, several times faster.
+    """
+    if hasattr(target, "write"):
+        Image.fromarray(pixels).save(target, format="PNG", compress_level=1)
+        return
+    with atomic_path(target) as partial:
         Image.fromarray(pixels).save(partial, format="PNG", compress_level=1)
 
 

@@ -21,9 +21,18 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
+from .disk_cache import touch
 from .errors import PipelineError
 
-__all__ = ["TileSet", "image_digest", "partition", "partition_cached", "split_edges"]
+__all__ = [
+    "TileSet",
+    "cache_folder",
+    "check_grid",
+    "image_digest",
+    "partition",
+    "partition_cached",
+    "split_edges",
+]
 
 MANIFEST = "manifest.json"
 
@@ -125,6 +134,7 @@ def partition(
         col_edges=split_edges(image.shape[1], cols),
     )
     if _read_manifest(folder) == _manifest(tiles):
+        touch(folder)  # recently used: pruning the cache removes it last
         return tiles
 
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -144,9 +154,12 @@ def partition_cached(
 ) -> TileSet:
     """``partition`` into a content-addressed folder of ``cache_root``: one per image and grid."""
     digest = digest or image_digest(image)
-    return partition(
-        image, rows, cols, Path(cache_root) / f"{digest[:32]}-{rows:02d}x{cols:02d}", digest=digest
-    )
+    return partition(image, rows, cols, cache_folder(cache_root, digest, rows, cols), digest=digest)
+
+
+def cache_folder(cache_root: str | os.PathLike, digest: str, rows: int, cols: int) -> Path:
+    """The folder ``partition_cached`` uses for this image digest and grid."""
+    return Path(cache_root) / f"{digest[:32]}-{rows:02d}x{cols:02d}"
 
 
 def _manifest(tiles: TileSet) -> dict:

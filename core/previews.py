@@ -1,0 +1,169 @@
+"""Run the stages once and keep what a screen needs: small previews, a histogram, timings.
+
+The dashboard calls these; everything full-resolution stays in dask (persisted in memory,
+or on a cluster), and only screen-sized arrays are gathered.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import dask
+import dask.array as da
+import numpy as np
+from skimage.util import img_as_ubyte
+
+from .results import to_uint8
+from .stages import Pipeline, clip, sobel, sobel_range
+from .timing import ProgressCallback, StageTimer, layer_owners
+
+__all__ = [
+    "EdgeRun",
+    "GrayRun",
+    "HISTOGRAM_BINS",
+    "clipped_preview",
+    "full_resolution_edges",
+    "mosaic",
+    "preview_step",
+    "run_edge_stage",
+    "run_gray_stages",
+    "to_display",
+]
+
+HISTOGRAM_BINS = 200
+
+
+def preview_step(shape: tuple[int, ...], max_side: int = 1600) -> int:
+    """The stride that brings the long side of ``shape`` down to at most ``max_side``."""
+    return max(1, math.ceil(max(shape[:2]) / max_side))
+
+
+@dataclass(frozen=True)
+class GrayRun:
+    """The read, grayscale and stitch stages of one tile set, run once."""
+
+    stitched: da.Array  # full-resolution grayscale, persisted
+    tile_previews: list[list[np.ndarray]]
+    gray_previews: list[list[np.ndarray]]
+    stitched_preview: np.ndarray
+    step: int
+    seconds: dict[str, float]  # task seconds per stage
+    wall: float
+
+
+@dataclass(frozen=True)
+class EdgeRun:
+    """The Sobel stage for one mode: a screen-sized response and the full histogram."""
+
+    preview: np.ndarray  # float32 Sobel response, unclipped, every ``step``-th pixel
+    counts: np.ndarray
+    bin_edges: np.ndarray
+    mode: str
+    wall: float
+
+
+def _with_progress(on_progress):
+    return ProgressCallback(on_progress) if on_progress else _NoCallback()
+
+
+class _NoCallback:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def run_gray_stages(pipeline: Pipeline, *, max_side: int = 1600, on_progress=None) -> GrayRun:
+    """Read every tile once, convert it to grayscale and stitch; keep the result in memory.
+
+    ``on_progress(done, total)`` is called as tasks finish.
+    """
+    read, gray, stitched = pipeline.tiles, pipeline.gray, pipeline.stitched
+    grid = (len(read), len(read[0]))
+    step = preview_step(stitched.shape, max_side)
+    tile_thumbs = [[t[::step, ::step] for t in row] for row in read]
+    owners = layer_owners(
+        {
+            "read": [t for row in read for t in row],
+            "grayscale": [g for row in gray for g in row],
+            "stitch": [stitched],
+        }
+    )
+    timer = StageTimer(owners)
+    started = time.perf_counter()
+    with timer, _with_progress(on_progress):
+        # One pass: each tile file is read once for both its preview and the stitched image.
+        stitched, tile_thumbs = dask.persist(stitched, tile_thumbs, optimize_graph=False)
+    tile_previews, gray_previews, stitched_preview = dask.compute(
+        tile_thumbs,
+        [[stitched.blocks[r, c][::step, ::step] for c in range(grid[1])] for r in range(grid[0])],
+        stitched[::step, ::step],
+    )
+    return GrayRun(
+        stitched=stitched,
+        tile_previews=tile_previews,
+        gray_previews=gray_previews,
+        stitched_preview=stitched_preview,
+        step=step,
+        seconds=dict(timer.seconds),
+        wall=time.perf_counter() - started,
+    )
+
+
+def run_edge_stage(stitched: da.Array, mode: str, step: int, *, on_progress=None) -> EdgeRun:
+    """Sobel over the full image: a strided preview and a histogram of every value."""
+    edges = sobel(stitched, mode)
+    counts, bin_edges = da.histogram(edges, bins=HISTOGRAM_BINS, range=sobel_range(mode))
+    started = time.perf_counter()
+    with _with_progress(on_progress):
+        preview, counts = dask.compute(edges[::step, ::step], counts)
+    return EdgeRun(
+        preview=preview,
+        counts=counts,
+        bin_edges=np.asarray(bin_edges),
+        mode=mode,
+        wall=time.perf_counter() - started,
+    )
+
+
+def clipped_preview(edge_run: EdgeRun, lo: float, hi: float) -> np.ndarray:
+    """The clip stage on the preview, as 8-bit: ``lo`` black, ``hi`` white.
+
+    Clipping commutes with taking every ``step``-th pixel, so this equals a preview of the
+    full-resolution clip.
+    """
+    return to_uint8(np.clip(edge_run.preview, lo, hi), lo, hi)
+
+
+def full_resolution_edges(stitched: da.Array, mode: str, lo: float, hi: float) -> np.ndarray:
+    """The clipped Sobel response at full resolution as 8-bit, for a download."""
+    return to_uint8(clip(sobel(stitched, mode), lo, hi), lo, hi).compute()
+
+
+def to_display(pixels: np.ndarray) -> np.ndarray:
+    """8-bit pixels for the screen from uint8/uint16 tiles or float grayscale in [0, 1]."""
+    if pixels.dtype.kind == "f":
+        return to_uint8(np.clip(pixels, 0, 1), 0.0, 1.0)
+    return img_as_ubyte(pixels)
+
+
+def mosaic(previews: list[list[np.ndarray]], gutter: int = 6, fill: int = 255) -> np.ndarray:
+    """Tile previews laid out as their grid, separated by ``gutter`` pixels of ``fill``."""
+    rows = []
+    for row in previews:
+        height = max(p.shape[0] for p in row)
+        padded = [_pad(to_display(p), height, p.shape[1], fill) for p in row]
+        spacer = np.full((height, gutter, *padded[0].shape[2:]), fill, np.uint8)
+        rows.append(np.concatenate([x for p in padded for x in (p, spacer)][:-1], axis=1))
+    width = max(r.shape[1] for r in rows)
+    rows = [_pad(r, r.shape[0], width, fill) for r in rows]
+    spacer = np.full((gutter, width, *rows[0].shape[2:]), fill, np.uint8)
+    return np.concatenate([x for r in rows for x in (r, spacer)][:-1], axis=0)
+
+
+def _pad(pixels: np.ndarray, height: int, width: int, fill: int) -> np.ndarray:
+    pad = [(0, height - pixels.shape[0]), (0, width - pixels.shape[1])] + [(0, 0)] * (pixels.ndim - 2)
+    return np.pad(pixels, pad, constant_values=fill)

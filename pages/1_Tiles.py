@@ -1,0 +1,47 @@
+import pandas as pd
+import streamlit as st
+
+from core.previews import mosaic
+from ui.run import start_page
+from ui.views import array_facts, show_graph, show_image, stage_time, tiles_zip
+
+run = start_page("Tiles")
+rows, cols = run.tiles.grid
+
+st.title("1 · Tiles on disk")
+st.write(
+    f"The image was split into {rows} x {cols} tile files, as if each part lived on its own "
+    "machine. Dask reads each file lazily with `dask_image.imread`: one small array per tile."
+)
+picture, details = st.columns([3, 2], gap="large")
+with picture:
+    show_image(mosaic(run.gray.tile_previews), caption=f"{run.image.label}: {rows} x {cols} tiles")
+
+files = pd.DataFrame(
+    [
+        {
+            "file": run.tiles.path(r, c).name,
+            "row": r,
+            "column": c,
+            "pixels (h x w)": " x ".join(str(n) for n in run.tiles.tile_shape(r, c)[:2]),
+            "size on disk (kB)": round(run.tiles.path(r, c).stat().st_size / 1000, 1),
+        }
+        for r in range(rows)
+        for c in range(cols)
+    ]
+)
+with picture:
+    st.dataframe(files, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(files)))
+    st.download_button(
+        "Download the tiles (zip)", lambda: tiles_zip(run.tiles), file_name="tiles.zip",
+        mime="application/zip",
+    )
+
+tiles = [tile for row in run.pipeline.tiles for tile in row]
+with details:
+    array_facts(tiles[0], f"Tile {run.tiles.path(0, 0).name}")
+    stage_time(
+        "Reading time", run.gray.seconds.get("read", 0.0), tiles,
+        "Seconds the read tasks ran, summed over threads.",
+    )
+    show_graph(("tiles", str(run.tiles.folder)), tiles, "tiles.dot")

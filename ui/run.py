@@ -1,0 +1,47 @@
+"""What every page starts with: page setup, the sidebar, and the stages it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core import Pipeline, TileSet, clip
+from core.previews import EdgeRun, GrayRun
+
+from .settings import Settings, sidebar
+from .state import Image, current_image, edge_run, gray_run, lazy_pipeline, tile_set
+
+__all__ = ["Run", "start_page"]
+
+TITLE = "Dask, tile by tile"
+
+
+@dataclass(frozen=True)
+class Run:
+    settings: Settings
+    image: Image
+    tiles: TileSet
+    pipeline: Pipeline  # lazy; its Sobel is in the settings' mode
+    gray: GrayRun
+    edges: EdgeRun | None
+
+    @property
+    def graph_key(self) -> tuple:
+        return (str(self.tiles.folder), self.settings.sobel)
+
+    def clipped(self):
+        """The lazy clip stage for the current clip range."""
+        return clip(self.pipeline.edges, *self.settings.clip)
+
+
+def start_page(title: str, *, with_edges: bool = False) -> Run:
+    """Set up the page, draw the sidebar and run (or fetch) the stages the page shows."""
+    st.set_page_config(page_title=f"{title} · {TITLE}", page_icon=":material/grid_view:", layout="wide")
+    settings = sidebar()
+    image = current_image(settings)
+    tiles = tile_set(image, settings.rows, settings.cols)
+    pipeline = lazy_pipeline(tiles, settings.sobel)
+    gray = gray_run(tiles, pipeline)
+    edges = edge_run(tiles, gray, settings.sobel) if with_edges else None
+    return Run(settings, image, tiles, pipeline, gray, edges)

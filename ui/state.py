@@ -1,0 +1,178 @@
+"""Server-wide state: the tile cache on disk and the computed stages, shared by sessions.
+
+Everything is keyed on the SHA-256 of the image's content, never on Streamlit's hashing
+of arrays (which samples large arrays) nor on a file name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from core import (
+    Pipeline,
+    PipelineError,
+    TileSet,
+    build_pipeline,
+    image_digest,
+    load_image,
+    partition_cached,
+)
+from core.disk_cache import prune, store_bytes
+from core.tiling import cache_folder
+from core.previews import EdgeRun, GrayRun, run_edge_stage, run_gray_stages
+from core.samples import SAMPLES, load_sample
+
+from .store import BoundedStore
+
+__all__ = [
+    "APP_MAX_PIXELS",
+    "Image",
+    "cache_root",
+    "current_image",
+    "edge_run",
+    "gray_run",
+    "lazy_pipeline",
+    "save_upload",
+    "tile_set",
+]
+
+#: Largest upload decoded; .streamlit/config.toml's maxUploadSize (MB) is 3 bytes a pixel.
+APP_MAX_PIXELS = 100_000_000
+CACHE_MAX_BYTES = int(os.environ.get("TILE_CACHE_MAX_BYTES", 4 * 2**30))
+
+
+def cache_root() -> Path:
+    """Where tiles and uploads are kept: ``$TILE_CACHE_DIR`` or a folder in the temp dir."""
+    return Path(os.environ.get("TILE_CACHE_DIR") or Path(tempfile.gettempdir()) / "dask-tiles-cache")
+
+
+@st.cache_resource
+def _stores() -> dict[str, BoundedStore]:
+    # Bounded by entries: a 16-MPix image costs 48 MB as pixels and 64 MB as grayscale.
+    return {
+        "image": BoundedStore(4),
+        "pipeline": BoundedStore(16),
+        "gray": BoundedStore(4),
+        "edges": BoundedStore(16),
+    }
+
+
+@dataclass(frozen=True)
+class Image:
+    digest: str
+    label: str
+    pixels: np.ndarray  # read-only: shared by every session
+
+
+def save_upload(data: bytes) -> str:
+    digest, _ = store_bytes(data, cache_root() / "uploads")
+    prune(cache_root(), CACHE_MAX_BYTES)
+    return digest
+
+
+def _readonly(pixels: np.ndarray) -> np.ndarray:
+    pixels.flags.writeable = False
+    return pixels
+
+
+def _load_upload(digest: str) -> np.ndarray:
+    path = cache_root() / "uploads" / digest
+    if not path.exists():
+        raise PipelineError("the uploaded file is no longer on the server; please upload it again")
+    return _readonly(load_image(path, max_pixels=APP_MAX_PIXELS))
+
+
+def _load_sample(name: str) -> tuple[str, np.ndarray]:
+    pixels = _readonly(load_sample(name))
+    return image_digest(pixels), pixels
+
+
+def current_image(settings) -> Image:
+    """The uploaded image if there is one, else the chosen sample; stops the page on error."""
+    images = _stores()["image"]
+    try:
+        if settings.upload is not None:
+            digest = settings.upload.digest
+            with st.spinner("Decoding the upload…"):
+                pixels = images.get_or_compute(("upload", digest), lambda: _load_upload(digest))
+            return Image(digest, settings.upload.name, pixels)
+        digest, pixels = images.get_or_compute(("sample", settings.sample), lambda: _load_sample(settings.sample))
+        return Image(digest, SAMPLES[settings.sample], pixels)
+    except PipelineError as e:
+        st.error(f"Could not read this image: {e}. Upload another one, or clear it to use a sample.")
+        st.stop()
+
+
+def tile_set(image: Image, rows: int, cols: int) -> TileSet:
+    """The image's tile files for this grid, written on first use and reused afterwards."""
+    written_before = cache_folder(cache_root(), image.digest, rows, cols).exists()
+    try:
+        with st.spinner(f"Writing {rows} x {cols} tile files…"):
+            tiles = partition_cached(image.pixels, rows, cols, cache_root(), digest=image.digest)
+    except PipelineError as e:
+        st.error(f"Cannot split this image: {e}.")
+        st.stop()
+    except OSError as e:
+        st.error(f"Cannot write the tile files on the server: {e.strerror}.")
+        st.stop()
+    if not written_before:
+        prune(cache_root(), CACHE_MAX_BYTES)
+    return tiles
+
+
+def lazy_pipeline(tiles: TileSet, mode: str) -> Pipeline:
+    """Every stage as a lazy dask array (clipped to the default range)."""
+    key = (str(tiles.folder), mode)
+    return _stores()["pipeline"].get_or_compute(key, lambda: build_pipeline(tiles, mode=mode))
+
+
+def _with_progress(label: str, compute):
+    """Run ``compute(report)`` under a progress bar that goes away when it is done."""
+    placeholder = st.empty()
+    with placeholder.status(label, expanded=True):
+        bar = st.progress(0.0)
+
+        def report(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"{done:,} of {total:,} tasks done")
+
+        result = compute(report)
+    placeholder.empty()
+    return result
+
+
+def gray_run(tiles: TileSet, pipeline: Pipeline) -> GrayRun:
+    """Read, grayscale and stitch, once per image and grid."""
+    key = str(tiles.folder)
+    store = _stores()["gray"]
+    run = store.get(key)
+    if run is None:
+        run = store.get_or_compute(
+            key,
+            lambda: _with_progress(
+                f"Reading {tiles.grid[0] * tiles.grid[1]} tiles with Dask",
+                lambda report: run_gray_stages(pipeline, on_progress=report),
+            ),
+        )
+    return run
+
+
+def edge_run(tiles: TileSet, gray: GrayRun, mode: str) -> EdgeRun:
+    """The Sobel stage, once per image, grid and mode; clipping never recomputes it."""
+    key = (str(tiles.folder), mode)
+    store = _stores()["edges"]
+    run = store.get(key)
+    if run is None:
+        run = store.get_or_compute(
+            key,
+            lambda: _with_progress(
+                f"Running the Sobel filter ({mode})",
+                lambda report: run_edge_stage(gray.stitched, mode, gray.step, on_progress=report),
+            ),
+        )
+    return run

@@ -1,0 +1,86 @@
+"""How the pages show a stage: its picture, its dask array, its time and its task graph."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import dask.array as da
+import numpy as np
+import streamlit as st
+
+from core import TileSet, task_count, task_graph
+from core.results import write_png
+
+from .store import BoundedStore
+
+__all__ = ["array_facts", "png_bytes", "show_graph", "show_image", "stage_time", "tiles_zip"]
+
+
+@st.cache_resource
+def _graph_sources() -> BoundedStore:
+    return BoundedStore(64)
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """PNG, not JPEG: edge maps are thin lines that JPEG blurs."""
+    buffer = io.BytesIO()
+    write_png(pixels, buffer)
+    return buffer.getvalue()
+
+
+def show_image(pixels: np.ndarray, caption: str | None = None) -> None:
+    """At its own size, or narrower to fit: previews are already screen-sized."""
+    st.image(png_bytes(pixels), caption=caption)
+
+
+def stage_time(label: str, seconds: float, arrays, note: str) -> None:
+    """The stage's time, and how many tasks its graph (from the tile files on) holds."""
+    left, right = st.columns(2)
+    left.metric(label, f"{seconds:.2f} s", help=note)
+    right.metric("Tasks in its graph", f"{task_count(arrays):,}")
+
+
+def array_facts(array: da.Array, what: str) -> None:
+    """Shape, dtype and chunking of a stage's dask array, as a learner would want them."""
+    chunk_rows = sorted(set(array.chunks[0]))
+    chunk_cols = sorted(set(array.chunks[1]))
+    st.markdown(
+        f"**{what}**: `dask.array` of shape `{array.shape}`, dtype `{array.dtype}`, "
+        f"{array.npartitions:,} chunk{'s' if array.npartitions > 1 else ''} "
+        f"({' x '.join(str(n) for n in array.numblocks)}), chunk heights "
+        f"{_span(chunk_rows)} and widths {_span(chunk_cols)} pixels."
+    )
+
+
+def _span(sizes: list[int]) -> str:
+    return str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
+
+
+def show_graph(key: tuple, arrays, filename: str) -> None:
+    """The task graph, drawn in the browser; the DOT source is cached per key."""
+    source = _graph_sources().get_or_compute(key, lambda: task_graph(arrays).source)
+    n_tasks = task_count(arrays)
+    with st.expander(f"Task graph: {n_tasks:,} tasks", expanded=True):
+        if n_tasks > 150:
+            st.caption(
+                "Too many tasks to draw one by one: each box is one kind of operation, "
+                "with the number of tasks it runs (one per tile or chunk)."
+            )
+        else:
+            st.caption("Each circle is a task, each box the data it produces; read it from bottom to top.")
+        st.graphviz_chart(source, width="stretch")
+        st.download_button(
+            "Download the graph (DOT)", source, file_name=filename, mime="text/vnd.graphviz",
+            key=f"dot-{filename}",
+        )
+
+
+def tiles_zip(tiles: TileSet) -> bytes:
+    """Every tile file of the set in one zip archive (TIFFs are stored as they are)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for row in tiles.paths:
+            for path in row:
+                archive.write(path, arcname=path.name)
+    return buffer.getvalue()
