@@ -1,0 +1,206 @@
+"""The app run headless with Streamlit's AppTest: every page, setting, link and upload."""
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import ui.state
+from test_loading import BAD_FILES, png_header_claiming
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = ["pages/1_Tiles.py", "pages/2_Grayscale.py", "pages/3_Stitched.py", "pages/4_Edges.py"]
+TITLES = {
+    "app.py": "Dask, tile by tile",
+    "pages/1_Tiles.py": "1 · Tiles on disk",
+    "pages/2_Grayscale.py": "2 · Grayscale, tile by tile",
+    "pages/3_Stitched.py": "3 · Stitched into one image",
+    "pages/4_Edges.py": "4 · Sobel edges, clipped",
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_server(tmp_path, monkeypatch):
+    """Each test is a new server: its own tile cache and empty shared caches."""
+    monkeypatch.setenv("TILE_CACHE_DIR", str(tmp_path / "cache"))
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def open_app(page: str = "app.py", query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    if query:
+        at.query_params.update(query)
+    if page != "app.py":
+        at.switch_page(page)
+    return at.run()
+
+
+def assert_clean(at: AppTest, page: str) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.title[0].value == TITLES[page]
+
+
+def graphs(at: AppTest) -> list[str]:
+    return [element.proto.spec for element in at.get("graphviz_chart")]
+
+
+def png(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("page", ["app.py", *PAGES])
+def test_every_page_runs_clean_with_defaults(page):
+    at = open_app(page)
+    assert_clean(at, page)
+    assert dict(at.query_params) == {"sample": "astronaut", "rows": "2", "cols": "2", "clip": "0,1", "sobel": "x"}
+    if page != "app.py":
+        assert graphs(at) and graphs(at)[0].startswith("digraph")
+
+
+@pytest.mark.parametrize("mode", ["x", "y", "magnitude"])
+def test_every_page_runs_with_each_sobel_mode(mode):
+    at = open_app()
+    at.radio(key="sobel").set_value(mode).run()
+    assert_clean(at, "app.py")
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert_clean(at, page)
+        assert at.radio(key="sobel").value == mode
+    assert at.query_params["sobel"] == mode
+
+
+SHARED = {"sample": "coffee", "rows": "3", "cols": "5", "clip": "0,0.5", "sobel": "magnitude"}
+
+
+@pytest.mark.parametrize("page", ["app.py", *PAGES])
+def test_a_shared_link_opens_any_page_with_its_settings(page):
+    at = open_app(page, SHARED)
+    assert_clean(at, page)
+    assert at.selectbox(key="sample").value == "coffee"
+    assert (at.number_input(key="rows").value, at.number_input(key="cols").value) == (3, 5)
+    assert at.slider(key="clip").value == (0.0, 0.5)
+    assert at.radio(key="sobel").value == "magnitude"
+    assert dict(at.query_params) == SHARED
+
+
+def test_settings_survive_moving_between_pages():
+    at = open_app()
+    at.number_input(key="rows").set_value(4).run()
+    at.number_input(key="cols").set_value(3).run()
+    at.selectbox(key="sample").set_value("chelsea").run()
+    for page in [*PAGES, "app.py", "pages/2_Grayscale.py"]:
+        at.switch_page(page).run()
+        assert_clean(at, page)
+        assert (at.number_input(key="rows").value, at.number_input(key="cols").value) == (4, 3)
+        assert at.selectbox(key="sample").value == "chelsea"
+    assert at.query_params["rows"] == "4" and at.query_params["sample"] == "chelsea"
+
+
+def test_the_tiles_page_lists_every_tile_file():
+    at = open_app("pages/1_Tiles.py", {"rows": "3", "cols": "4"})
+    table = at.dataframe[0].value
+    assert len(table) == 12
+    assert list(table["file"])[-1] == "tile_r002_c003.tif"
+    assert set(table["pixels (h x w)"]) <= {"171 x 128", "170 x 128"}
+
+
+def test_bad_link_values_are_ignored_with_a_warning():
+    at = open_app("app.py", {"rows": "99", "sobel": "diagonal", "clip": "3,1", "sample": "nope"})
+    assert not at.exception
+    warning = at.warning[0].value
+    for part in ("rows=99", "sobel=diagonal", "clip=3,1", "sample=nope"):
+        assert part in warning
+    assert at.number_input(key="rows").value == 2
+
+
+def test_switching_to_magnitude_keeps_the_clip_range_inside_its_range():
+    at = open_app("pages/4_Edges.py", {"clip": "-3,-1"})
+    assert at.slider(key="clip").value == (-3.0, -1.0)
+    at.radio(key="sobel").set_value("magnitude").run()
+    assert_clean(at, "pages/4_Edges.py")
+    lo, hi = at.slider(key="clip").value
+    assert 0 <= lo < hi
+
+
+def test_a_clip_change_does_not_rerun_the_sobel_filter_or_reread_tiles(monkeypatch):
+    calls = {"gray": 0, "edges": 0}
+    real_gray, real_edges = ui.state.run_gray_stages, ui.state.run_edge_stage
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(ui.state, "run_gray_stages", counting("gray", real_gray))
+    monkeypatch.setattr(ui.state, "run_edge_stage", counting("edges", real_edges))
+    at = open_app("pages/4_Edges.py")
+    assert calls == {"gray": 1, "edges": 1}
+    at.slider(key="clip").set_value((0.2, 0.6)).run()
+    assert_clean(at, "pages/4_Edges.py")
+    assert calls == {"gray": 1, "edges": 1}
+    at.radio(key="sobel").set_value("y").run()
+    assert calls == {"gray": 1, "edges": 2}  # a new mode filters again, from memory
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    return at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
+
+
+def test_an_upload_replaces_the_sample_on_every_page_until_cleared(rng):
+    pixels = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    at = upload(open_app(), "holiday.png", png(pixels))
+    assert_clean(at, "app.py")
+    assert "Using upload: holiday.png" in [t.value for t in at.text]
+    shapes = ["(45, 60, 3)", "(45, 60)", "(90, 120)", "(90, 120)"]  # a tile, a gray tile, the image
+    for page, shape in zip(PAGES, shapes):
+        at.switch_page(page).run()
+        assert_clean(at, page)
+        assert f"shape `{shape}`" in " ".join(m.value for m in at.markdown)
+    at.switch_page("app.py").run()
+    assert "holiday.png" in at.caption[0].value
+    at.button(key="forget_upload").click().run()
+    assert "Astronaut" in at.caption[0].value
+
+
+BAD_UPLOADS = {name: data for name, (data, _) in BAD_FILES.items()}
+BAD_UPLOADS["truncated png"] = png(np.random.default_rng(2).integers(0, 256, (50, 50, 3), np.uint8))[:3000]
+BAD_UPLOADS["decompression bomb"] = png_header_claiming(30_000, 30_000)
+
+
+@pytest.mark.parametrize("kind", BAD_UPLOADS)
+def test_a_bad_upload_shows_an_error_and_the_next_good_one_works(kind, rng):
+    at = upload(open_app("pages/2_Grayscale.py"), "bad.png", BAD_UPLOADS[kind])
+    assert not at.exception
+    assert at.error and "Could not read this image" in at.error[0].value
+    at = upload(at, "good.png", png(rng.integers(0, 256, (40, 60), dtype=np.uint8)))
+    assert_clean(at, "pages/2_Grayscale.py")
+
+
+def test_a_grid_larger_than_the_upload_is_explained(rng):
+    at = upload(open_app("pages/1_Tiles.py"), "tiny.png", png(rng.integers(0, 256, (8, 30), dtype=np.uint8)))
+    at.number_input(key="rows").set_value(12).run()
+    assert not at.exception
+    assert "does not fit" in at.error[0].value
+    at.number_input(key="rows").set_value(8).run()
+    assert_clean(at, "pages/1_Tiles.py")
+
+
+def test_the_uploaded_file_name_never_becomes_a_path(tmp_path, rng):
+    name = "../../escape.png"
+    at = upload(open_app(), name, png(rng.integers(0, 256, (20, 20), dtype=np.uint8)))
+    assert_clean(at, "app.py")
+    cache = tmp_path / "cache"
+    everything = [p.name for p in tmp_path.rglob("*")]
+    assert "escape.png" not in everything
+    assert all(len(p.name) == 64 for p in (cache / "uploads").iterdir())
