@@ -12,12 +12,15 @@ import dask.dot
 import graphviz
 from dask.base import is_dask_collection
 from dask.highlevelgraph import HighLevelGraph
+from dask.core import flatten
 from dask.utils import key_split
 
 __all__ = ["MAX_TASK_NODES", "layer_graph", "task_count", "task_graph"]
 
 #: Beyond this many tasks a task-level drawing stops being readable.
 MAX_TASK_NODES = 150
+#: With more final outputs than this, task graphs are drawn left to right.
+WIDE_OUTPUTS = 6
 
 
 def _merged_graph(collections) -> HighLevelGraph:
@@ -37,8 +40,17 @@ def task_graph(collections, *, max_nodes: int = MAX_TASK_NODES) -> graphviz.Digr
     """
     graph = _merged_graph(collections)
     if len(graph) <= max_nodes:
-        return dask.dot.to_graphviz(dict(graph), collapse_outputs=True, rankdir="BT")
+        # Many side-by-side chains (one per tile) read better stacked than in one wide row.
+        outputs = len(list(flatten(_keys(collections))))
+        rankdir = "LR" if outputs > WIDE_OUTPUTS else "BT"
+        return dask.dot.to_graphviz(dict(graph), collapse_outputs=True, rankdir=rankdir)
     return layer_graph(graph)
+
+
+def _keys(collections) -> list:
+    if is_dask_collection(collections):
+        collections = [collections]
+    return [c.__dask_keys__() for c in collections]
 
 
 def layer_graph(graph: HighLevelGraph) -> graphviz.Digraph:

@@ -3,7 +3,7 @@ import streamlit as st
 
 from core.previews import mosaic
 from ui.run import start_page
-from ui.views import array_facts, show_graph, show_image, stage_time, tiles_zip
+from ui.views import array_facts, show_graph, show_preview, stage_time, tiles_zip
 
 run = start_page("Tiles")
 rows, cols = run.tiles.grid
@@ -15,7 +15,10 @@ st.write(
 )
 picture, details = st.columns([3, 2], gap="large")
 with picture:
-    show_image(mosaic(run.gray.tile_previews), caption=f"{run.image.label}: {rows} x {cols} tiles")
+    show_preview(
+        ("tiles", str(run.tiles.folder)), lambda: mosaic(run.gray.tile_previews),
+        caption=f"{run.image.label}: {rows} x {cols} tiles",
+    )
 
 files = pd.DataFrame(
     [

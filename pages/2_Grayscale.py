@@ -2,7 +2,7 @@ import streamlit as st
 
 from core.previews import mosaic
 from ui.run import start_page
-from ui.views import array_facts, show_graph, show_image, stage_time
+from ui.views import array_facts, show_graph, show_preview, stage_time
 
 run = start_page("Grayscale")
 rows, cols = run.tiles.grid
@@ -15,7 +15,10 @@ st.write(
 )
 picture, details = st.columns([3, 2], gap="large")
 with picture:
-    show_image(mosaic(run.gray.gray_previews), caption=f"{rows} x {cols} grayscale tiles")
+    show_preview(
+        ("gray", str(run.tiles.folder)), lambda: mosaic(run.gray.gray_previews),
+        caption=f"{rows} x {cols} grayscale tiles",
+    )
 
 gray = [tile for row in run.pipeline.gray for tile in row]
 with details:

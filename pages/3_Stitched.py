@@ -2,7 +2,7 @@ import streamlit as st
 
 from core.previews import to_display
 from ui.run import start_page
-from ui.views import array_facts, show_graph, show_image, stage_time
+from ui.views import array_facts, show_graph, show_preview, stage_time
 
 run = start_page("Stitched")
 rows, cols = run.tiles.grid
@@ -16,8 +16,9 @@ st.write(
 height, width = run.pipeline.stitched.shape
 picture, details = st.columns([3, 2], gap="large")
 with picture:
-    show_image(
-        to_display(run.gray.stitched_preview), caption=f"{width} x {height} pixels, {rows} x {cols} chunks"
+    show_preview(
+        ("stitched", str(run.tiles.folder)), lambda: to_display(run.gray.stitched_preview),
+        caption=f"{width} x {height} pixels, {rows} x {cols} chunks",
     )
 with details:
     array_facts(run.pipeline.stitched, "Stitched image")

@@ -1,9 +1,11 @@
 import streamlit as st
 
 from core.previews import clipped_preview, full_resolution_edges, to_display
-from ui.plots import histogram_figure
 from ui.run import start_page
-from ui.views import array_facts, png_bytes, show_graph, show_image, stage_time
+from ui.state import clip_histogram
+from ui.views import array_facts, png_bytes, show_graph, show_image, show_preview, stage_time
+
+HALF_WIDTH = 1000  # pixels: the before and after pictures share the page's width
 
 run = start_page("Edges", with_edges=True)
 lo, hi = run.settings.clip
@@ -17,14 +19,20 @@ st.write(
 )
 before, after = st.columns(2)
 with before:
-    show_image(to_display(run.gray.stitched_preview), caption="Before: stitched grayscale")
+    show_preview(
+        ("stitched", str(run.tiles.folder)), lambda: to_display(run.gray.stitched_preview),
+        caption="Before: stitched grayscale", max_side=HALF_WIDTH,
+    )
 with after:
-    show_image(clipped_preview(run.edges, lo, hi), caption=f"After: Sobel {mode}, clipped to [{lo:g}, {hi:g}]")
+    show_image(
+        clipped_preview(run.edges, lo, hi), caption=f"After: Sobel {mode}, clipped to [{lo:g}, {hi:g}]",
+        max_side=HALF_WIDTH,
+    )
 
 histogram, details = st.columns([3, 2], gap="large")
 with histogram:
     st.subheader("Where the Sobel values lie")
-    st.pyplot(histogram_figure(run.edges.counts, run.edges.bin_edges, lo, hi))
+    show_image(clip_histogram(run).render(lo, hi))
     st.caption(
         "Every pixel of the full image counts. Move the clip range in the sidebar: "
         "the filter does not run again."

@@ -204,3 +204,12 @@ def test_the_uploaded_file_name_never_becomes_a_path(tmp_path, rng):
     everything = [p.name for p in tmp_path.rglob("*")]
     assert "escape.png" not in everything
     assert all(len(p.name) == 64 for p in (cache / "uploads").iterdir())
+
+
+@pytest.mark.parametrize("page, labels", [
+    ("pages/1_Tiles.py", {"Download the tiles (zip)", "Download the graph (DOT)"}),
+    ("pages/4_Edges.py", {"Download the edges (PNG, full resolution)", "Download the graph (DOT)"}),
+])
+def test_pages_offer_their_downloads(page, labels):
+    at = open_app(page)
+    assert labels <= {button.proto.label for button in at.get("download_button")}

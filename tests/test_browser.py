@@ -194,6 +194,7 @@ def test_a_deep_link_is_the_first_request_to_a_fresh_server(browser, tmp_path):
         go(page, "1 · Tiles", TITLES[1])
         assert "rows=3" in page.url and "cols=5" in page.url and "sample=coffee" in page.url
         page.get_by_text("split into 3 x 5 tile files").wait_for()
+        page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
         if os.environ.get("SAVE_SCREENSHOTS"):
             page.screenshot(path=SCREENSHOTS / "tiles.png")
         context.close()

@@ -51,3 +51,10 @@ def test_a_list_of_arrays_is_one_graph(pipeline_for):
 def test_the_graph_threshold_is_a_parameter(pipeline_for):
     pipeline = pipeline_for(1, 2)
     assert "tasks" in task_graph(pipeline.clipped, max_nodes=5).source
+
+
+def test_side_by_side_chains_are_drawn_left_to_right(pipeline_for):
+    pipeline = pipeline_for(3, 3)
+    tiles = [tile for row in pipeline.tiles for tile in row]
+    assert "rankdir=LR" in task_graph(tiles).source
+    assert "rankdir=BT" in task_graph(pipeline_for(1, 2).clipped).source

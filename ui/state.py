@@ -28,12 +28,14 @@ from core.tiling import cache_folder
 from core.previews import EdgeRun, GrayRun, run_edge_stage, run_gray_stages
 from core.samples import SAMPLES, load_sample
 
+from .plots import ClipHistogram
 from .store import BoundedStore
 
 __all__ = [
     "APP_MAX_PIXELS",
     "Image",
     "cache_root",
+    "clip_histogram",
     "current_image",
     "edge_run",
     "gray_run",
@@ -60,6 +62,7 @@ def _stores() -> dict[str, BoundedStore]:
         "pipeline": BoundedStore(16),
         "gray": BoundedStore(4),
         "edges": BoundedStore(16),
+        "histogram": BoundedStore(16),
     }
 
 
@@ -176,3 +179,10 @@ def edge_run(tiles: TileSet, gray: GrayRun, mode: str) -> EdgeRun:
             ),
         )
     return run
+
+
+def clip_histogram(run) -> ClipHistogram:
+    """The Edges page's histogram for this run's Sobel values, drawn once per mode."""
+    return _stores()["histogram"].get_or_compute(
+        run.graph_key, lambda: ClipHistogram(run.edges.counts, run.edges.bin_edges)
+    )

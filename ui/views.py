@@ -10,11 +10,20 @@ import numpy as np
 import streamlit as st
 
 from core import TileSet, task_count, task_graph
+from core.previews import preview_step
 from core.results import write_png
 
 from .store import BoundedStore
 
-__all__ = ["array_facts", "png_bytes", "show_graph", "show_image", "stage_time", "tiles_zip"]
+__all__ = [
+    "array_facts",
+    "png_bytes",
+    "show_graph",
+    "show_image",
+    "show_preview",
+    "stage_time",
+    "tiles_zip",
+]
 
 
 @st.cache_resource
@@ -29,9 +38,34 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def show_image(pixels: np.ndarray, caption: str | None = None) -> None:
+def fit(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
+    """Every n-th pixel, so that the long side is at most ``max_side``.
+
+    Pictures shown in half or quarter columns need fewer pixels than the screen-sized
+    previews, and a smaller PNG keeps a rerun on a slider change fast.
+    """
+    if max_side is None:
+        return pixels
+    step = preview_step(pixels.shape, max_side)
+    return pixels[::step, ::step]
+
+
+def show_image(pixels: np.ndarray, caption: str | None = None, *, max_side: int | None = None) -> None:
     """At its own size, or narrower to fit: previews are already screen-sized."""
-    st.image(png_bytes(pixels), caption=caption)
+    st.image(png_bytes(fit(pixels, max_side)), caption=caption)
+
+
+@st.cache_resource
+def _encoded_previews() -> BoundedStore:
+    return BoundedStore(64)
+
+
+def show_preview(key: tuple, make_pixels, caption: str | None = None, *, max_side: int | None = None) -> None:
+    """A picture that depends only on ``key``: built and encoded once, then reused."""
+    encoded = _encoded_previews().get_or_compute(
+        (*key, max_side), lambda: png_bytes(fit(make_pixels(), max_side))
+    )
+    st.image(encoded, caption=caption)
 
 
 def stage_time(label: str, seconds: float, arrays, note: str) -> None:
