@@ -10,15 +10,18 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
+import dask
 from dask.diagnostics import ProgressBar
+from distributed.diagnostics.progressbar import TextProgressBar
 
+from .cluster import THREADS, check_workers_can_read, configured_scheduler, connect, raise_first_error
 from .errors import PipelineError
 from .graphs import task_graph
 from .loading import DEFAULT_MAX_PIXELS, load_image
 from .results import atomic_path, write_results
 from .stages import SOBEL_MODES, build_pipeline, check_clip
 from .tiling import check_grid, partition
-from .timing import STAGE_NAMES, StageTimer, stage_of_layer
+from .timing import STAGE_NAMES, StageTimes, stage_of_layer, stage_timing
 
 __all__ = ["main"]
 
@@ -70,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"refuse images larger than N pixels, checked before decoding (default: {DEFAULT_MAX_PIXELS:,})",
     )
     parser.add_argument(
+        "--scheduler", default=configured_scheduler(THREADS), metavar="{threads,local,ADDRESS}",
+        help="threads: this process; local: a distributed LocalCluster, one worker per core; "
+        "ADDRESS: an existing scheduler such as tcp://10.0.0.5:8786, whose workers must see "
+        "--out (default: $DASK_SCHEDULER_ADDRESS if set, else threads)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=3600.0, metavar="SECONDS",
+        help="give up on a compute that takes longer, e.g. on a cluster whose workers died "
+        "(default: 3600)",
+    )
+    parser.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None,
         help="show a progress bar on stderr (default: when stderr is a terminal)",
     )
@@ -104,39 +118,69 @@ def run(args: argparse.Namespace) -> str:
     check_grid(image.shape, rows, cols)
     wall["load"] = time.perf_counter() - started
 
+    runner = connect(args.scheduler)
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise PipelineError(f"cannot create the output folder {str(args.out)!r}: {e.strerror}") from None
+        try:
+            args.out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise PipelineError(f"cannot create the output folder {str(args.out)!r}: {e.strerror}") from None
 
-    started = time.perf_counter()
-    tiles = partition(image, rows, cols, args.out / "tiles")
-    shape = image.shape
-    del image  # from here on the tiles on disk are the data
-    wall["partition"] = time.perf_counter() - started
+        started = time.perf_counter()
+        tiles = partition(image, rows, cols, args.out / "tiles")
+        shape = image.shape
+        del image  # from here on the tiles on disk are the data
+        wall["partition"] = time.perf_counter() - started
+        check_workers_can_read(runner, tiles.folder)
 
-    pipeline = build_pipeline(tiles, mode=args.sobel, lo=lo, hi=hi)
-    timer = StageTimer(stage_of_layer(pipeline))
-    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
-    started = time.perf_counter()
-    with timer, (ProgressBar(out=sys.stderr) if show_progress else nullcontext()):
-        write_results(
-            pipeline.clipped, lo, hi, args.out / "edges.npy", args.out / "edges.png",
-            optimize_graph=False,  # keeps task names, so time is attributed to stages
-        )
-    wall["compute and write"] = time.perf_counter() - started
+        pipeline = build_pipeline(tiles, mode=args.sobel, lo=lo, hi=hi)
+        show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+        started = time.perf_counter()
+        with stage_timing(stage_of_layer(pipeline), runner.client) as times:
+            write_results(
+                pipeline.clipped, lo, hi, args.out / "edges.npy", args.out / "edges.png",
+                compute=lambda storing: _compute(storing, runner, show_progress, args.timeout),
+            )
+        wall["compute and write"] = time.perf_counter() - started
+    finally:
+        runner.close()
 
     with atomic_path(args.out / "graph.dot") as partial:
         partial.write_text(task_graph(pipeline.clipped).source)
 
-    return _report(args, shape, tiles.grid, wall, timer)
+    return _report(args, shape, tiles.grid, wall, times, runner)
 
 
-def _report(args, shape, grid, wall, timer: StageTimer) -> str:
+def _compute(storing, runner, show_progress: bool, timeout: float) -> None:
+    """Run the storing graph; task names are kept (no optimisation) for the stage times."""
+    if runner.client is None:
+        with ProgressBar(out=sys.stderr) if show_progress else nullcontext():
+            dask.compute(storing, scheduler=THREADS, optimize_graph=False)
+        return
+    futures = runner.client.compute(storing, optimize_graph=False)
+    futures = futures if isinstance(futures, list) else [futures]
+    if show_progress:
+        StderrProgressBar(futures, scheduler=runner.client.scheduler.address)
+    raise_first_error(futures, timeout=timeout)
+
+
+class StderrProgressBar(TextProgressBar):
+    """distributed's text progress bar, on stderr so that stdout keeps only the report."""
+
+    def _draw_bar(self, remaining, all, **kwargs):
+        done = 1 - remaining / all if all else 1.0
+        sys.stderr.write(f"\r[{'#' * int(self.width * done):<{self.width}}] | {done:4.0%} | {all} tasks")
+        sys.stderr.flush()
+
+    def _draw_stop(self, **kwargs):
+        sys.stderr.write("\n")
+
+
+def _report(args, shape, grid, wall, timer: StageTimes, runner) -> str:
     height, width = shape[:2]
     lines = [
         f"{args.image.name}: {width} x {height} ({width * height / 1e6:.1f} MPix), "
         f"grid {grid[0]}x{grid[1]}, sobel {args.sobel}, clip [{args.clip[0]:g}, {args.clip[1]:g}]",
+        f"ran on: {runner.kind} ({runner.address})",
         "",
         f"{'step':<22}{'tasks':>8}{'seconds':>10}",
     ]
@@ -150,7 +194,7 @@ def _report(args, shape, grid, wall, timer: StageTimer) -> str:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines += [
         "",
-        "Stage seconds are task time summed over threads; they can exceed the wall time.",
+        "Stage seconds are task time summed over threads and workers; they can exceed the wall time.",
         f"peak memory: {peak_mb:,.0f} MB",
         f"wrote {args.out}/tiles/, edges.npy, edges.png, graph.dot",
     ]

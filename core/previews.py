@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import dask
@@ -15,9 +16,10 @@ import dask.array as da
 import numpy as np
 from skimage.util import img_as_ubyte
 
+from .cluster import THREADS
 from .results import to_uint8
 from .stages import Pipeline, clip, sobel, sobel_range
-from .timing import ProgressCallback, StageTimer, layer_owners
+from .timing import ProgressCallback, layer_owners, stage_timing, wait_with_progress
 
 __all__ = [
     "EdgeRun",
@@ -44,13 +46,14 @@ def preview_step(shape: tuple[int, ...], max_side: int = 1600) -> int:
 class GrayRun:
     """The read, grayscale and stitch stages of one tile set, run once."""
 
-    stitched: da.Array  # full-resolution grayscale, persisted
+    stitched: da.Array  # full-resolution grayscale, persisted in memory or on the cluster
     tile_previews: list[list[np.ndarray]]
     gray_previews: list[list[np.ndarray]]
     stitched_preview: np.ndarray
     step: int
     seconds: dict[str, float]  # task seconds per stage
     wall: float
+    tile_workers: dict[tuple[int, int], str]  # which worker read each tile
 
 
 @dataclass(frozen=True)
@@ -64,22 +67,23 @@ class EdgeRun:
     wall: float
 
 
-def _with_progress(on_progress):
-    return ProgressCallback(on_progress) if on_progress else _NoCallback()
+def _client(scheduler):
+    """The distributed client behind ``scheduler``, or None for the local schedulers."""
+    return scheduler if hasattr(scheduler, "get_task_stream") else None
 
 
-class _NoCallback:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+def _local_progress(on_progress, client):
+    # Local schedulers report through callbacks; a cluster through its futures.
+    return ProgressCallback(on_progress) if on_progress and client is None else nullcontext()
 
 
-def run_gray_stages(pipeline: Pipeline, *, max_side: int = 1600, on_progress=None) -> GrayRun:
-    """Read every tile once, convert it to grayscale and stitch; keep the result in memory.
+def run_gray_stages(
+    pipeline: Pipeline, *, max_side: int = 1600, on_progress=None, scheduler=THREADS
+) -> GrayRun:
+    """Read every tile once, convert it to grayscale and stitch; keep the result in memory
+    (or on the cluster's workers), and gather only screen-sized previews.
 
-    ``on_progress(done, total)`` is called as tasks finish.
+    ``on_progress(done, total)`` is called as the work advances.
     """
     read, gray, stitched = pipeline.tiles, pipeline.gray, pipeline.stitched
     grid = (len(read), len(read[0]))
@@ -92,15 +96,19 @@ def run_gray_stages(pipeline: Pipeline, *, max_side: int = 1600, on_progress=Non
             "stitch": [stitched],
         }
     )
-    timer = StageTimer(owners)
+    client = _client(scheduler)
     started = time.perf_counter()
-    with timer, _with_progress(on_progress):
+    with stage_timing(owners, client) as times, _local_progress(on_progress, client):
         # One pass: each tile file is read once for both its preview and the stitched image.
-        stitched, tile_thumbs = dask.persist(stitched, tile_thumbs, optimize_graph=False)
+        stitched, tile_thumbs = dask.persist(
+            stitched, tile_thumbs, optimize_graph=False, scheduler=scheduler
+        )
+        wait_with_progress([stitched, tile_thumbs], on_progress)
     tile_previews, gray_previews, stitched_preview = dask.compute(
         tile_thumbs,
         [[stitched.blocks[r, c][::step, ::step] for c in range(grid[1])] for r in range(grid[0])],
         stitched[::step, ::step],
+        scheduler=scheduler,
     )
     return GrayRun(
         stitched=stitched,
@@ -108,18 +116,34 @@ def run_gray_stages(pipeline: Pipeline, *, max_side: int = 1600, on_progress=Non
         gray_previews=gray_previews,
         stitched_preview=stitched_preview,
         step=step,
-        seconds=dict(timer.seconds),
+        seconds=dict(times.seconds),
         wall=time.perf_counter() - started,
+        tile_workers=_tile_workers(read, times.workers),
     )
 
 
-def run_edge_stage(stitched: da.Array, mode: str, step: int, *, on_progress=None) -> EdgeRun:
+def _tile_workers(read, workers: dict[str, set[str]]) -> dict[tuple[int, int], str]:
+    found = {}
+    for r, row in enumerate(read):
+        for c, tile in enumerate(row):
+            names = set().union(*(workers.get(layer, set()) for layer in tile.dask.layers))
+            if names:
+                found[r, c] = ", ".join(sorted(names))
+    return found
+
+
+def run_edge_stage(
+    stitched: da.Array, mode: str, step: int, *, on_progress=None, scheduler=THREADS
+) -> EdgeRun:
     """Sobel over the full image: a strided preview and a histogram of every value."""
     edges = sobel(stitched, mode)
     counts, bin_edges = da.histogram(edges, bins=HISTOGRAM_BINS, range=sobel_range(mode))
+    client = _client(scheduler)
     started = time.perf_counter()
-    with _with_progress(on_progress):
-        preview, counts = dask.compute(edges[::step, ::step], counts)
+    with _local_progress(on_progress, client):
+        preview, counts = dask.persist(edges[::step, ::step], counts, scheduler=scheduler)
+        wait_with_progress([preview, counts], on_progress)
+        preview, counts = dask.compute(preview, counts, scheduler=scheduler)
     return EdgeRun(
         preview=preview,
         counts=counts,
@@ -138,9 +162,11 @@ def clipped_preview(edge_run: EdgeRun, lo: float, hi: float) -> np.ndarray:
     return to_uint8(np.clip(edge_run.preview, lo, hi), lo, hi)
 
 
-def full_resolution_edges(stitched: da.Array, mode: str, lo: float, hi: float) -> np.ndarray:
+def full_resolution_edges(
+    stitched: da.Array, mode: str, lo: float, hi: float, *, scheduler=THREADS
+) -> np.ndarray:
     """The clipped Sobel response at full resolution as 8-bit, for a download."""
-    return to_uint8(clip(sobel(stitched, mode), lo, hi), lo, hi).compute()
+    return to_uint8(clip(sobel(stitched, mode), lo, hi), lo, hi).compute(scheduler=scheduler)
 
 
 def to_display(pixels: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+import dask
 import dask.array as da
 import numpy as np
 from numpy.lib.format import open_memmap
@@ -62,25 +63,28 @@ class NpyFile:
         out.flush()
 
 
-def write_results(clipped: da.Array, lo: float, hi: float, npy_path, png_path, **compute_kwargs) -> None:
+def write_results(clipped: da.Array, lo: float, hi: float, npy_path, png_path, *, compute=None) -> None:
     """Store ``clipped`` as a float32 ``.npy`` and an 8-bit PNG in one pass over the graph.
 
-    Blocks go straight to files on disk; the PNG is encoded from a memory-mapped 8-bit copy,
-    so no full-resolution array is gathered in this process.
+    Blocks go straight to files on disk, written by whichever thread or worker computed
+    them; the PNG is encoded from a memory-mapped 8-bit copy, so no full-resolution array
+    is gathered in this process. ``compute(storing)`` runs the storing graph (default:
+    ``dask.compute``), so the caller chooses scheduler, progress and timing.
     """
     png_path = Path(png_path)
     eight_bit_path = png_path.with_name(f".{png_path.name}.u8.npy")
     try:
         with atomic_path(npy_path) as npy_partial:
-            da.store(
+            storing = da.store(
                 [clipped.astype(np.float32), to_uint8(clipped, lo, hi)],
                 [
                     NpyFile(npy_partial, clipped.shape, np.float32),
                     NpyFile(eight_bit_path, clipped.shape, np.uint8),
                 ],
                 lock=False,
-                **compute_kwargs,
+                compute=False,
             )
+            (compute or dask.compute)(storing)
         write_png(np.load(eight_bit_path, mmap_mode="r"), png_path)
     finally:
         eight_bit_path.unlink(missing_ok=True)

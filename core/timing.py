@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import dask.array as da
@@ -13,7 +14,16 @@ from dask.highlevelgraph import HighLevelGraph
 
 from .stages import Pipeline
 
-__all__ = ["STAGE_NAMES", "ProgressCallback", "StageTimer", "layer_owners", "stage_of_layer"]
+__all__ = [
+    "STAGE_NAMES",
+    "ProgressCallback",
+    "StageTimer",
+    "StageTimes",
+    "layer_owners",
+    "stage_of_layer",
+    "stage_timing",
+    "wait_with_progress",
+]
 
 STAGE_NAMES = ("read", "grayscale", "stitch", "sobel", "clip")
 
@@ -41,35 +51,102 @@ def stage_of_layer(pipeline: Pipeline) -> dict[str, str]:
 
 
 @dataclass
-class StageTimer(Callback):
-    """Adds up, per stage, the seconds that tasks ran (across all threads).
+class StageTimes:
+    """Seconds that tasks ran per stage (summed over threads and workers), and where.
 
-    A task's time runs from its submission to its result; the local schedulers submit a
-    task only when a thread is free for it, so this is its run time plus a little overhead.
-
-    Compute with ``optimize_graph=False`` while it is active: graph optimisation fuses
-    tasks of neighbouring stages under new names, which would blur the attribution.
-    Tasks of layers that belong to no stage (storing the result, say) count as ``other``.
+    ``owner`` maps graph layers to stages; tasks of other layers (storing the result,
+    say) count as ``other``. ``workers`` maps each layer to the workers that ran it.
     """
 
     owner: dict[str, str]
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     tasks: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    workers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
-    def __post_init__(self):
+    def record(self, key, seconds: float, worker: str) -> None:
+        layer = key[0] if isinstance(key, tuple) else key
+        stage = self.owner.get(layer, "other")
+        self.seconds[stage] += seconds
+        self.tasks[stage] += 1
+        self.workers[layer].add(worker)
+
+
+class StageTimer(Callback):
+    """Fills a ``StageTimes`` from the local schedulers' task hooks.
+
+    A task's time runs from its submission to its result; the local schedulers submit a
+    task only when a thread is free for it, so this is its run time plus a little overhead.
+    Compute with ``optimize_graph=False`` while it is active: graph optimisation fuses
+    tasks of neighbouring stages under new names, which would blur the attribution.
+    """
+
+    def __init__(self, owner: dict[str, str]):
         super().__init__()
+        self.times = StageTimes(owner)
         self._started: dict = {}
         self._lock = threading.Lock()
+
+    @property
+    def seconds(self):
+        return self.times.seconds
+
+    @property
+    def tasks(self):
+        return self.times.tasks
 
     def _pretask(self, key, dsk, state):
         self._started[key] = time.perf_counter()
 
     def _posttask(self, key, result, dsk, state, worker_id):
         elapsed = time.perf_counter() - self._started.pop(key)
-        stage = self.owner.get(key[0] if isinstance(key, tuple) else key, "other")
         with self._lock:
-            self.seconds[stage] += elapsed
-            self.tasks[stage] += 1
+            self.times.record(key, elapsed, "this process")
+
+
+@contextmanager
+def stage_timing(owner: dict[str, str], client=None):
+    """Measure stage times of the computations inside the block, on threads or a cluster.
+
+    With a ``distributed.Client`` the scheduler's task stream is read; the block must wait
+    for its results before it ends.
+    """
+    if client is None:
+        timer = StageTimer(owner)
+        with timer:
+            yield timer.times
+        return
+    from distributed import get_task_stream
+
+    times = StageTimes(owner)
+    with get_task_stream(client) as stream:
+        yield times
+    for record in stream.data:
+        computed = sum(s["stop"] - s["start"] for s in record["startstops"] if s["action"] == "compute")
+        times.record(record["key"], computed, record["worker"])
+
+
+def wait_with_progress(collections, report=None, interval: float = 0.1) -> None:
+    """Wait for persisted collections on a cluster, calling ``report(done, total)``.
+
+    Counts the output chunks that are ready. Collections persisted on threads are
+    already computed, and return at once.
+    """
+    from distributed import futures_of
+
+    from .cluster import raise_first_error
+
+    futures = futures_of(collections)
+    if not futures:
+        return
+    total = len(futures)
+    while True:
+        done = sum(f.done() for f in futures)
+        if report:
+            report(done, total)
+        if done == total:
+            break
+        time.sleep(interval)
+    raise_first_error(futures)
 
 
 class ProgressCallback(Callback):

@@ -2,7 +2,7 @@ import streamlit as st
 
 from core.previews import clipped_preview, full_resolution_edges, to_display
 from ui.run import start_page
-from ui.state import clip_histogram
+from ui.state import clip_histogram, runner
 from ui.views import array_facts, png_bytes, show_graph, show_image, show_preview, stage_time
 
 HALF_WIDTH = 1000  # pixels: the before and after pictures share the page's width
@@ -39,7 +39,9 @@ with histogram:
     )
     st.download_button(
         "Download the edges (PNG, full resolution)",
-        lambda: png_bytes(full_resolution_edges(run.gray.stitched, mode, lo, hi)),
+        lambda: png_bytes(
+            full_resolution_edges(run.gray.stitched, mode, lo, hi, scheduler=runner().scheduler)
+        ),
         file_name=f"edges-{mode}.png", mime="image/png",
     )
 

@@ -14,13 +14,14 @@ import ui.state
 from test_loading import BAD_FILES, png_header_claiming
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["pages/1_Tiles.py", "pages/2_Grayscale.py", "pages/3_Stitched.py", "pages/4_Edges.py"]
+PAGES = ["pages/1_Tiles.py", "pages/2_Grayscale.py", "pages/3_Stitched.py", "pages/4_Edges.py", "pages/5_Cluster.py"]
 TITLES = {
     "app.py": "Dask, tile by tile",
     "pages/1_Tiles.py": "1 · Tiles on disk",
     "pages/2_Grayscale.py": "2 · Grayscale, tile by tile",
     "pages/3_Stitched.py": "3 · Stitched into one image",
     "pages/4_Edges.py": "4 · Sobel edges, clipped",
+    "pages/5_Cluster.py": "Where Dask runs",
 }
 
 
@@ -28,6 +29,7 @@ TITLES = {
 def fresh_server(tmp_path, monkeypatch):
     """Each test is a new server: its own tile cache and empty shared caches."""
     monkeypatch.setenv("TILE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", "threads")  # test_cluster_page uses a cluster
     st.cache_resource.clear()
     yield
     st.cache_resource.clear()
@@ -63,7 +65,7 @@ def test_every_page_runs_clean_with_defaults(page):
     at = open_app(page)
     assert_clean(at, page)
     assert dict(at.query_params) == {"sample": "astronaut", "rows": "2", "cols": "2", "clip": "0,1", "sobel": "x"}
-    if page != "app.py":
+    if page not in ("app.py", "pages/5_Cluster.py"):
         assert graphs(at) and graphs(at)[0].startswith("digraph")
 
 
@@ -163,7 +165,7 @@ def test_an_upload_replaces_the_sample_on_every_page_until_cleared(rng):
     assert_clean(at, "app.py")
     assert "Using upload: holiday.png" in [t.value for t in at.text]
     shapes = ["(45, 60, 3)", "(45, 60)", "(90, 120)", "(90, 120)"]  # a tile, a gray tile, the image
-    for page, shape in zip(PAGES, shapes):
+    for page, shape in zip(PAGES[:4], shapes):
         at.switch_page(page).run()
         assert_clean(at, page)
         assert f"shape `{shape}`" in " ".join(m.value for m in at.markdown)
@@ -213,3 +215,24 @@ def test_the_uploaded_file_name_never_becomes_a_path(tmp_path, rng):
 def test_pages_offer_their_downloads(page, labels):
     at = open_app(page)
     assert labels <= {button.proto.label for button in at.get("download_button")}
+
+
+def test_the_cluster_page_shows_workers_and_which_tiles_they_read(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
+    at = open_app("pages/5_Cluster.py", {"rows": "3", "cols": "4"})
+    assert_clean(at, "pages/5_Cluster.py")
+    workers, tiles = (frame.value for frame in at.dataframe)
+    assert len(workers) == os.cpu_count() and set(workers["threads"]) == {1}
+    assert tiles.shape == (3, 4)
+    assert set(tiles.to_numpy().ravel()) <= {f"worker {i + 1}" for i in range(len(workers))}
+    assert "Dask runs on: a local Dask cluster" in " ".join(c.value for c in at.sidebar.caption)
+    at.switch_page("pages/4_Edges.py").run()  # the other pages run on the cluster too
+    assert_clean(at, "pages/4_Edges.py")
+
+
+def test_an_unreachable_cluster_falls_back_to_threads(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", "tcp://127.0.0.1:9")
+    at = open_app("pages/5_Cluster.py")
+    assert not at.exception
+    assert "cannot reach the Dask scheduler" in at.sidebar.warning[0].value
+    assert "threads in the server" in " ".join(c.value for c in at.sidebar.caption)

@@ -10,11 +10,16 @@ from core import Pipeline, TileSet, clip
 from core.previews import EdgeRun, GrayRun
 
 from .settings import Settings, sidebar
-from .state import Image, current_image, edge_run, gray_run, lazy_pipeline, tile_set
+from .state import Image, current_image, edge_run, gray_run, lazy_pipeline, runner, tile_set
 
 __all__ = ["Run", "start_page"]
 
 TITLE = "Dask, tile by tile"
+RUNNER_LABELS = {
+    "threads": "threads in the server",
+    "local": "a local Dask cluster",
+    "remote": "a Dask cluster",
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ def start_page(title: str, *, with_edges: bool = False) -> Run:
     """Set up the page, draw the sidebar and run (or fetch) the stages the page shows."""
     st.set_page_config(page_title=f"{title} · {TITLE}", page_icon=":material/grid_view:", layout="wide")
     settings = sidebar()
+    active = runner()
+    st.sidebar.caption(f"Dask runs on: {RUNNER_LABELS[active.kind]} ({active.address})")
     image = current_image(settings)
     tiles = tile_set(image, settings.rows, settings.cols)
     pipeline = lazy_pipeline(tiles, settings.sobel)

@@ -38,6 +38,7 @@ PAGES = [
     ("pages/2_Grayscale.py", "2 · Grayscale", ":material/contrast:"),
     ("pages/3_Stitched.py", "3 · Stitched", ":material/view_quilt:"),
     ("pages/4_Edges.py", "4 · Edges", ":material/border_style:"),
+    ("pages/5_Cluster.py", "Cluster", ":material/hub:"),
 ]
 
 

@@ -23,6 +23,7 @@ from core import (
     load_image,
     partition_cached,
 )
+from core.cluster import LOCAL, THREADS, Runner, check_workers_can_read, configured_scheduler, connect
 from core.disk_cache import prune, store_bytes
 from core.tiling import cache_folder
 from core.previews import EdgeRun, GrayRun, run_edge_stage, run_gray_stages
@@ -40,6 +41,7 @@ __all__ = [
     "edge_run",
     "gray_run",
     "lazy_pipeline",
+    "runner",
     "save_upload",
     "tile_set",
 ]
@@ -52,6 +54,30 @@ CACHE_MAX_BYTES = int(os.environ.get("TILE_CACHE_MAX_BYTES", 4 * 2**30))
 def cache_root() -> Path:
     """Where tiles and uploads are kept: ``$TILE_CACHE_DIR`` or a folder in the temp dir."""
     return Path(os.environ.get("TILE_CACHE_DIR") or Path(tempfile.gettempdir()) / "dask-tiles-cache")
+
+
+def scheduler_choice() -> str:
+    """``$DASHBOARD_SCHEDULER`` (threads, local or an address), else Dask's configured
+    ``scheduler-address``, else a local cluster. Never a visitor's choice."""
+    return os.environ.get("DASHBOARD_SCHEDULER") or configured_scheduler(default=LOCAL)
+
+
+@st.cache_resource(on_release=lambda made: made[0].close())
+def _runner(choice: str) -> tuple[Runner, str]:
+    # One cluster per server process, shared by every session: a Client made on each
+    # rerun would start a cluster each time.
+    try:
+        return connect(choice, timeout=5, processes=False), ""
+    except PipelineError as e:
+        return connect(THREADS), f"{e}. Running on threads in the server process instead."
+
+
+def runner() -> Runner:
+    """Where the pipeline runs; says so in the sidebar if the configured cluster failed."""
+    active, problem = _runner(scheduler_choice())
+    if problem:
+        st.sidebar.warning(problem)
+    return active
 
 
 @st.cache_resource
@@ -126,6 +152,11 @@ def tile_set(image: Image, rows: int, cols: int) -> TileSet:
         st.stop()
     if not written_before:
         prune(cache_root(), CACHE_MAX_BYTES)
+    try:
+        check_workers_can_read(runner(), tiles.folder)
+    except PipelineError as e:
+        st.error(f"The cluster cannot run this: {e}.")
+        st.stop()
     return tiles
 
 
@@ -159,7 +190,9 @@ def gray_run(tiles: TileSet, pipeline: Pipeline) -> GrayRun:
             key,
             lambda: _with_progress(
                 f"Reading {tiles.grid[0] * tiles.grid[1]} tiles with Dask",
-                lambda report: run_gray_stages(pipeline, on_progress=report),
+                lambda report: run_gray_stages(
+                    pipeline, on_progress=report, scheduler=runner().scheduler
+                ),
             ),
         )
     return run
@@ -175,7 +208,9 @@ def edge_run(tiles: TileSet, gray: GrayRun, mode: str) -> EdgeRun:
             key,
             lambda: _with_progress(
                 f"Running the Sobel filter ({mode})",
-                lambda report: run_edge_stage(gray.stitched, mode, gray.step, on_progress=report),
+                lambda report: run_edge_stage(
+                    gray.stitched, mode, gray.step, on_progress=report, scheduler=runner().scheduler
+                ),
             ),
         )
     return run

@@ -1,0 +1,61 @@
+import pandas as pd
+import streamlit as st
+
+from ui.run import start_page
+from ui.state import runner
+
+run = start_page("Cluster")
+active = runner()
+rows, cols = run.tiles.grid
+
+st.title("Where Dask runs")
+if active.client is None:
+    st.write(
+        "The pipeline runs on a pool of threads inside the server process: no cluster is "
+        "configured (`DASHBOARD_SCHEDULER=threads`), or the configured one could not be "
+        "reached. Set `DASHBOARD_SCHEDULER=local` or `DASK_SCHEDULER_ADDRESS` on the server "
+        "to use a `distributed` cluster."
+    )
+    st.stop()
+
+st.write(
+    f"The pipeline runs on a `distributed` cluster whose scheduler is at `{active.address}`. "
+    "Each tile is read and converted by whichever worker is free, and the stitched image "
+    "stays in the workers' memory: only screen-sized previews come back to this app."
+)
+workers = active.client.scheduler_info(n_workers=-1)["workers"]
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "worker": address,
+                "name": str(info.get("name", "")),
+                "threads": info.get("nthreads", 0),
+                "memory limit (GB)": round(info.get("memory_limit", 0) / 1e9, 2),
+                "tasks stored": info.get("metrics", {}).get("task_counts", {}).get("memory", ""),
+            }
+            for address, info in workers.items()
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+if active.dashboard_link:
+    st.link_button("Open Dask's own dashboard", active.dashboard_link)
+    st.caption(
+        "The dashboard is served by the scheduler; the link works from a browser that can "
+        "reach that address (on the server itself, for a local cluster)."
+    )
+
+st.subheader("Which worker read which tile")
+if run.gray.tile_workers:
+    names = {address: f"worker {i + 1}" for i, address in enumerate(sorted(set(run.gray.tile_workers.values())))}
+    grid = pd.DataFrame(
+        [[names.get(run.gray.tile_workers.get((r, c), ""), "") for c in range(cols)] for r in range(rows)],
+        index=[f"row {r}" for r in range(rows)],
+        columns=[f"col {c}" for c in range(cols)],
+    )
+    st.dataframe(grid, width="stretch")
+    st.caption(" · ".join(f"{name}: {address}" for address, name in names.items()))
+else:
+    st.caption("These tiles were read before the cluster started, or on threads.")

@@ -1,0 +1,160 @@
+"""The pipeline on real distributed clusters gives the threaded (and SciPy's) results."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+from skimage.transform import resize
+
+from core import PipelineError, build_pipeline, partition
+from core.cli import main
+from core.cluster import check_workers_can_read, connect
+from core.previews import run_edge_stage, run_gray_stages
+from test_stages import reference
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    runner = connect("local")
+    yield runner
+    runner.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def separate_processes(tmp_path):
+    """`dask scheduler` and two `dask worker` processes on 127.0.0.1."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log = (tmp_path / "cluster.log").open("w")
+    dask_cli = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    scheduler = subprocess.Popen(
+        [*dask_cli, "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+             "--no-nanny", "--host", "127.0.0.1", "--dashboard-address", ":0"],
+            stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+        )
+        for _ in range(2)
+    ]
+    from distributed import Client
+
+    with Client(address, timeout=30) as client:
+        client.wait_for_workers(2, timeout=60)
+    yield address, workers
+    for process in [*workers, scheduler]:
+        if process.poll() is None:
+            process.terminate()
+    for process in [*workers, scheduler]:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    log.close()
+
+
+@pytest.mark.parametrize("mode", ["x", "magnitude"])
+def test_local_cluster_previews_equal_threads(tmp_path, photo, local_cluster, mode):
+    pipeline = build_pipeline(partition(photo, 3, 4, tmp_path / "tiles"))
+    on_threads = run_gray_stages(pipeline, max_side=30)
+    on_cluster = run_gray_stages(pipeline, max_side=30, scheduler=local_cluster.client)
+    np.testing.assert_array_equal(on_cluster.stitched_preview, on_threads.stitched_preview)
+    np.testing.assert_array_equal(
+        on_cluster.stitched.compute(scheduler=local_cluster.client), on_threads.stitched.compute()
+    )
+    assert set(on_cluster.seconds) >= {"read", "grayscale", "stitch"}
+    workers = set(local_cluster.client.scheduler_info()["workers"])
+    assert set(on_cluster.tile_workers) == {(r, c) for r in range(3) for c in range(4)}
+    assert set(on_cluster.tile_workers.values()) <= workers
+    edges = run_edge_stage(on_cluster.stitched, mode, on_cluster.step, scheduler=local_cluster.client)
+    expected = reference(photo, mode, -10, 10)[:: on_cluster.step, :: on_cluster.step]
+    np.testing.assert_allclose(edges.preview, expected, atol=1e-4)
+    assert edges.counts.sum() == photo.shape[0] * photo.shape[1]
+
+
+def test_progress_on_a_cluster_reaches_the_total(tmp_path, photo, local_cluster):
+    reports = []
+    pipeline = build_pipeline(partition(photo, 2, 3, tmp_path / "tiles"))
+    run_gray_stages(pipeline, scheduler=local_cluster.client, on_progress=lambda d, t: reports.append((d, t)))
+    assert reports and reports[-1][0] == reports[-1][1] > 0
+
+
+def photo_file(tmp_path, size=(600, 800)) -> Path:
+    path = tmp_path / "photo.png"
+    Image.fromarray((resize(data.coffee(), size, order=1) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+def run_cli(tmp_path, name, *options) -> np.ndarray:
+    out = tmp_path / name
+    assert main([str(photo_file(tmp_path)), "--grid", "3x5", "--sobel", "magnitude", "--out", str(out), *options]) == 0
+    return np.load(out / "edges.npy")
+
+
+def test_command_line_on_a_local_cluster_equals_threads(tmp_path, capsys):
+    on_threads = run_cli(tmp_path, "threads")
+    on_cluster = run_cli(tmp_path, "local", "--scheduler", "local")
+    np.testing.assert_array_equal(on_cluster, on_threads)
+    assert "ran on: local (tcp://127.0.0.1:" in capsys.readouterr().out
+
+
+def test_command_line_on_separate_scheduler_and_workers(tmp_path, separate_processes, capsys):
+    address, _ = separate_processes
+    on_threads = run_cli(tmp_path, "threads")
+    on_cluster = run_cli(tmp_path, "remote", "--scheduler", address)
+    np.testing.assert_array_equal(on_cluster, on_threads)
+    gray = np.asarray(Image.open(photo_file(tmp_path)).convert("RGB"))
+    np.testing.assert_allclose(on_cluster, reference(gray, "magnitude", 0, 1), atol=1e-4)
+    assert f"ran on: remote ({address})" in capsys.readouterr().out
+
+
+def test_a_worker_killed_mid_compute_still_gives_the_right_result(tmp_path, separate_processes):
+    address, workers = separate_processes
+    image = (resize(data.astronaut(), (1500, 1500), order=1) * 255).astype(np.uint8)
+    pipeline = build_pipeline(partition(image, 12, 12, tmp_path / "tiles"), mode="magnitude")
+    runner = connect(address)
+    try:
+        future = runner.client.compute(pipeline.edges)
+        deadline = time.monotonic() + 30
+        while not runner.client.processing() or not any(runner.client.processing().values()):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        workers[0].send_signal(signal.SIGKILL)
+        assert workers[0].wait(timeout=10) == -signal.SIGKILL
+        started = time.monotonic()
+        result = future.result(timeout=120)
+        assert time.monotonic() - started < 120
+    finally:
+        runner.close()
+    np.testing.assert_allclose(result, reference(image, "magnitude", -10, 10), atol=1e-4)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error():
+    started = time.monotonic()
+    with pytest.raises(PipelineError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        connect("tcp://127.0.0.1:9", timeout=2)
+    assert time.monotonic() - started < 15
+
+
+def test_workers_that_cannot_see_the_tiles_are_reported(tmp_path, local_cluster):
+    check_workers_can_read(local_cluster, tmp_path)  # the local cluster shares this disk
+    with pytest.raises(PipelineError, match="workers cannot read the tile folder"):
+        check_workers_can_read(local_cluster, tmp_path / "not-there")
