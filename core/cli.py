@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineError as e:
         print(f"python -m core: error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # a full disk, a folder we may not write to
+        print(f"python -m core: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -195,7 +198,7 @@ def _report(args, shape, grid, wall, timer: StageTimes, runner) -> str:
     lines += [
         "",
         "Stage seconds are task time summed over threads and workers; they can exceed the wall time.",
-        f"peak memory: {peak_mb:,.0f} MB",
+        f"peak memory of this process: {peak_mb:,.0f} MB",
         f"wrote {args.out}/tiles/, edges.npy, edges.png, graph.dot",
     ]
     return "\n".join(lines)

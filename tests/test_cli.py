@@ -33,7 +33,7 @@ def test_writes_tiles_edges_png_and_graph(tmp_path, photo, photo_file, capsys):
     assert np.asarray(Image.open(out / "edges.png")).shape == photo.shape[:2]
     assert (out / "graph.dot").read_text().startswith("digraph")
     report = capsys.readouterr().out
-    for stage in ("partition", "read", "grayscale", "stitch", "sobel", "clip", "total", "peak memory"):
+    for stage in ("partition", "read", "grayscale", "stitch", "sobel", "clip", "total", "peak memory of this process"):
         assert stage in report
 
 
@@ -112,3 +112,14 @@ def test_rerun_replaces_outputs_atomically(tmp_path, photo, photo_file):
     assert sorted(os.listdir(out)) == ["edges.npy", "edges.png", "graph.dot", "tiles"]
     assert len(list((out / "tiles").glob("*.tif"))) == 9
     assert np.load(out / "edges.npy").min() < 0
+
+
+def test_an_unwritable_output_folder_is_one_line(tmp_path, photo_file):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the output folder should go")
+    run = subprocess.run(
+        [sys.executable, "-m", "core", str(photo_file), "--out", str(blocker / "out")],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and "cannot create the output folder" in run.stderr
