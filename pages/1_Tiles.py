@@ -3,7 +3,7 @@ import streamlit as st
 
 from core.previews import mosaic
 from ui.run import start_page
-from ui.views import array_facts, show_graph, show_preview, stage_time, tiles_zip
+from ui.views import show_preview, stage_details, tiles_zip
 
 run = start_page("Tiles")
 rows, cols = run.tiles.grid
@@ -42,9 +42,8 @@ with picture:
 
 tiles = [tile for row in run.pipeline.tiles for tile in row]
 with details:
-    array_facts(tiles[0], f"Tile {run.tiles.path(0, 0).name}")
-    stage_time(
-        "Reading time", run.gray.seconds.get("read", 0.0), tiles,
-        "Seconds the read tasks ran, summed over threads.",
+    stage_details(
+        tiles, f"Tile {run.tiles.path(0, 0).name}", "Reading time", run.gray.seconds.get("read", 0.0),
+        "Seconds the read tasks ran, summed over threads and workers.",
+        ("tiles", str(run.tiles.folder)), "tiles.dot",
     )
-    show_graph(("tiles", str(run.tiles.folder)), tiles, "tiles.dot")

@@ -2,7 +2,7 @@ import streamlit as st
 
 from core.previews import mosaic
 from ui.run import start_page
-from ui.views import array_facts, show_graph, show_preview, stage_time
+from ui.views import show_preview, stage_details
 
 run = start_page("Grayscale")
 rows, cols = run.tiles.grid
@@ -22,9 +22,8 @@ with picture:
 
 gray = [tile for row in run.pipeline.gray for tile in row]
 with details:
-    array_facts(gray[0], "Grayscale tile (0, 0)")
-    stage_time(
-        "Grayscale time", run.gray.seconds.get("grayscale", 0.0), gray,
-        "Seconds the grayscale tasks ran, summed over threads.",
+    stage_details(
+        gray, "Grayscale tile (0, 0)", "Grayscale time", run.gray.seconds.get("grayscale", 0.0),
+        "Seconds the grayscale tasks ran, summed over threads and workers.",
+        ("gray", str(run.tiles.folder)), "grayscale.dot",
     )
-    show_graph(("gray", str(run.tiles.folder)), gray, "grayscale.dot")

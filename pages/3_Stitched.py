@@ -2,7 +2,7 @@ import streamlit as st
 
 from core.previews import to_display
 from ui.run import start_page
-from ui.views import array_facts, show_graph, show_preview, stage_time
+from ui.views import show_preview, stage_details
 
 run = start_page("Stitched")
 rows, cols = run.tiles.grid
@@ -21,9 +21,8 @@ with picture:
         caption=f"{width} x {height} pixels, {rows} x {cols} chunks",
     )
 with details:
-    array_facts(run.pipeline.stitched, "Stitched image")
-    stage_time(
-        "Stitching time", run.gray.seconds.get("stitch", 0.0), run.pipeline.stitched,
-        "Seconds the stitching tasks ran, summed over threads.",
+    stage_details(
+        run.pipeline.stitched, "Stitched image", "Stitching time", run.gray.seconds.get("stitch", 0.0),
+        "Seconds the stitching tasks ran, summed over threads and workers.",
+        ("stitched", str(run.tiles.folder)), "stitched.dot",
     )
-    show_graph(("stitched", str(run.tiles.folder)), run.pipeline.stitched, "stitched.dot")

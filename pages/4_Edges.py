@@ -3,7 +3,7 @@ import streamlit as st
 from core.previews import clipped_preview, full_resolution_edges, to_display
 from ui.run import start_page
 from ui.state import clip_histogram, runner
-from ui.views import array_facts, png_bytes, show_graph, show_image, show_preview, stage_time
+from ui.views import png_bytes, show_image, show_preview, stage_details
 
 HALF_WIDTH = 1000  # pixels: the before and after pictures share the page's width
 
@@ -47,9 +47,8 @@ with histogram:
 
 clipped = run.clipped()
 with details:
-    array_facts(clipped, "Clipped edges")
-    stage_time(
-        "Sobel time", run.edges.wall, clipped,
+    stage_details(
+        clipped, "Clipped edges", "Sobel time", run.edges.wall,
         "Wall-clock seconds of the Sobel pass over the full image (with its histogram).",
+        ("edges",) + run.graph_key, f"edges-{mode}.dot",
     )
-    show_graph(("edges",) + run.graph_key, clipped, f"edges-{mode}.dot")

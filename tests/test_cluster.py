@@ -1,6 +1,5 @@
 """The pipeline on real distributed clusters gives the threaded (and SciPy's) results."""
 
-import os
 import signal
 import socket
 import subprocess

@@ -180,40 +180,27 @@ def _with_progress(label: str, compute):
     return result
 
 
+def _computed(store: str, key, label: str, compute):
+    """``compute(report)`` once per key, under a progress bar; later calls reuse the result."""
+    return _stores()[store].get_or_compute(key, lambda: _with_progress(label, compute))
+
+
 def gray_run(tiles: TileSet, pipeline: Pipeline) -> GrayRun:
     """Read, grayscale and stitch, once per image and grid."""
-    key = str(tiles.folder)
-    store = _stores()["gray"]
-    run = store.get(key)
-    if run is None:
-        run = store.get_or_compute(
-            key,
-            lambda: _with_progress(
-                f"Reading {tiles.grid[0] * tiles.grid[1]} tiles with Dask",
-                lambda report: run_gray_stages(
-                    pipeline, on_progress=report, scheduler=runner().scheduler
-                ),
-            ),
-        )
-    return run
+    return _computed(
+        "gray", str(tiles.folder), f"Reading {tiles.grid[0] * tiles.grid[1]} tiles with Dask",
+        lambda report: run_gray_stages(pipeline, on_progress=report, scheduler=runner().scheduler),
+    )
 
 
 def edge_run(tiles: TileSet, gray: GrayRun, mode: str) -> EdgeRun:
     """The Sobel stage, once per image, grid and mode; clipping never recomputes it."""
-    key = (str(tiles.folder), mode)
-    store = _stores()["edges"]
-    run = store.get(key)
-    if run is None:
-        run = store.get_or_compute(
-            key,
-            lambda: _with_progress(
-                f"Running the Sobel filter ({mode})",
-                lambda report: run_edge_stage(
-                    gray.stitched, mode, gray.step, on_progress=report, scheduler=runner().scheduler
-                ),
-            ),
-        )
-    return run
+    return _computed(
+        "edges", (str(tiles.folder), mode), f"Running the Sobel filter ({mode})",
+        lambda report: run_edge_stage(
+            gray.stitched, mode, gray.step, on_progress=report, scheduler=runner().scheduler
+        ),
+    )
 
 
 def clip_histogram(run) -> ClipHistogram:

@@ -21,6 +21,7 @@ __all__ = [
     "show_graph",
     "show_image",
     "show_preview",
+    "stage_details",
     "stage_time",
     "tiles_zip",
 ]
@@ -108,6 +109,16 @@ def show_graph(key: tuple, arrays, filename: str) -> None:
             "Download the graph (DOT)", source, file_name=filename, mime="text/vnd.graphviz",
             key=f"dot-{filename}",
         )
+
+
+def stage_details(
+    arrays, what: str, time_label: str, seconds: float, note: str, graph_key: tuple, filename: str
+) -> None:
+    """What every stage page shows beside its picture: the dask array, time and graph."""
+    first = arrays[0] if isinstance(arrays, list) else arrays
+    array_facts(first, what)
+    stage_time(time_label, seconds, arrays, note)
+    show_graph(graph_key, arrays, filename)
 
 
 def tiles_zip(tiles: TileSet) -> bytes:
