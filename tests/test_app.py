@@ -236,3 +236,24 @@ def test_an_unreachable_cluster_falls_back_to_threads(monkeypatch):
     assert not at.exception
     assert "cannot reach the Dask scheduler" in at.sidebar.warning[0].value
     assert "threads in the server" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_a_link_with_an_upload_opens_the_same_picture_elsewhere(rng):
+    pixels = rng.integers(0, 256, (30, 50, 3), dtype=np.uint8)
+    at = upload(open_app(), "private.png", png(pixels))
+    digest = at.query_params["upload"]
+    assert len(digest) == 64
+    link = dict(at.query_params)
+    teammate = open_app("pages/3_Stitched.py", link)  # a new session, as from a copied link
+    assert_clean(teammate, "pages/3_Stitched.py")
+    assert "shape `(30, 50)`" in " ".join(m.value for m in teammate.markdown)
+    assert "Using upload: a shared upload" in [t.value for t in teammate.text]
+
+
+def test_a_link_to_an_upload_no_longer_on_the_server_is_explained():
+    at = open_app("pages/1_Tiles.py", {"upload": "0" * 64})
+    assert not at.exception
+    assert "no longer on the server" in at.error[0].value
+    at.button(key="forget_upload").click().run()
+    assert_clean(at, "pages/1_Tiles.py")
+    assert "upload" not in at.query_params

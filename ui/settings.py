@@ -11,6 +11,7 @@ Each setting lives in three places, so that it survives whatever a visitor does:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from collections.abc import Mapping
 
@@ -63,8 +64,17 @@ class Settings:
 
 
 def parse_query(params: Mapping[str, str]) -> tuple[dict, list[str]]:
-    """Valid settings from a query string, and a note for each value that was ignored."""
+    """Valid settings from a query string, and a note for each value that was ignored.
+
+    ``upload`` is the SHA-256 of a file uploaded to this server: knowing it is what lets a
+    teammate open the same picture, as unguessable as a private link.
+    """
     values, ignored = {}, []
+    if "upload" in params:
+        if re.fullmatch(r"[0-9a-f]{64}", params["upload"]):
+            values["upload"] = Upload(digest=params["upload"], name="a shared upload")
+        else:
+            ignored.append("upload=…")
     if "sample" in params:
         if params["sample"] in SAMPLES:
             values["sample"] = params["sample"]
@@ -105,9 +115,11 @@ def _parse_clip(text: str, mode: str) -> tuple[float, float] | None:
     return lo, hi
 
 
-def _to_query(values: dict) -> dict[str, str]:
+def _to_query(values: dict, upload: Upload | None) -> dict[str, str]:
     query = {key: str(value) for key, value in values.items()}
     query["clip"] = ",".join(f"{bound:g}" for bound in values["clip"])
+    if upload is not None:
+        query["upload"] = upload.digest
     return query
 
 
@@ -155,9 +167,9 @@ def _initialise_once() -> list[str]:
     if "_initialised" in state:
         return []
     values, ignored = parse_query(st.query_params)
+    state["_upload"] = values.pop("upload", None)
     for key, value in {**DEFAULTS, **values}.items():
         state[f"_{key}"] = value
-    state["_upload"] = None
     state["_initialised"] = True
     return ignored
 
@@ -207,14 +219,17 @@ def sidebar() -> Settings:
             help="Sobel values outside this range are set to its ends; "
             "the edge image maps the range to black..white.",
         )
-        st.caption("The address bar holds these settings: copy it to share this view.")
+        st.caption(
+            "The address bar holds these settings, and the upload if there is one: copy it "
+            "to share this view with someone who can reach this server."
+        )
         if ignored:
             st.warning(f"Ignored from the link: {', '.join(ignored)}")
         if state.get("_upload_error"):
             st.error(state["_upload_error"])
 
     values = {key: state[key] for key in DEFAULTS}
-    st.query_params.from_dict(_to_query(values))
+    st.query_params.from_dict(_to_query(values, upload))
     return Settings(
         sample=values["sample"], rows=int(values["rows"]), cols=int(values["cols"]),
         clip=tuple(float(b) for b in values["clip"]), sobel=values["sobel"], upload=upload,
