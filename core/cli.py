@@ -8,6 +8,7 @@ import resource
 import sys
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import dask
@@ -21,9 +22,9 @@ from .loading import DEFAULT_MAX_PIXELS, load_image
 from .results import atomic_path, write_results
 from .stages import SOBEL_MODES, build_pipeline, check_clip
 from .tiling import check_grid, partition
-from .timing import STAGE_NAMES, StageTimes, stage_of_layer, stage_timing
+from .timing import STAGE_NAMES, stage_of_layer, stage_timing
 
-__all__ = ["main"]
+__all__ = ["RunReport", "build_parser", "format_report", "main", "run"]
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -103,11 +104,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    print(report)
+    print(format_report(report))
     return 0
 
 
-def run(args: argparse.Namespace) -> str:
+@dataclass(frozen=True)
+class RunReport:
+    """What one run did and how long each part took."""
+
+    args: argparse.Namespace
+    shape: tuple[int, ...]
+    grid: tuple[int, int]
+    wall: dict[str, float]  # load, partition, compute and write
+    stage_seconds: dict[str, float]  # task seconds, summed over threads and workers
+    stage_tasks: dict[str, int]
+    ran_on: str
+    peak_mb: float  # of this process
+
+
+def run(args: argparse.Namespace) -> RunReport:
     lo, hi = args.clip
     check_clip(lo, hi)
     rows, cols = args.grid
@@ -150,7 +165,11 @@ def run(args: argparse.Namespace) -> str:
     with atomic_path(args.out / "graph.dot") as partial:
         partial.write_text(task_graph(pipeline.clipped).source)
 
-    return _report(args, shape, tiles.grid, wall, times, runner)
+    return RunReport(
+        args=args, shape=shape, grid=tiles.grid, wall=wall, stage_seconds=dict(times.seconds),
+        stage_tasks=dict(times.tasks), ran_on=f"{runner.kind} ({runner.address})",
+        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
 
 
 def _compute(storing, runner, show_progress: bool, timeout: float) -> None:
@@ -178,27 +197,29 @@ class StderrProgressBar(TextProgressBar):
         sys.stderr.write("\n")
 
 
-def _report(args, shape, grid, wall, timer: StageTimes, runner) -> str:
-    height, width = shape[:2]
+def format_report(report: RunReport) -> str:
+    args, wall = report.args, report.wall
+    height, width = report.shape[:2]
     lines = [
         f"{args.image.name}: {width} x {height} ({width * height / 1e6:.1f} MPix), "
-        f"grid {grid[0]}x{grid[1]}, sobel {args.sobel}, clip [{args.clip[0]:g}, {args.clip[1]:g}]",
-        f"ran on: {runner.kind} ({runner.address})",
+        f"grid {report.grid[0]}x{report.grid[1]}, sobel {args.sobel}, "
+        f"clip [{args.clip[0]:g}, {args.clip[1]:g}]",
+        f"ran on: {report.ran_on}",
         "",
         f"{'step':<22}{'tasks':>8}{'seconds':>10}",
+        f"{'load image':<22}{'':>8}{wall['load']:>10.2f}",
+        f"{'partition (write)':<22}{'':>8}{wall['partition']:>10.2f}",
     ]
-    lines.append(f"{'load image':<22}{'':>8}{wall['load']:>10.2f}")
-    lines.append(f"{'partition (write)':<22}{'':>8}{wall['partition']:>10.2f}")
     for stage in (*STAGE_NAMES, "other"):
         label = "write results" if stage == "other" else stage
-        lines.append(f"  {label:<20}{timer.tasks.get(stage, 0):>8}{timer.seconds.get(stage, 0.0):>10.2f}")
-    lines.append(f"{'compute (wall)':<22}{sum(timer.tasks.values()):>8}{wall['compute and write']:>10.2f}")
-    lines.append(f"{'total':<22}{'':>8}{sum(wall.values()):>10.2f}")
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        tasks, seconds = report.stage_tasks.get(stage, 0), report.stage_seconds.get(stage, 0.0)
+        lines.append(f"  {label:<20}{tasks:>8}{seconds:>10.2f}")
     lines += [
+        f"{'compute (wall)':<22}{sum(report.stage_tasks.values()):>8}{wall['compute and write']:>10.2f}",
+        f"{'total':<22}{'':>8}{sum(wall.values()):>10.2f}",
         "",
         "Stage seconds are task time summed over threads and workers; they can exceed the wall time.",
-        f"peak memory of this process: {peak_mb:,.0f} MB",
+        f"peak memory of this process: {report.peak_mb:,.0f} MB",
         f"wrote {args.out}/tiles/, edges.npy, edges.png, graph.dot",
     ]
     return "\n".join(lines)

@@ -78,18 +78,34 @@ def test_exif_orientation_is_applied(rng, orientation):
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
-def test_sixteen_bit_tiff_orientation_matches_eight_bit(rng, orientation):
-    wide = rng.integers(0, 65536, (6, 10, 3), dtype=np.uint16)
-    narrow = (wide >> 8).astype(np.uint8)
-    tags = [(274, "H", 1, orientation, True)]
-    files = []
-    for pixels in (wide, narrow):
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_tiff_orientation_matches_pillows_exif_transpose(rng, orientation, dtype):
+    pixels = rng.integers(0, np.iinfo(dtype).max, (6, 10, 3), dtype=dtype, endpoint=True)
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, pixels, photometric="rgb", extratags=[(274, "H", 1, orientation, True)])
+    # Pillow reads the 8-bit version of the same picture: the reference for orientation.
+    eight_bit = pixels if dtype == np.uint8 else (pixels >> 8).astype(np.uint8)
+    reference = io.BytesIO()
+    tifffile.imwrite(reference, eight_bit, photometric="rgb", extratags=[(274, "H", 1, orientation, True)])
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(reference)))
+    loaded = load_image(buffer.getvalue())
+    assert loaded.dtype == dtype
+    narrowed = loaded if dtype == np.uint8 else (loaded >> 8).astype(np.uint8)
+    np.testing.assert_array_equal(narrowed, expected)
+
+
+def test_palette_and_cmyk_tiffs_go_through_pillow(photo):
+    for mode in ("P", "CMYK"):
         buffer = io.BytesIO()
-        tifffile.imwrite(buffer, pixels, photometric="rgb", extratags=tags)
-        files.append(buffer.getvalue())
-    loaded_wide, loaded_narrow = (load_image(f) for f in files)
-    assert loaded_wide.dtype == np.uint16
-    np.testing.assert_array_equal((loaded_wide >> 8).astype(np.uint8), loaded_narrow)
+        Image.fromarray(photo).convert(mode).save(buffer, format="TIFF")
+        loaded = load_image(buffer.getvalue())
+        assert loaded.shape == photo.shape and loaded.dtype == np.uint8
+
+
+def test_lzw_compressed_tiff(photo):
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, format="TIFF", compression="tiff_lzw")
+    np.testing.assert_array_equal(load_image(buffer.getvalue()), photo)
 
 
 @pytest.mark.parametrize("shape", [(9, 7), (9, 7, 3)])
