@@ -65,8 +65,9 @@ def separate_processes(tmp_path):
     for process in [*workers, scheduler]:
         try:
             process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # a worker still trying to reach its scheduler
             process.kill()
+            process.wait()
     log.close()
 
 
