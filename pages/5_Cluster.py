@@ -32,7 +32,6 @@ st.dataframe(
                 "name": str(info.get("name", "")),
                 "threads": info.get("nthreads", 0),
                 "memory limit (GB)": round(info.get("memory_limit", 0) / 1e9, 2),
-                "tasks stored": info.get("metrics", {}).get("task_counts", {}).get("memory", ""),
             }
             for address, info in workers.items()
         ]
@@ -43,9 +42,12 @@ st.dataframe(
 if active.dashboard_link:
     st.link_button("Open Dask's own dashboard", active.dashboard_link)
     st.caption(
-        "The dashboard is served by the scheduler; the link works from a browser that can "
-        "reach that address (on the server itself, for a local cluster)."
+        "The dashboard is served by the scheduler; the link and the task stream below work "
+        "from a browser that can reach that address (on the server itself, for a local cluster)."
     )
+    with st.expander("Task stream: one bar per task, one row per worker thread", expanded=False):
+        # The address comes from the server's own cluster, never from a visitor.
+        st.iframe(active.dashboard_link.replace("/status", "/individual-task-stream"), height=420)
 
 st.subheader("Which worker read which tile")
 if run.gray.tile_workers:
