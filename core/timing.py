@@ -1,4 +1,4 @@
-"""How long each stage's tasks ran, measured with a dask scheduler callback."""
+"""How long each stage's tasks ran: local schedulers' callbacks, or a cluster's task stream."""
 
 from __future__ import annotations
 
