@@ -1,6 +1,7 @@
 import dask
 import dask.array as da
 import numpy as np
+import pims
 import pytest
 import scipy.ndimage
 from skimage.color import rgb2gray
@@ -84,7 +85,7 @@ def test_stages_are_lazy_until_computed(tmp_path, photo):
         path.unlink()  # nothing has read them yet, so building succeeded without them
     assert all(isinstance(g, da.Array) for row in gray for g in row)
     assert isinstance(pipeline.clipped, da.Array)
-    with pytest.raises(Exception):
+    with pytest.raises(pims.UnknownFormatError):  # what pims says of a missing file
         pipeline.clipped.compute()
 
 
