@@ -43,15 +43,10 @@ def make_photo(megapixels: int, folder: Path) -> Path:
         return path
     side = int(math.sqrt(megapixels * 2**20))
     base = (resize(data.astronaut(), (2048, 2048), order=1) * 255).astype(np.uint8)
-    # Written in strips of the enlarged base, so even 1 GPix needs no 3-GB float array.
+    # Written in strips of the enlarged base, so even 1 GPix is never whole in memory.
+    strip = np.tile(base, (1, math.ceil(side / 2048), 1))[:, :side]
     with tifffile.TiffWriter(path, bigtiff=side * side * 3 > 2**32 - 2**25) as tif:
-        repeats = math.ceil(side / 2048)
-        strip = np.tile(base, (1, repeats, 1))[:, :side]
-        rows = np.concatenate([strip] * repeats, axis=0)[:side] if side <= 16384 else None
-        if rows is not None:
-            tif.write(rows, photometric="rgb")
-        else:
-            tif.write(_strips(strip, side), shape=(side, side, 3), dtype=np.uint8, photometric="rgb")
+        tif.write(_strips(strip, side), shape=(side, side, 3), dtype=np.uint8, photometric="rgb")
     return path
 
 

@@ -23,10 +23,13 @@ MAX_TASK_NODES = 150
 WIDE_OUTPUTS = 6
 
 
+def _as_list(collections) -> list:
+    """One dask collection or an iterable of them, as a list (an Array is iterable too)."""
+    return [collections] if is_dask_collection(collections) else list(collections)
+
+
 def _merged_graph(collections) -> HighLevelGraph:
-    if is_dask_collection(collections):  # an Array is iterable too: check this first
-        collections = [collections]
-    return HighLevelGraph.merge(*(c.__dask_graph__() for c in collections))
+    return HighLevelGraph.merge(*(c.__dask_graph__() for c in _as_list(collections)))
 
 
 def task_count(collections) -> int:
@@ -41,16 +44,10 @@ def task_graph(collections, *, max_nodes: int = MAX_TASK_NODES) -> graphviz.Digr
     graph = _merged_graph(collections)
     if len(graph) <= max_nodes:
         # Many side-by-side chains (one per tile) read better stacked than in one wide row.
-        outputs = len(list(flatten(_keys(collections))))
+        outputs = len(list(flatten([c.__dask_keys__() for c in _as_list(collections)])))
         rankdir = "LR" if outputs > WIDE_OUTPUTS else "BT"
         return dask.dot.to_graphviz(dict(graph), collapse_outputs=True, rankdir=rankdir)
     return layer_graph(graph)
-
-
-def _keys(collections) -> list:
-    if is_dask_collection(collections):
-        collections = [collections]
-    return [c.__dask_keys__() for c in collections]
 
 
 def layer_graph(graph: HighLevelGraph) -> graphviz.Digraph:

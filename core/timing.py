@@ -86,14 +86,6 @@ class StageTimer(Callback):
         self._started: dict = {}
         self._lock = threading.Lock()
 
-    @property
-    def seconds(self):
-        return self.times.seconds
-
-    @property
-    def tasks(self):
-        return self.times.tasks
-
     def _pretask(self, key, dsk, state):
         self._started[key] = time.perf_counter()
 

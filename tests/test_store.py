@@ -47,3 +47,12 @@ def test_a_failed_computation_is_not_stored():
             pass
     assert store.get("k") is None
     assert store.get_or_compute("k", lambda: 5) == 5
+
+
+def test_a_failed_computation_leaves_no_lock_behind():
+    store = BoundedStore(4)
+    try:
+        store.get_or_compute("k", lambda: 1 / 0)
+    except ZeroDivisionError:
+        pass
+    assert store._computing == {}

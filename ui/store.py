@@ -41,15 +41,17 @@ class BoundedStore:
         with self._lock:
             key_lock = self._computing.setdefault(key, threading.Lock())
         with key_lock:  # a second session asking for the same key waits for the first
-            value = self.get(key)
-            if value is None:
-                value = compute()
+            try:
+                value = self.get(key)
+                if value is None:
+                    value = compute()
+                    with self._lock:
+                        self._items[key] = value
+                        while len(self._items) > self.max_entries:
+                            self._items.popitem(last=False)
+            finally:  # a failed computation leaves no lock behind
                 with self._lock:
-                    self._items[key] = value
-                    while len(self._items) > self.max_entries:
-                        self._items.popitem(last=False)
-            with self._lock:
-                self._computing.pop(key, None)
+                    self._computing.pop(key, None)
         return value
 
     def __len__(self) -> int:
