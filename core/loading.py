@@ -105,7 +105,7 @@ def _load_tiff(stream: BinaryIO, max_pixels: int) -> np.ndarray:
             )
             if plain:
                 try:
-                    pixels = page.asarray()
+                    pixels = _mapped(page, stream) if page.is_memmappable else page.asarray()
                 except Exception:  # a compression tifffile cannot decode alone: try Pillow
                     pixels = None
                 if pixels is not None:
@@ -117,6 +117,19 @@ def _load_tiff(stream: BinaryIO, max_pixels: int) -> np.ndarray:
         raise PipelineError(f"cannot read this TIFF file: {e}") from None
     stream.seek(0)
     return _load_with_pillow(stream, max_pixels)
+
+
+def _mapped(page: tifffile.TiffPage, stream: BinaryIO) -> np.ndarray:
+    """The pixels of an uncompressed TIFF on disk, memory-mapped read-only.
+
+    Nothing is copied until the tiles are cut: a gigapixel image needs no 3 GB of memory,
+    and a 64-MPix one loads in no time instead of 0.4 s of fresh pages here.
+    """
+    path = getattr(stream, "name", None)
+    stored = page.dtype.newbyteorder(page.parent.byteorder)
+    if not isinstance(path, str) or not stored.isnative:  # in memory already, or to be swapped
+        return page.asarray()
+    return np.memmap(path, dtype=stored, mode="r", offset=page.dataoffsets[0], shape=page.shape)
 
 
 def _load_with_pillow(stream: BinaryIO, max_pixels: int) -> np.ndarray:

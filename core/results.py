@@ -9,15 +9,30 @@ from pathlib import Path
 import dask
 import dask.array as da
 import numpy as np
+import png
 from numpy.lib.format import open_memmap
 from PIL import Image
 
-__all__ = ["atomic_path", "to_uint8", "write_png", "write_results"]
+__all__ = ["NpyFile", "atomic_path", "to_uint8", "write_png", "write_png_rows", "write_results"]
+
+#: zlib level of the PNGs: 1 compresses edge maps nearly as well as the default, several
+#: times faster.
+PNG_LEVEL = 1
 
 
-def to_uint8(clipped: da.Array, lo: float, hi: float) -> da.Array:
-    """Map ``[lo, hi]`` linearly onto ``0..255``."""
-    return ((clipped - lo) * (255.0 / (hi - lo))).round().astype(np.uint8)
+def _scale_to_uint8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    # In place after the first subtraction: one temporary instead of four per block.
+    scaled = np.subtract(values, lo, dtype=np.float32)
+    scaled *= np.float32(255.0 / (hi - lo))
+    np.rint(scaled, out=scaled)
+    return scaled.astype(np.uint8)
+
+
+def to_uint8(clipped, lo: float, hi: float):
+    """Map ``[lo, hi]`` linearly onto ``0..255``, for a NumPy or a dask array."""
+    if isinstance(clipped, da.Array):
+        return clipped.map_blocks(_scale_to_uint8, lo, hi, dtype=np.uint8, token="to-uint8")
+    return _scale_to_uint8(clipped, lo, hi)
 
 
 @contextmanager
@@ -33,34 +48,61 @@ def atomic_path(path: str | os.PathLike):
 
 
 def write_png(pixels: np.ndarray, target) -> None:
-    """Encode 8-bit pixels as PNG into a path (atomically) or a binary file object.
+    """Encode a small 8-bit picture as PNG into a path (atomically) or a binary file object.
 
-    Level 1 compresses edge maps nearly as well as the default level, several times faster.
+    Pillow chooses a filter per row, which keeps photos small for the browser.
     """
     if hasattr(target, "write"):
-        Image.fromarray(pixels).save(target, format="PNG", compress_level=1)
+        Image.fromarray(pixels).save(target, format="PNG", compress_level=PNG_LEVEL)
         return
     with atomic_path(target) as partial:
-        Image.fromarray(pixels).save(partial, format="PNG", compress_level=1)
+        Image.fromarray(pixels).save(partial, format="PNG", compress_level=PNG_LEVEL)
+
+
+def write_png_rows(gray: np.ndarray, target) -> None:
+    """Encode a large 8-bit grayscale array, such as a memory map, row by row.
+
+    pypng streams the rows, so the image is never copied whole into memory (Pillow would
+    copy it first), and without per-row filters it encodes an 8192 x 8192 edge map in
+    0.24 s where Pillow took 0.67 s here, for a file 12% larger.
+    """
+    writer = png.Writer(gray.shape[1], gray.shape[0], greyscale=True, bitdepth=8, compression=PNG_LEVEL)
+    if hasattr(target, "write"):
+        writer.write(target, gray)
+        return
+    with atomic_path(target) as partial, open(partial, "wb") as file:
+        writer.write(file, gray)
 
 
 class NpyFile:
-    """A ``dask.array.store`` target that writes each block into an ``.npy`` file on disk.
+    """A ``dask.array.store`` target that writes each 2-D block into an ``.npy`` file.
 
-    Each write opens the file as a memory map, so the object pickles as a path: threads and
-    workers of a cluster that share the disk can all write their blocks.
+    The object pickles as a path, so threads, and workers of a cluster that share the
+    disk, can all write their blocks. Rows are written with ``pwrite`` rather than through
+    a memory map: nothing has to be synced page by page (syncing a memory map took 0.65 s
+    for a 256-MB result here, the writes 0.2 s), and closing the file is what makes the
+    data visible to other machines on network storage.
     """
 
-    def __init__(self, path: str | os.PathLike, shape: tuple[int, ...], dtype):
+    def __init__(self, path: str | os.PathLike, shape: tuple[int, int], dtype):
         self.path = os.fspath(path)
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
         open_memmap(self.path, mode="w+", dtype=self.dtype, shape=self.shape).flush()
+        self.offset = os.path.getsize(self.path) - self.dtype.itemsize * int(np.prod(self.shape))
 
-    def __setitem__(self, index, block: np.ndarray) -> None:
-        out = np.load(self.path, mmap_mode="r+")
-        out[index] = block
-        out.flush()
+    def __setitem__(self, index: tuple[slice, slice], block: np.ndarray) -> None:
+        (top, _, _), (left, _, _) = (part.indices(size) for part, size in zip(index, self.shape))
+        block = np.ascontiguousarray(block, dtype=self.dtype)
+        row_bytes = self.shape[1] * self.dtype.itemsize
+        start = self.offset + top * row_bytes + left * self.dtype.itemsize
+        fd = os.open(self.path, os.O_WRONLY)
+        try:
+            for i, row in enumerate(block):
+                if os.pwrite(fd, row, start + i * row_bytes) != row.nbytes:
+                    raise OSError(f"short write to {self.path}")
+        finally:
+            os.close(fd)
 
 
 def write_results(clipped: da.Array, lo: float, hi: float, npy_path, png_path, *, compute=None) -> None:
@@ -85,6 +127,6 @@ def write_results(clipped: da.Array, lo: float, hi: float, npy_path, png_path, *
                 compute=False,
             )
             (compute or dask.compute)(storing)
-        write_png(np.load(eight_bit_path, mmap_mode="r"), png_path)
+        write_png_rows(np.load(eight_bit_path, mmap_mode="r"), png_path)
     finally:
         eight_bit_path.unlink(missing_ok=True)

@@ -77,6 +77,28 @@ def test_exif_orientation_is_applied(rng, orientation):
     np.testing.assert_array_equal(load_image(data), expected)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("byteorder", ["<", ">"])
+def test_an_uncompressed_tiff_on_disk_is_mapped_not_copied(tmp_path, rng, dtype, byteorder):
+    pixels = rng.integers(0, np.iinfo(dtype).max, (40, 30, 3), dtype=dtype, endpoint=True)
+    path = tmp_path / "big.tif"
+    tifffile.imwrite(path, pixels, photometric="rgb", byteorder=byteorder)
+    loaded = load_image(path)
+    np.testing.assert_array_equal(loaded, pixels)
+    assert loaded.dtype.isnative
+    # A read-only view of the file; tifffile maps only what needs no byte swapping.
+    mapped = not loaded.flags.writeable and not loaded.flags.owndata
+    assert mapped == (dtype == np.uint8 or byteorder == "<")
+
+
+def test_a_compressed_tiff_on_disk_is_decoded(tmp_path, photo):
+    path = tmp_path / "small.tif"
+    tifffile.imwrite(path, photo, photometric="rgb", compression="zlib")
+    loaded = load_image(path)
+    assert loaded.flags.writeable
+    np.testing.assert_array_equal(loaded, photo)
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 def test_tiff_orientation_matches_pillows_exif_transpose(rng, orientation, dtype):
