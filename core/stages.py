@@ -55,11 +55,22 @@ def read_tiles(tiles: TileSet) -> TileGrid:
     return [[dask_image.imread.imread(str(path))[0] for path in row] for row in tiles.paths]
 
 
+GRAY_STRIP_ROWS = 128
+
+
 def _gray_block(block: np.ndarray) -> np.ndarray:
     # float32 before rgb2gray: it then computes in float32, 3.5x faster than through
     # float64 on a 2048 x 2048 tile here, within 1.3e-7 of the float64 result.
-    pixels = img_as_float32(block)
-    return rgb2gray(pixels) if block.ndim == 3 else pixels
+    if block.ndim == 2:
+        return img_as_float32(block)
+    # Strips of rows keep the float copy of the colours small enough for the allocator to
+    # reuse: a whole 2048 x 2048 tile's (48 MB) is fresh memory every time, which made 16
+    # tiles on two threads take 0.16-0.44 s here against 0.11-0.13 s in strips.
+    gray = np.empty(block.shape[:2], np.float32)
+    for top in range(0, block.shape[0], GRAY_STRIP_ROWS):
+        rows = slice(top, top + GRAY_STRIP_ROWS)
+        gray[rows] = rgb2gray(img_as_float32(block[rows]))
+    return gray
 
 
 def to_grayscale(tiles: TileGrid) -> TileGrid:
