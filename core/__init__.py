@@ -8,10 +8,12 @@ from .graphs import MAX_TASK_NODES, task_count, task_graph
 from .loading import DEFAULT_MAX_PIXELS, load_image
 from .results import to_uint8, write_results
 from .stages import (
+    MIN_SOBEL_CHUNK,
     SOBEL_MODES,
     Pipeline,
     build_pipeline,
     clip,
+    merge_small_chunks,
     read_tiles,
     sobel,
     sobel_range,
@@ -23,6 +25,7 @@ from .tiling import TileSet, check_grid, image_digest, partition, partition_cach
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "MAX_TASK_NODES",
+    "MIN_SOBEL_CHUNK",
     "SOBEL_MODES",
     "Pipeline",
     "PipelineError",
@@ -32,6 +35,7 @@ __all__ = [
     "clip",
     "image_digest",
     "load_image",
+    "merge_small_chunks",
     "partition",
     "partition_cached",
     "read_tiles",

@@ -86,9 +86,9 @@ def run_gray_stages(
     ``on_progress(done, total)`` is called as the work advances.
     """
     read, gray, stitched = pipeline.tiles, pipeline.gray, pipeline.stitched
-    grid = (len(read), len(read[0]))
     step = preview_step(stitched.shape, max_side)
     tile_thumbs = [[t[::step, ::step] for t in row] for row in read]
+    gray_thumbs = [[g[::step, ::step] for g in row] for row in gray]
     owners = layer_owners(
         {
             "read": [t for row in read for t in row],
@@ -99,16 +99,15 @@ def run_gray_stages(
     client = _client(scheduler)
     started = time.perf_counter()
     with stage_timing(owners, client) as times, _local_progress(on_progress, client):
-        # One pass: each tile file is read once for both its preview and the stitched image.
-        stitched, tile_thumbs = dask.persist(
-            stitched, tile_thumbs, optimize_graph=False, scheduler=scheduler
+        # One pass: each tile file is read once for its previews and the stitched image.
+        # On a cluster every task costs about a millisecond, so the previews are cut in
+        # this pass too rather than from the stitched image afterwards.
+        stitched, tile_thumbs, gray_thumbs = dask.persist(
+            stitched, tile_thumbs, gray_thumbs, optimize_graph=False, scheduler=scheduler
         )
-        wait_with_progress([stitched, tile_thumbs], on_progress)
+        wait_with_progress([stitched, tile_thumbs, gray_thumbs], on_progress)
     tile_previews, gray_previews, stitched_preview = dask.compute(
-        tile_thumbs,
-        [[stitched.blocks[r, c][::step, ::step] for c in range(grid[1])] for r in range(grid[0])],
-        stitched[::step, ::step],
-        scheduler=scheduler,
+        tile_thumbs, gray_thumbs, stitched[::step, ::step], scheduler=scheduler
     )
     return GrayRun(
         stitched=stitched,

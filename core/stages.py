@@ -5,6 +5,7 @@ read tiles -> grayscale per tile -> stitch -> Sobel -> clip
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import dask.array as da
@@ -18,10 +19,12 @@ from .errors import PipelineError
 from .tiling import TileSet
 
 __all__ = [
+    "MIN_SOBEL_CHUNK",
     "SOBEL_MODES",
     "Pipeline",
     "build_pipeline",
     "clip",
+    "merge_small_chunks",
     "read_tiles",
     "sobel",
     "sobel_range",
@@ -113,9 +116,46 @@ def _check_mode(mode: str) -> None:
         raise PipelineError(f"the Sobel mode must be one of {', '.join(SOBEL_MODES)}, got {mode!r}")
 
 
-def sobel(gray: da.Array, mode: str = "x") -> da.Array:
-    """Sobel derivative along x (axis -1), along y (axis 0), or the gradient magnitude."""
+#: Tiles narrower than this are merged with their neighbours before the Sobel filter.
+#: Every task costs about a millisecond of scheduling on a cluster, more than filtering a
+#: 256 x 256 tile: at 16 MPix in a 16 x 16 grid, the edge stage took 4.2 s on the app's
+#: local cluster with one chunk per tile, 0.65 s with 4 x 4 chunks.
+MIN_SOBEL_CHUNK = 1024
+#: ...but never into fewer than this many chunks per axis, so that every core has work
+#: and the filter still borrows pixels across chunk borders, as the demo shows.
+MIN_CHUNKS_PER_AXIS = 4
+
+
+def _grouped(sizes: tuple[int, ...], min_size: int, min_count: int) -> tuple[int, ...]:
+    per_group = min(math.ceil(min_size / min(sizes)), len(sizes) // min_count)
+    if per_group <= 1:
+        return sizes
+    groups = [sum(sizes[i:i + per_group]) for i in range(0, len(sizes), per_group)]
+    if len(sizes) % per_group:  # a short remainder joins the group before it
+        groups[-2:] = [groups[-2] + groups[-1]]
+    return tuple(groups)
+
+
+def merge_small_chunks(
+    image: da.Array, min_size: int = MIN_SOBEL_CHUNK, min_count: int = MIN_CHUNKS_PER_AXIS
+) -> da.Array:
+    """``image`` with runs of neighbouring chunks merged until each is ``min_size`` a side,
+    keeping at least ``min_count`` chunks per axis (or all of them, if there are fewer).
+
+    Chunk borders stay on tile borders, so the rechunk only concatenates whole tiles.
+    """
+    chunks = tuple(_grouped(sizes, min_size, min_count) for sizes in image.chunks)
+    return image if chunks == image.chunks else image.rechunk(chunks)
+
+
+def sobel(gray: da.Array, mode: str = "x", *, min_chunk: int = MIN_SOBEL_CHUNK) -> da.Array:
+    """Sobel derivative along x (axis -1), along y (axis 0), or the gradient magnitude.
+
+    Tiles smaller than ``min_chunk`` pixels a side are merged first (``merge_small_chunks``);
+    the result does not depend on the chunks.
+    """
     _check_mode(mode)
+    gray = merge_small_chunks(gray, min_chunk)
     if mode == "x":
         return dask_image.ndfilters.sobel(gray, axis=-1)
     if mode == "y":
@@ -137,12 +177,14 @@ def clip(edges: da.Array, lo: float, hi: float) -> da.Array:
     return da.clip(edges, as_edges(lo), as_edges(hi))
 
 
-def build_pipeline(tiles: TileSet, *, mode: str = "x", lo: float = 0.0, hi: float = 1.0) -> Pipeline:
+def build_pipeline(
+    tiles: TileSet, *, mode: str = "x", lo: float = 0.0, hi: float = 1.0, min_chunk: int = MIN_SOBEL_CHUNK
+) -> Pipeline:
     """All stages for a tile set, lazily; nothing is read until something is computed."""
     _check_mode(mode)
     check_clip(lo, hi)
     read = read_tiles(tiles)
     gray = to_grayscale(read)
     stitched = stitch(gray)
-    edges = sobel(stitched, mode)
+    edges = sobel(stitched, mode, min_chunk=min_chunk)
     return Pipeline(read, gray, stitched, edges, clip(edges, lo, hi))

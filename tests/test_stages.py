@@ -11,12 +11,14 @@ from core import (
     PipelineError,
     build_pipeline,
     clip,
+    merge_small_chunks,
     partition,
     read_tiles,
     sobel,
     sobel_range,
     to_grayscale,
 )
+from core.stages import MIN_CHUNKS_PER_AXIS
 
 ATOL = 1e-4
 
@@ -42,7 +44,8 @@ def test_every_grid_matches_scipy_on_the_whole_image(tmp_path, photo, rows, cols
     tiles = partition(photo, rows, cols, tmp_path / "tiles")
     stitched = build_pipeline(tiles).stitched
     settings = [(mode, lo, hi) for mode, clips in CLIPS.items() for lo, hi in clips]
-    results = [clip(sobel(stitched, mode), lo, hi) for mode, lo, hi in settings]
+    # min_chunk=1 keeps one chunk per tile, so every tile border is a chunk border.
+    results = [clip(sobel(stitched, mode, min_chunk=1), lo, hi) for mode, lo, hi in settings]
     for (mode, lo, hi), result in zip(settings, dask.compute(*results)):  # one pass reads each tile once
         assert result.shape == photo.shape[:2]
         np.testing.assert_allclose(result, reference(photo, mode, lo, hi), rtol=0, atol=ATOL)
@@ -60,7 +63,7 @@ def test_dtypes_and_shapes_match_scipy(tmp_path, rng, shape, dtype, grid, mode):
     image = rng.integers(0, np.iinfo(dtype).max, shape, dtype=dtype, endpoint=True)
     tiles = partition(image, *grid, tmp_path / "tiles")
     lo, hi = sobel_range(mode)
-    result = build_pipeline(tiles, mode=mode, lo=lo, hi=hi)
+    result = build_pipeline(tiles, mode=mode, lo=lo, hi=hi, min_chunk=1)
     assert result.clipped.dtype == np.float32
     np.testing.assert_allclose(result.clipped.compute(), reference(image, mode, lo, hi), rtol=0, atol=ATOL)
 
@@ -108,3 +111,29 @@ def test_bad_settings_raise(tmp_path, photo, kwargs, message):
     tiles = partition(photo, 1, 2, tmp_path / "tiles")
     with pytest.raises(PipelineError, match=message):
         build_pipeline(tiles, **kwargs)
+
+
+@pytest.mark.parametrize("min_chunk", [2, 9, 30, 1000])
+@pytest.mark.parametrize("mode", ["x", "magnitude"])
+def test_merged_chunks_give_the_same_edges(tmp_path, photo, min_chunk, mode):
+    tiles = partition(photo, 16, 13, tmp_path / "tiles")
+    stitched = build_pipeline(tiles).stitched
+    edges = sobel(stitched, mode, min_chunk=min_chunk)
+    for sizes, tile_sizes in zip(edges.chunks, stitched.chunks):
+        assert sum(sizes) == sum(tile_sizes)
+        assert len(sizes) >= MIN_CHUNKS_PER_AXIS
+        assert set(np.cumsum(sizes)) <= set(np.cumsum(tile_sizes))  # borders stay on tile borders
+    np.testing.assert_allclose(edges.compute(), reference(photo, mode, -10, 10), rtol=0, atol=ATOL)
+
+
+def test_small_tiles_are_merged_and_large_or_few_ones_kept():
+    many_small = da.zeros((4096, 4096), chunks=256)
+    assert merge_small_chunks(many_small).chunks == ((1024,) * 4, (1024,) * 4)
+    tiny = da.zeros((512, 512), chunks=32)  # 16 x 16 tiles: 4 x 4 chunks, not one
+    assert merge_small_chunks(tiny).chunks == ((128,) * 4, (128,) * 4)
+    few_small = da.zeros((512, 512), chunks=256)  # the default sample in a 2 x 2 grid
+    assert merge_small_chunks(few_small) is few_small
+    large = da.zeros((32768, 32768), chunks=2048)
+    assert merge_small_chunks(large) is large
+    uneven = da.zeros((1300, 10), chunks=((100,) * 13, (10,)))
+    assert merge_small_chunks(uneven, 300, 3).chunks == ((300, 300, 300, 400), (10,))
