@@ -7,9 +7,11 @@ or on a cluster), and only screen-sized arrays are gathered.
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 import dask
 import dask.array as da
@@ -17,7 +19,7 @@ import numpy as np
 from skimage.util import img_as_ubyte
 
 from .cluster import THREADS
-from .results import to_uint8
+from .results import to_uint8, write_results
 from .stages import Pipeline, clip, sobel, sobel_range
 from .timing import ProgressCallback, layer_owners, stage_timing, wait_with_progress
 
@@ -26,7 +28,7 @@ __all__ = [
     "GrayRun",
     "HISTOGRAM_BINS",
     "clipped_preview",
-    "full_resolution_edges",
+    "full_resolution_png",
     "mosaic",
     "preview_step",
     "run_edge_stage",
@@ -161,11 +163,21 @@ def clipped_preview(edge_run: EdgeRun, lo: float, hi: float) -> np.ndarray:
     return to_uint8(np.clip(edge_run.preview, lo, hi), lo, hi)
 
 
-def full_resolution_edges(
-    stitched: da.Array, mode: str, lo: float, hi: float, *, scheduler=THREADS
-) -> np.ndarray:
-    """The clipped Sobel response at full resolution as 8-bit, for a download."""
-    return to_uint8(clip(sobel(stitched, mode), lo, hi), lo, hi).compute(scheduler=scheduler)
+def full_resolution_png(
+    stitched: da.Array, mode: str, lo: float, hi: float, scratch, *, scheduler=THREADS
+) -> bytes:
+    """The clipped Sobel response at full resolution as an encoded 8-bit PNG, for a download.
+
+    The threads or workers write it into a temporary folder inside ``scratch`` (on a
+    cluster, storage the workers share, like the tiles); only the encoded file is read here.
+    """
+    with tempfile.TemporaryDirectory(dir=scratch, prefix="download-") as folder:
+        png_path = Path(folder) / "edges.png"
+        write_results(
+            clip(sobel(stitched, mode), lo, hi), lo, hi, None, png_path,
+            compute=lambda graph: dask.compute(graph, scheduler=scheduler),
+        )
+        return png_path.read_bytes()
 
 
 def to_display(pixels: np.ndarray) -> np.ndarray:

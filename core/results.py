@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dask
@@ -105,28 +105,34 @@ class NpyFile:
             os.close(fd)
 
 
-def write_results(clipped: da.Array, lo: float, hi: float, npy_path, png_path, *, compute=None) -> None:
-    """Store ``clipped`` as a float32 ``.npy`` and an 8-bit PNG in one pass over the graph.
+def _encode_png(eight_bit_path: str, png_path: str, _stored) -> None:
+    # ``_stored`` (the storing tasks' result) is unused: it makes this task run after them.
+    with open(png_path, "wb") as file:
+        write_png_rows(np.load(eight_bit_path, mmap_mode="r"), file)
+
+
+def write_results(
+    clipped: da.Array, lo: float, hi: float, npy_path, png_path, *, compute=None
+) -> None:
+    """Store ``clipped`` as an 8-bit PNG, and as a float32 ``.npy`` unless ``npy_path`` is
+    None, in one pass over the graph.
 
     Blocks go straight to files on disk, written by whichever thread or worker computed
-    them; the PNG is encoded from a memory-mapped 8-bit copy, so no full-resolution array
-    is gathered in this process. ``compute(storing)`` runs the storing graph (default:
+    them; the PNG is then encoded by one task from a memory-mapped 8-bit copy, so no
+    full-resolution array is gathered in this process (on a cluster, the files must be on
+    storage the workers share). ``compute(graph)`` runs the graph (default:
     ``dask.compute``), so the caller chooses scheduler, progress and timing.
     """
     png_path = Path(png_path)
     eight_bit_path = png_path.with_name(f".{png_path.name}.u8.npy")
-    try:
-        with atomic_path(npy_path) as npy_partial:
-            storing = da.store(
-                [clipped.astype(np.float32), to_uint8(clipped, lo, hi)],
-                [
-                    NpyFile(npy_partial, clipped.shape, np.float32),
-                    NpyFile(eight_bit_path, clipped.shape, np.uint8),
-                ],
-                lock=False,
-                compute=False,
-            )
-            (compute or dask.compute)(storing)
-        write_png_rows(np.load(eight_bit_path, mmap_mode="r"), png_path)
-    finally:
-        eight_bit_path.unlink(missing_ok=True)
+    with ExitStack() as cleanup:
+        cleanup.callback(eight_bit_path.unlink, missing_ok=True)
+        arrays = [to_uint8(clipped, lo, hi)]
+        targets = [NpyFile(eight_bit_path, clipped.shape, np.uint8)]
+        if npy_path is not None:
+            arrays.append(clipped.astype(np.float32))
+            targets.append(NpyFile(cleanup.enter_context(atomic_path(npy_path)), clipped.shape, np.float32))
+        png_partial = cleanup.enter_context(atomic_path(png_path))
+        storing = da.store(arrays, targets, lock=False, compute=False)
+        encoding = dask.delayed(_encode_png, pure=False)(str(eight_bit_path), str(png_partial), storing)
+        (compute or dask.compute)(encoding)

@@ -1,10 +1,10 @@
 import streamlit as st
 
 from core import merge_small_chunks
-from core.previews import clipped_preview, full_resolution_edges, to_display
+from core.previews import clipped_preview, full_resolution_png, to_display
 from ui.run import start_page
 from ui.state import clip_histogram, runner
-from ui.views import png_bytes, show_image, show_preview, stage_details
+from ui.views import show_image, show_preview, stage_details
 
 HALF_WIDTH = 1000  # pixels: the before and after pictures share the page's width
 
@@ -47,8 +47,8 @@ with histogram:
     )
     st.download_button(
         "Download the edges (PNG, full resolution)",
-        lambda: png_bytes(
-            full_resolution_edges(run.gray.stitched, mode, lo, hi, scheduler=runner().scheduler)
+        lambda: full_resolution_png(
+            run.gray.stitched, mode, lo, hi, run.tiles.folder.parent, scheduler=runner().scheduler
         ),
         file_name=f"edges-{mode}.png", mime="image/png",
     )

@@ -159,6 +159,19 @@ def test_moving_the_clip_slider_updates_the_edges(server, page):
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
+def test_the_full_resolution_download_is_the_clipped_edge_map(server, page, tmp_path):
+    page.goto(f"{server.url}/Edges?sample=coffee&clip=0,0.5")
+    wait_until_done(page, TITLES[4])
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the edges (PNG, full resolution)").click()
+    saved = tmp_path / "edges.png"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename == "edges-x.png"
+    edges = np.asarray(Image.open(saved))
+    assert edges.shape == (400, 600) and edges.dtype == np.uint8  # the coffee sample, whole
+    assert edges.min() == 0 and edges.max() == 255
+
+
 def test_an_uploaded_photo_goes_through_every_stage(server, page, tmp_path):
     photo = tmp_path / "street.png"
     rng = np.random.default_rng(0)

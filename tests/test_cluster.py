@@ -16,7 +16,7 @@ from skimage.transform import resize
 from core import PipelineError, build_pipeline, partition
 from core.cli import main
 from core.cluster import check_workers_can_read, connect
-from core.previews import run_edge_stage, run_gray_stages
+from core.previews import full_resolution_png, run_edge_stage, run_gray_stages
 from test_stages import reference
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,6 +88,14 @@ def test_local_cluster_previews_equal_threads(tmp_path, photo, local_cluster, mo
     expected = reference(photo, mode, -10, 10)[:: on_cluster.step, :: on_cluster.step]
     np.testing.assert_allclose(edges.preview, expected, atol=1e-4)
     assert edges.counts.sum() == photo.shape[0] * photo.shape[1]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    downloads = [
+        full_resolution_png(stitched, mode, 0, 1, scratch, scheduler=scheduler)
+        for stitched, scheduler in [(on_cluster.stitched, local_cluster.client), (on_threads.stitched, "threads")]
+    ]
+    assert downloads[0] == downloads[1]  # written by the workers, byte for byte the same
+    assert list(scratch.iterdir()) == []
 
 
 def test_progress_on_a_cluster_reaches_the_total(tmp_path, photo, local_cluster):

@@ -1,10 +1,13 @@
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from core import build_pipeline, partition, sobel_range
 from core.previews import (
     clipped_preview,
-    full_resolution_edges,
+    full_resolution_png,
     mosaic,
     preview_step,
     run_edge_stage,
@@ -47,7 +50,7 @@ def test_progress_reaches_the_total(tmp_path, photo):
 
 
 @pytest.mark.parametrize("mode", ["x", "y", "magnitude"])
-def test_clipping_the_preview_equals_a_preview_of_the_full_clip(gray_run, photo, mode):
+def test_clipping_the_preview_equals_a_preview_of_the_full_clip(tmp_path, gray_run, photo, mode):
     edges = run_edge_stage(gray_run.stitched, mode, gray_run.step)
     lo, hi = (0.1, 0.9) if mode == "magnitude" else (-0.5, 0.5)
     full = reference(photo, mode, lo, hi)
@@ -55,8 +58,11 @@ def test_clipping_the_preview_equals_a_preview_of_the_full_clip(gray_run, photo,
     assert np.abs(clipped_preview(edges, lo, hi).astype(int) - expected).max() <= 1
     assert edges.counts.sum() == photo.shape[0] * photo.shape[1]  # every pixel, not the preview
     assert (edges.bin_edges[0], edges.bin_edges[-1]) == pytest.approx(sobel_range(mode))
-    download = full_resolution_edges(gray_run.stitched, mode, lo, hi)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    download = np.asarray(Image.open(io.BytesIO(full_resolution_png(gray_run.stitched, mode, lo, hi, scratch))))
     assert download.dtype == np.uint8 and download.shape == photo.shape[:2]
+    assert list(scratch.iterdir()) == []  # nothing left behind
     # float32 against float64: a value on a rounding boundary may land one step apart
     assert np.abs(download.astype(int) - np.rint((full - lo) / (hi - lo) * 255)).max() <= 1
 

@@ -37,3 +37,11 @@ def test_a_failed_compute_leaves_no_files(tmp_path, photo):
         del failure
         gc.collect()
     assert sorted(os.listdir(tmp_path)) == ["tiles"]
+
+
+def test_the_png_alone_when_no_npy_is_wanted(tmp_path, photo):
+    pipeline = build_pipeline(partition(photo, 2, 3, tmp_path / "tiles"), mode="y", lo=-1, hi=1)
+    write_results(pipeline.clipped, -1, 1, None, tmp_path / "edges.png")
+    assert sorted(os.listdir(tmp_path)) == ["edges.png", "tiles"]
+    expected = np.rint((pipeline.clipped.compute() + 1) / 2 * 255)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "edges.png")), expected)
