@@ -105,8 +105,7 @@ class NpyFile:
             os.close(fd)
 
 
-def _encode_png(eight_bit_path: str, png_path: str, _stored) -> None:
-    # ``_stored`` (the storing tasks' result) is unused: it makes this task run after them.
+def _encode_png(eight_bit_path: str, png_path: str) -> None:
     with open(png_path, "wb") as file:
         write_png_rows(np.load(eight_bit_path, mmap_mode="r"), file)
 
@@ -120,7 +119,7 @@ def write_results(
     Blocks go straight to files on disk, written by whichever thread or worker computed
     them; the PNG is then encoded by one task from a memory-mapped 8-bit copy, so no
     full-resolution array is gathered in this process (on a cluster, the files must be on
-    storage the workers share). ``compute(graph)`` runs the graph (default:
+    storage the workers share). ``compute(graph)`` runs each graph (default:
     ``dask.compute``), so the caller chooses scheduler, progress and timing.
     """
     png_path = Path(png_path)
@@ -133,6 +132,8 @@ def write_results(
             arrays.append(clipped.astype(np.float32))
             targets.append(NpyFile(cleanup.enter_context(atomic_path(npy_path)), clipped.shape, np.float32))
         png_partial = cleanup.enter_context(atomic_path(png_path))
-        storing = da.store(arrays, targets, lock=False, compute=False)
-        encoding = dask.delayed(_encode_png, pure=False)(str(eight_bit_path), str(png_partial), storing)
-        (compute or dask.compute)(encoding)
+        compute = compute or dask.compute
+        compute(da.store(arrays, targets, lock=False, compute=False))
+        # A graph of its own: a delayed task depending on the storing graph would have
+        # that graph fused, renaming the tasks that the stage times are attributed by.
+        compute(dask.delayed(_encode_png, pure=False)(str(eight_bit_path), str(png_partial)))

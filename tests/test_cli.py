@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from core import build_pipeline, partition
-from core.cli import main
+from core.cli import build_parser, main, run
+from core.timing import STAGE_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,6 +35,16 @@ def test_writes_tiles_edges_png_and_graph(tmp_path, photo, photo_file, capsys):
     report = capsys.readouterr().out
     for stage in ("partition", "read", "grayscale", "stitch", "sobel", "clip", "total", "peak memory of this process"):
         assert stage in report
+
+
+def test_the_report_attributes_tasks_to_every_stage(tmp_path, photo_file):
+    args = build_parser().parse_args([str(photo_file), "--grid", "3x5", "--out", str(tmp_path / "out")])
+    report = run(args)
+    assert report.stage_tasks["grayscale"] == 15  # one per tile: tasks were not fused away
+    assert report.stage_tasks["read"] >= 15
+    for stage in STAGE_NAMES:
+        assert report.stage_tasks[stage] > 0 and report.stage_seconds[stage] > 0, stage
+    assert report.stage_tasks["other"] > 0  # storing, and encoding the PNG
 
 
 def test_defaults_are_2x2_clip_0_1_sobel_x(tmp_path, photo_file, capsys):
