@@ -199,17 +199,22 @@ def measure(pipeline: str, image: Path, timeout: float) -> dict | None:
 
 
 def table(results: dict[int, dict[str, dict | None]]) -> str:
+    """One row per size and pipeline, with the ratios the goals are stated in."""
     lines = [
         f"{'MPix':>6}  {'pipeline':<16}{'seconds':>9}{'ns/pixel':>10}{'peak MB':>9}"
-        f"{'vs OpenCV':>11}{'tutorial / this':>17}"
+        f"{'vs OpenCV':>11}{'tutorial / this':>17}{'vs threads':>12}"
     ]
     for mpix, row in results.items():
         pixels = mpix * 2**20
-        opencv = (row.get("opencv") or {}).get("total")
-        tutorial = (row.get("tutorial") or {}).get("total")
+        opencv, tutorial, threads = (
+            (row.get(name) or {}).get("total") for name in ("opencv", "tutorial", "project-threads")
+        )
         for pipeline, result in row.items():
             if result is None:
                 lines.append(f"{mpix:>6}  {pipeline:<16}  (not installed)")
+                continue
+            if "skipped" in result:
+                lines.append(f"{mpix:>6}  {pipeline:<16}  (skipped: {result['skipped']})")
                 continue
             if "error" in result:
                 lines.append(f"{mpix:>6}  {pipeline:<16}  failed: {result['error'][:60]}")
@@ -217,9 +222,10 @@ def table(results: dict[int, dict[str, dict | None]]) -> str:
             total = result["total"]
             versus_cv = f"{total / opencv:.2f}x" if opencv else "-"
             speedup = f"{tutorial / total:.2f}x" if tutorial and pipeline.startswith("project") else ""
+            versus_threads = f"{total / threads:.2f}x" if threads and pipeline == "project-local" else ""
             lines.append(
                 f"{mpix:>6}  {pipeline:<16}{total:>9.2f}{total / pixels * 1e9:>10.1f}"
-                f"{result['peak_mb']:>9.0f}{versus_cv:>11}{speedup:>17}"
+                f"{result['peak_mb']:>9.0f}{versus_cv:>11}{speedup:>17}{versus_threads:>12}"
             )
     return "\n".join(lines)
 
@@ -270,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         results[mpix] = {}
         for pipeline in args.pipelines:
             if mpix > TOO_BIG_FOR_MEMORY.get(pipeline, mpix):
-                results[mpix][pipeline] = {"error": "skipped: the whole image would not fit in memory"}
+                results[mpix][pipeline] = {"skipped": "the whole image would not fit in memory"}
                 continue
             print(f"{mpix} MPix: {pipeline}…", file=sys.stderr, flush=True)
             results[mpix][pipeline] = measure(pipeline, image, args.timeout)
