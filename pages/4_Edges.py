@@ -1,6 +1,6 @@
 import streamlit as st
 
-from core import merge_small_chunks
+from core import MIN_SOBEL_CHUNK, merge_small_chunks
 from core.previews import clipped_preview, full_resolution_png, to_display
 from ui.run import start_page
 from ui.state import clip_histogram, runner
@@ -21,9 +21,10 @@ st.write(
 tiles, chunks = run.pipeline.stitched.numblocks, merge_small_chunks(run.pipeline.stitched).numblocks
 if chunks != tiles:
     st.caption(
-        f"The {tiles[0]} x {tiles[1]} tiles are small, so the filter first merges them into "
-        f"{chunks[0]} x {chunks[1]} chunks: every task costs about a millisecond of scheduling "
-        "on a cluster, more than filtering a small tile. The result is the same."
+        f"The filter runs on {chunks[0]} x {chunks[1]} chunks rather than the {tiles[0]} x "
+        f"{tiles[1]} tiles: neighbouring tiles are merged up to {MIN_SOBEL_CHUNK} pixels a side, "
+        "because every task costs about a millisecond of scheduling on a cluster. The result "
+        "is the same."
     )
 before, after = st.columns(2)
 with before:

@@ -155,12 +155,12 @@ def test_a_clip_change_does_not_rerun_the_sobel_filter_or_reread_tiles(monkeypat
     assert calls == {"gray": 1, "edges": 2}  # a new mode filters again, from memory
 
 
-def test_the_edges_page_says_when_small_tiles_are_merged_for_the_filter():
+def test_the_edges_page_says_when_tiles_are_merged_for_the_filter():
     at = open_app("pages/4_Edges.py", {"rows": "16", "cols": "16"})  # 32-px tiles of a 512-px sample
     assert_clean(at, "pages/4_Edges.py")
-    assert any("16 x 16 tiles are small" in c.value and "4 x 4 chunks" in c.value for c in at.caption)
+    assert any("runs on 4 x 4 chunks rather than the 16 x 16 tiles" in c.value for c in at.caption)
     at = open_app("pages/4_Edges.py", {"rows": "2", "cols": "2"})
-    assert not any("tiles are small" in c.value for c in at.caption)
+    assert not any("chunks rather than" in c.value for c in at.caption)
 
 
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
