@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> RunReport:
         with stage_timing(stage_of_layer(pipeline), runner.client) as times:
             write_results(
                 pipeline.clipped, lo, hi, args.out / "edges.npy", args.out / "edges.png",
-                compute=lambda storing: _compute(storing, runner, show_progress, args.timeout),
+                compute=lambda graph, what: _compute(graph, what, runner, show_progress, args.timeout),
             )
         wall["compute and write"] = time.perf_counter() - started
     finally:
@@ -172,13 +172,15 @@ def run(args: argparse.Namespace) -> RunReport:
     )
 
 
-def _compute(storing, runner, show_progress: bool, timeout: float) -> None:
-    """Run the storing graph; task names are kept (no optimisation) for the stage times."""
+def _compute(graph, what: str, runner, show_progress: bool, timeout: float) -> None:
+    """Run one graph of the results; task names are kept (no optimisation) for the stage times."""
+    if show_progress:
+        print(f"{what}:", file=sys.stderr)
     if runner.client is None:
         with ProgressBar(out=sys.stderr) if show_progress else nullcontext():
-            dask.compute(storing, scheduler=THREADS, optimize_graph=False)
+            dask.compute(graph, scheduler=THREADS, optimize_graph=False)
         return
-    futures = runner.client.compute(storing, optimize_graph=False)
+    futures = runner.client.compute(graph, optimize_graph=False)
     futures = futures if isinstance(futures, list) else [futures]
     if show_progress:
         StderrProgressBar(futures, scheduler=runner.client.scheduler.address)

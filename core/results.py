@@ -119,8 +119,9 @@ def write_results(
     Blocks go straight to files on disk, written by whichever thread or worker computed
     them; the PNG is then encoded by one task from a memory-mapped 8-bit copy, so no
     full-resolution array is gathered in this process (on a cluster, the files must be on
-    storage the workers share). ``compute(graph)`` runs each graph (default:
-    ``dask.compute``), so the caller chooses scheduler, progress and timing.
+    storage the workers share). ``compute(graph, what)`` runs each graph, ``what`` saying
+    in words what it does (default: ``dask.compute``), so the caller chooses scheduler,
+    progress and timing.
     """
     png_path = Path(png_path)
     eight_bit_path = png_path.with_name(f".{png_path.name}.u8.npy")
@@ -132,8 +133,9 @@ def write_results(
             arrays.append(clipped.astype(np.float32))
             targets.append(NpyFile(cleanup.enter_context(atomic_path(npy_path)), clipped.shape, np.float32))
         png_partial = cleanup.enter_context(atomic_path(png_path))
-        compute = compute or dask.compute
-        compute(da.store(arrays, targets, lock=False, compute=False))
+        compute = compute or (lambda graph, what: dask.compute(graph))
+        compute(da.store(arrays, targets, lock=False, compute=False), "computing and storing the blocks")
         # A graph of its own: a delayed task depending on the storing graph would have
         # that graph fused, renaming the tasks that the stage times are attributed by.
-        compute(dask.delayed(_encode_png, pure=False)(str(eight_bit_path), str(png_partial)))
+        encoding = dask.delayed(_encode_png, pure=False)(str(eight_bit_path), str(png_partial))
+        compute(encoding, f"encoding {png_path.name}")

@@ -47,6 +47,16 @@ def test_the_report_attributes_tasks_to_every_stage(tmp_path, photo_file):
     assert report.stage_tasks["other"] > 0  # storing, and encoding the PNG
 
 
+def test_progress_goes_to_stderr_step_by_step_and_only_when_asked(tmp_path, photo_file, capsys):
+    assert main([str(photo_file), "--out", str(tmp_path / "a"), "--progress"]) == 0
+    shown = capsys.readouterr()
+    assert "computing and storing the blocks:" in shown.err and "encoding edges.png:" in shown.err
+    assert shown.err.count("100% Completed") == 2
+    assert "%" not in shown.out  # the report alone on stdout
+    assert main([str(photo_file), "--out", str(tmp_path / "b"), "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_defaults_are_2x2_clip_0_1_sobel_x(tmp_path, photo_file, capsys):
     assert main([str(photo_file), "--out", str(tmp_path / "out")]) == 0
     assert "grid 2x2, sobel x, clip [0, 1]" in capsys.readouterr().out
