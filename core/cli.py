@@ -13,7 +13,6 @@ from pathlib import Path
 
 import dask
 from dask.diagnostics import ProgressBar
-from distributed.diagnostics.progressbar import TextProgressBar
 
 from .cluster import THREADS, check_workers_can_read, configured_scheduler, connect, raise_first_error
 from .errors import PipelineError
@@ -183,20 +182,27 @@ def _compute(graph, what: str, runner, show_progress: bool, timeout: float) -> N
     futures = runner.client.compute(graph, optimize_graph=False)
     futures = futures if isinstance(futures, list) else [futures]
     if show_progress:
-        StderrProgressBar(futures, scheduler=runner.client.scheduler.address)
+        _show_cluster_progress(futures, runner.client.scheduler.address)
     raise_first_error(futures, timeout=timeout)
 
 
-class StderrProgressBar(TextProgressBar):
-    """distributed's text progress bar, on stderr so that stdout keeps only the report."""
+def _show_cluster_progress(futures, address: str) -> None:
+    """distributed's text progress bar, on stderr so that stdout keeps only the report.
 
-    def _draw_bar(self, remaining, all, **kwargs):
-        done = 1 - remaining / all if all else 1.0
-        sys.stderr.write(f"\r[{'#' * int(self.width * done):<{self.width}}] | {done:4.0%} | {all} tasks")
-        sys.stderr.flush()
+    Imported here: runs on threads need none of ``distributed``, 0.12 s of start-up.
+    """
+    from distributed.diagnostics.progressbar import TextProgressBar
 
-    def _draw_stop(self, **kwargs):
-        sys.stderr.write("\n")
+    class StderrProgressBar(TextProgressBar):
+        def _draw_bar(self, remaining, all, **kwargs):
+            done = 1 - remaining / all if all else 1.0
+            sys.stderr.write(f"\r[{'#' * int(self.width * done):<{self.width}}] | {done:4.0%} | {all} tasks")
+            sys.stderr.flush()
+
+        def _draw_stop(self, **kwargs):
+            sys.stderr.write("\n")
+
+    StderrProgressBar(futures, scheduler=address)
 
 
 def format_report(report: RunReport) -> str:

@@ -1,7 +1,7 @@
 import numpy as np
 import tifffile
 
-from core.bench import main, make_photo, table
+from core.bench import main, make_photo, measure, table
 
 
 def test_make_photo_has_the_asked_size(tmp_path):
@@ -26,16 +26,25 @@ def test_the_benchmark_prints_a_table_and_saves_a_plot(tmp_path, capsys):
 def test_the_table_states_the_ratios_of_the_goals():
     results = {
         64: {
-            "project-threads": {"total": 2.0, "peak_mb": 400},
-            "project-local": {"total": 2.5, "peak_mb": 700},
-            "tutorial": {"total": 10.0, "peak_mb": 2000},
-            "opencv": {"total": 1.0, "peak_mb": 900},
+            "project-threads": {"total": 3.0, "work": 2.0, "peak_mb": 400},
+            "project-local": {"total": 6.0, "work": 2.5, "peak_mb": 700},
+            "tutorial": {"total": 12.0, "work": 10.0, "peak_mb": 2000},
+            "opencv": {"total": 1.5, "work": 1.0, "peak_mb": 900},
         },
         1024: {"tutorial": {"skipped": "the whole image would not fit in memory"}, "opencv": None},
     }
-    rows = {tuple(line.split()[:2]): line.split() for line in table(results).splitlines()[1:]}
-    assert rows["64", "project-threads"][-2:] == ["2.00x", "5.00x"]  # vs OpenCV, tutorial / this
-    assert rows["64", "project-local"][-3:] == ["2.50x", "4.00x", "1.25x"]  # ... and vs threads
-    assert rows["64", "opencv"][-1] == "1.00x"
-    assert "skipped" in " ".join(rows["1024", "tutorial"])
-    assert "not installed" in " ".join(rows["1024", "opencv"])
+    rows = {tuple(line.split()[:2]): line for line in table(results).splitlines()[1:]}
+    # whole runs, and work times in brackets
+    assert rows["64", "project-threads"].split()[-4:] == ["2.00x", "(2.00x)", "4.00x", "(5.00x)"]
+    assert rows["64", "project-local"].split()[-6:] == ["4.00x", "(2.50x)", "2.00x", "(4.00x)", "2.00x", "(1.25x)"]
+    assert rows["64", "opencv"].split()[-2:] == ["1.00x", "(1.00x)"]
+    assert "skipped" in rows["1024", "tutorial"]
+    assert "not installed" in rows["1024", "opencv"]
+
+
+def test_a_run_is_timed_whole_and_its_work_apart(tmp_path):
+    image = make_photo(1, tmp_path)
+    result = measure("scipy", image, timeout=120)
+    assert 0 < result["work"] < result["total"]
+    assert set(result["stages"]) >= {"load", "grayscale", "sobel", "clip", "write npy", "write png"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [image.name]  # its outputs are gone

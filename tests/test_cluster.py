@@ -119,9 +119,12 @@ def run_cli(tmp_path, name, *options) -> np.ndarray:
 
 def test_command_line_on_a_local_cluster_equals_threads(tmp_path, capsys):
     on_threads = run_cli(tmp_path, "threads")
-    on_cluster = run_cli(tmp_path, "local", "--scheduler", "local")
+    on_cluster = run_cli(tmp_path, "local", "--scheduler", "local", "--progress")
     np.testing.assert_array_equal(on_cluster, on_threads)
-    assert "ran on: local (tcp://127.0.0.1:" in capsys.readouterr().out
+    shown = capsys.readouterr()
+    assert "ran on: local (tcp://127.0.0.1:" in shown.out
+    assert "computing and storing the blocks:" in shown.err and "encoding edges.png:" in shown.err
+    assert shown.err.count("100% |") == 2  # distributed's bar, once per graph
 
 
 def test_command_line_on_separate_scheduler_and_workers(tmp_path, separate_processes, capsys):
