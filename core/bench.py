@@ -228,9 +228,9 @@ def measure(pipeline: str, image: Path, timeout: float) -> dict | None:
     return {**json.loads(completed.stdout.strip().splitlines()[-1]), "total": total}
 
 
-def _ratio(result: dict, base: dict | None) -> str:
+def _ratio(result: dict | None, base: dict | None) -> str:
     """``result`` against ``base``: whole runs, and work times in brackets."""
-    if not base or "total" not in base:
+    if not (result and base and "total" in result and "total" in base):
         return ""
     return f"{result['total'] / base['total']:.2f}x ({result['work'] / base['work']:.2f}x)"
 
@@ -256,7 +256,7 @@ def table(results: dict[int, dict[str, dict | None]]) -> str:
                 continue
             project = pipeline.startswith("project")
             versus_cv = _ratio(result, row.get("opencv"))
-            speedup = _ratio(row["tutorial"], result) if project and row.get("tutorial") else ""
+            speedup = _ratio(row.get("tutorial"), result) if project else ""
             versus_threads = _ratio(result, row.get("project-threads")) if pipeline == "project-local" else ""
             lines.append(
                 f"{mpix:>6}  {pipeline:<16}{result['total']:>7.2f}{result['work']:>8.2f}"
@@ -316,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"{mpix} MPix: {pipeline}…", file=sys.stderr, flush=True)
             results[mpix][pipeline] = measure(pipeline, image, args.timeout)
+    # Kept, so that a long run's numbers outlive anything that goes wrong after it.
+    (args.workdir / "results.json").write_text(json.dumps(results, indent=1))
     print(table(results))
     print("\nstages (seconds):")
     for mpix, row in results.items():

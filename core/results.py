@@ -59,19 +59,16 @@ def write_png(pixels: np.ndarray, target) -> None:
         Image.fromarray(pixels).save(partial, format="PNG", compress_level=PNG_LEVEL)
 
 
-def write_png_rows(gray: np.ndarray, target) -> None:
-    """Encode a large 8-bit grayscale array, such as a memory map, row by row.
+def write_png_rows(gray: np.ndarray, file) -> None:
+    """Encode a large 8-bit grayscale array, such as a memory map, row by row into a
+    binary file.
 
     pypng streams the rows, so the image is never copied whole into memory (Pillow would
     copy it first), and without per-row filters it encodes an 8192 x 8192 edge map in
     0.24 s where Pillow took 0.67 s here, for a file 12% larger.
     """
     writer = png.Writer(gray.shape[1], gray.shape[0], greyscale=True, bitdepth=8, compression=PNG_LEVEL)
-    if hasattr(target, "write"):
-        writer.write(target, gray)
-        return
-    with atomic_path(target) as partial, open(partial, "wb") as file:
-        writer.write(file, gray)
+    writer.write(file, gray)
 
 
 class NpyFile:

@@ -31,13 +31,18 @@ def test_the_table_states_the_ratios_of_the_goals():
             "tutorial": {"total": 12.0, "work": 10.0, "peak_mb": 2000},
             "opencv": {"total": 1.5, "work": 1.0, "peak_mb": 900},
         },
-        1024: {"tutorial": {"skipped": "the whole image would not fit in memory"}, "opencv": None},
+        1024: {
+            "project-threads": {"total": 30.0, "work": 29.0, "peak_mb": 3000},
+            "tutorial": {"skipped": "the whole image would not fit in memory"},
+            "opencv": None,
+        },
     }
     rows = {tuple(line.split()[:2]): line for line in table(results).splitlines()[1:]}
     # whole runs, and work times in brackets
     assert rows["64", "project-threads"].split()[-4:] == ["2.00x", "(2.00x)", "4.00x", "(5.00x)"]
     assert rows["64", "project-local"].split()[-6:] == ["4.00x", "(2.50x)", "2.00x", "(4.00x)", "2.00x", "(1.25x)"]
     assert rows["64", "opencv"].split()[-2:] == ["1.00x", "(1.00x)"]
+    assert rows["1024", "project-threads"].split()[-1] == "3000"  # no ratio without a base
     assert "skipped" in rows["1024", "tutorial"]
     assert "not installed" in rows["1024", "opencv"]
 
