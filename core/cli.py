@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dask
+import dask.threaded
 from dask.diagnostics import ProgressBar
 
 from .cluster import THREADS, check_workers_can_read, configured_scheduler, connect, raise_first_error
@@ -177,7 +178,9 @@ def _compute(graph, what: str, runner, show_progress: bool, timeout: float) -> N
         print(f"{what}:", file=sys.stderr)
     if runner.client is None:
         with ProgressBar(out=sys.stderr) if show_progress else nullcontext():
-            dask.compute(graph, scheduler=THREADS, optimize_graph=False)
+            # The threaded scheduler's function, not its name: given a name, dask imports
+            # distributed to look for a client, 0.2 s of a run.
+            dask.compute(graph, scheduler=dask.threaded.get, optimize_graph=False)
         return
     futures = runner.client.compute(graph, optimize_graph=False)
     futures = futures if isinstance(futures, list) else [futures]

@@ -1,7 +1,9 @@
 import numpy as np
 import tifffile
 
-from core.bench import main, make_photo, measure, table
+import core.bench
+
+from core.bench import main, make_photo, measure, measure_median, table
 
 
 def test_make_photo_has_the_asked_size(tmp_path):
@@ -13,7 +15,7 @@ def test_make_photo_has_the_asked_size(tmp_path):
 
 def test_the_benchmark_prints_a_table_and_saves_a_plot(tmp_path, capsys):
     plot = tmp_path / "plot.png"
-    status = main(["--sizes", "1", "--pipelines", "project-threads", "tutorial", "scipy",
+    status = main(["--sizes", "1", "--repeat", "1", "--pipelines", "project-threads", "tutorial", "scipy",
                    "--workdir", str(tmp_path), "--plot", str(plot)])
     assert status == 0
     out = capsys.readouterr().out
@@ -53,3 +55,12 @@ def test_a_run_is_timed_whole_and_its_work_apart(tmp_path):
     assert 0 < result["work"] < result["total"]
     assert set(result["stages"]) >= {"load", "grayscale", "sobel", "clip", "write npy", "write png"}
     assert sorted(p.name for p in tmp_path.iterdir()) == [image.name]  # its outputs are gone
+
+
+def test_the_median_run_is_kept_and_a_failure_is_reported(monkeypatch, tmp_path):
+    totals = iter([3.0, 1.0, 2.0])
+    monkeypatch.setattr(core.bench, "measure", lambda *args: {"total": next(totals), "work": 0.5})
+    assert measure_median("scipy", tmp_path, 60, 3)["total"] == 2.0
+    outcomes = iter([{"total": 1.0}, {"error": "out of memory"}])
+    monkeypatch.setattr(core.bench, "measure", lambda *args: next(outcomes))
+    assert measure_median("scipy", tmp_path, 60, 2) == {"error": "out of memory"}

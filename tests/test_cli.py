@@ -143,3 +143,16 @@ def test_an_unwritable_output_folder_is_one_line(tmp_path, photo_file):
     )
     assert run.returncode == 1
     assert run.stderr.count("\n") == 1 and "cannot create the output folder" in run.stderr
+
+
+def test_a_run_on_threads_does_not_import_distributed(tmp_path, photo_file):
+    # distributed is 0.2 s of start-up that a run on threads does not need.
+    code = (
+        "import sys\n"
+        "from core.cli import main\n"
+        f"assert main([{str(photo_file)!r}, '--out', {str(tmp_path / 'out')!r}]) == 0\n"
+        "print('distributed' in sys.modules, file=sys.stderr)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.strip().splitlines()[-1] == "False"
