@@ -294,7 +294,7 @@ def plot(results: dict[int, dict[str, dict | None]], path: Path) -> None:
     axes.set_xscale("log", base=2)
     axes.set_yscale("log")
     axes.set_xlabel("image size (megapixels)")
-    axes.set_ylabel("end-to-end seconds")
+    axes.set_ylabel("whole run, seconds (median of the runs)")
     axes.set_title("Sobel x of a photo, clipped, on this machine")
     axes.legend()
     figure.savefig(path, dpi=120)
