@@ -1,6 +1,7 @@
 import streamlit as st
 
 from core import MIN_SOBEL_CHUNK, merge_small_chunks
+from core.stages import MIN_CHUNKS_PER_AXIS
 from core.previews import clipped_preview, full_resolution_png, to_display
 from ui.run import start_page
 from ui.state import clip_histogram, runner
@@ -22,9 +23,9 @@ tiles, chunks = run.pipeline.stitched.numblocks, merge_small_chunks(run.pipeline
 if chunks != tiles:
     st.caption(
         f"The filter runs on {chunks[0]} x {chunks[1]} chunks rather than the {tiles[0]} x "
-        f"{tiles[1]} tiles: neighbouring tiles are merged up to {MIN_SOBEL_CHUNK} pixels a side, "
-        "because every task costs about a millisecond of scheduling on a cluster. The result "
-        "is the same."
+        f"{tiles[1]} tiles: every task costs about a millisecond of scheduling on a cluster, so "
+        f"neighbouring tiles are merged until chunks are {MIN_SOBEL_CHUNK} pixels a side, keeping "
+        f"at least {MIN_CHUNKS_PER_AXIS} chunks per axis. The result is the same."
     )
 before, after = st.columns(2)
 with before:
