@@ -170,8 +170,9 @@ def full_resolution_png(
 
     The threads or workers write it into a temporary folder inside ``scratch`` (on a
     cluster, storage the workers share, like the tiles); only the encoded file is read here.
+    The folder's name starts with a dot, which the tile cache's pruning leaves alone.
     """
-    with tempfile.TemporaryDirectory(dir=scratch, prefix="download-") as folder:
+    with tempfile.TemporaryDirectory(dir=scratch, prefix=".download-") as folder:
         png_path = Path(folder) / "edges.png"
         write_results(
             clip(sobel(stitched, mode), lo, hi), lo, hi, None, png_path,
