@@ -8,6 +8,7 @@ from .graphs import MAX_TASK_NODES, task_count, task_graph
 from .loading import DEFAULT_MAX_PIXELS, load_image
 from .results import to_uint8, write_results
 from .stages import (
+    MIN_CHUNKS_PER_AXIS,
     MIN_SOBEL_CHUNK,
     SOBEL_MODES,
     Pipeline,
@@ -25,6 +26,7 @@ from .tiling import TileSet, check_grid, image_digest, partition, partition_cach
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "MAX_TASK_NODES",
+    "MIN_CHUNKS_PER_AXIS",
     "MIN_SOBEL_CHUNK",
     "SOBEL_MODES",
     "Pipeline",

@@ -19,6 +19,7 @@ from .errors import PipelineError
 from .tiling import TileSet
 
 __all__ = [
+    "MIN_CHUNKS_PER_AXIS",
     "MIN_SOBEL_CHUNK",
     "SOBEL_MODES",
     "Pipeline",

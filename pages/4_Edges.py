@@ -1,7 +1,6 @@
 import streamlit as st
 
-from core import MIN_SOBEL_CHUNK, merge_small_chunks
-from core.stages import MIN_CHUNKS_PER_AXIS
+from core import MIN_CHUNKS_PER_AXIS, MIN_SOBEL_CHUNK, merge_small_chunks
 from core.previews import clipped_preview, full_resolution_png, to_display
 from ui.run import start_page
 from ui.state import clip_histogram, runner

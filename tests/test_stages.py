@@ -8,6 +8,7 @@ from skimage.color import rgb2gray
 from skimage.util import img_as_float
 
 from core import (
+    MIN_CHUNKS_PER_AXIS,
     PipelineError,
     build_pipeline,
     clip,
@@ -18,7 +19,6 @@ from core import (
     sobel_range,
     to_grayscale,
 )
-from core.stages import MIN_CHUNKS_PER_AXIS
 
 ATOL = 1e-4
 
