@@ -4,8 +4,9 @@ Each pipeline runs in a fresh process on the same TIFF photo, so peak memory (th
 process's maximum resident set, with its worker processes) is its own. Every pipeline
 computes the full-resolution Sobel x of the grayscale image, clipped to [0, 1]. The
 project's, SciPy's and OpenCV's deliver the same files, a float32 ``edges.npy`` and an
-8-bit ``edges.png`` (the project also writes its tiles); the tutorial's ends as written,
-with the array in memory for a plot.
+8-bit ``edges.png`` (the project also writes its tiles); the tutorial's ends as its
+notebook does, with pictures (``tutorial``), or with the clipped edges in memory and no
+pictures (``tutorial-compute``). The other pipelines live in ``core/baselines.py``.
 
 Two times per run: the whole run, from starting the process to its exit (what someone
 typing the command waits for), and the work, from the moment the pipeline's libraries are
@@ -23,8 +24,6 @@ import argparse
 import importlib
 import json
 import math
-import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -33,10 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-PIPELINES = ("project-threads", "project-local", "tutorial", "scipy", "opencv")
+from . import baselines
+from .baselines import BASELINES, peak_mb
+
+PIPELINES = ("project-threads", "project-local", *BASELINES)
 #: Whole-image pipelines that would not fit in this machine's 24 GB at 1 GPix: measured at
 #: 256 MPix, the tutorial's peaked at 8.3 GB and SciPy's at 9.1 GB, and both grow linearly.
-TOO_BIG_FOR_MEMORY = {"tutorial": 512, "scipy": 512}
+TOO_BIG_FOR_MEMORY = {"tutorial": 512, "tutorial-compute": 512, "scipy": 512}
 TILE_SIDE = 2048  # the project's grid: tiles of about this many pixels a side
 
 
@@ -66,19 +68,6 @@ def _strips(strip: np.ndarray, side: int):
         yield part
 
 
-def _peak_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return (own + children) / 1024
-
-
-def _timed(stages: dict, name: str, step):
-    started = time.perf_counter()
-    result = step()
-    stages[name] = time.perf_counter() - started
-    return result
-
-
 def run_project(image: Path, scheduler: str, out: Path) -> dict:
     from .cli import build_parser, run
 
@@ -102,125 +91,33 @@ def tifffile_shape(path: Path) -> tuple[int, ...]:
         return tif.pages.first.shape
 
 
-def run_tutorial(image: Path, out: Path) -> dict:
-    """The tutorial's steps as written: same library calls, its 2 x 2 split, eager rgb2gray."""
-    import dask.array
-    import dask_image.imread
-    import dask_image.ndfilters
-    from skimage.color import rgb2gray
-    from skimage.io import imread, imsave
-
-    stages = {}
-    imgfile = str(out / ("save" + image.suffix))
-    os.symlink(image, imgfile)
-
-    def partion_image(imgfile, n_h=2, n_w=2):
-        im = imread(imgfile)
-        h, w, _ = im.shape
-        h_s, w_s = h // n_h, w // n_w
-        k = 0
-        for i in range(n_h):
-            for j in range(n_w):
-                imsave(imgfile[:-4] + "_part_{:03d}".format(k) + imgfile[-4:],
-                       im[i * h_s:(i + 1) * h_s, j * w_s:(j + 1) * w_s, :], check_contrast=False)
-                k += 1
-
-    _timed(stages, "partition", lambda: partion_image(imgfile))
-    pattern = os.path.join(str(out), "save_part_*" + image.suffix)
-    partitioned = _timed(stages, "read (lazy)", lambda: dask_image.imread.imread(pattern))
-    result = _timed(stages, "rgb2gray (eager)", lambda: rgb2gray(partitioned))
-    data = [result[i, ...] for i in range(result.shape[0])]
-    data = [data[i:i + 2] for i in range(0, len(data), 2)]
-    combined = _timed(stages, "block", lambda: dask.array.block(data))
-    edges = dask_image.ndfilters.sobel(combined)
-    edges = np.clip(edges, 0, 1)
-    _timed(stages, "sobel + clip (compute)", lambda: np.asarray(edges))
-    return stages
-
-
-def run_scipy(image: Path, out: Path) -> dict:
-    import scipy.ndimage
-    import tifffile
-    from PIL import Image
-    from skimage.color import rgb2gray
-
-    stages = {}
-    pixels = _timed(stages, "load", lambda: tifffile.imread(image))
-    gray = _timed(stages, "grayscale", lambda: rgb2gray(pixels).astype(np.float32))
-    edges = _timed(stages, "sobel", lambda: scipy.ndimage.sobel(gray, axis=-1))
-    _timed(stages, "clip", lambda: np.clip(edges, 0, 1, out=edges))
-    _timed(stages, "write npy", lambda: np.save(out / "edges.npy", edges))
-    eight_bit = Image.fromarray(np.rint(edges * 255).astype(np.uint8))
-    _timed(stages, "write png", lambda: eight_bit.save(out / "edges.png", compress_level=1))
-    return stages
-
-
-def run_opencv(image: Path, out: Path) -> dict:
-    import cv2
-    import tifffile
-
-    stages = {}
-    pixels = _timed(stages, "load", lambda: tifffile.imread(image))
-    gray = _timed(stages, "grayscale", lambda: cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255)
-    edges = _timed(stages, "sobel", lambda: cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REFLECT))
-    _timed(stages, "clip", lambda: np.clip(edges, 0, 1, out=edges))
-    _timed(stages, "write npy", lambda: np.save(out / "edges.npy", edges))
-    eight_bit = cv2.convertScaleAbs(edges, alpha=255)
-    _timed(stages, "write png", lambda: cv2.imwrite(str(out / "edges.png"), eight_bit, [cv2.IMWRITE_PNG_COMPRESSION, 1]))
-    return stages
-
-
-#: What each pipeline imports before its work starts: its share of a whole run, not of
-#: the work time.
-LIBRARIES = {
-    "project-threads": ["core.cli"],
-    "project-local": ["core.cli"],
-    "tutorial": ["dask.array", "dask_image.imread", "dask_image.ndfilters", "skimage.color", "skimage.io"],
-    "scipy": ["scipy.ndimage", "tifffile", "PIL.Image", "skimage.color"],
-    "opencv": ["cv2", "tifffile"],
-}
-
-
 def run_one(pipeline: str, image: Path, out: Path) -> dict:
-    """Run one pipeline in this process, writing into ``out``; return its stage times, its
-    work time (libraries already imported) and peak memory."""
-    for library in LIBRARIES[pipeline]:
-        importlib.import_module(library)
+    """Run one of the project's pipelines in this process, writing into ``out``; return its
+    stage times, its work time (libraries already imported) and peak memory."""
+    importlib.import_module("core.cli")
     started = time.perf_counter()
-    if pipeline.startswith("project-"):
-        stages = run_project(image, pipeline.split("-", 1)[1], out)
-    elif pipeline == "tutorial":
-        stages = run_tutorial(image, out)
-    elif pipeline == "scipy":
-        stages = run_scipy(image, out)
-    else:
-        stages = run_opencv(image, out)
-    return {"stages": stages, "work": time.perf_counter() - started, "peak_mb": _peak_mb()}
-
-
-#: Runs this file as a script: the other pipelines' processes then import nothing of this
-#: project, as their own scripts would not.
-_AS_A_FILE = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    stages = run_project(image, pipeline.split("-", 1)[1], out)
+    return {"stages": stages, "work": time.perf_counter() - started, "peak_mb": peak_mb()}
 
 
 def measure(pipeline: str, image: Path, timeout: float) -> dict | None:
-    """``run_one`` in a fresh process, timed from start to exit: the whole run, interpreter
-    and imports included, as a user of each pipeline would wait for it. None if the
-    pipeline cannot run here."""
+    """One pipeline in a fresh process, timed from start to exit: the whole run,
+    interpreter and imports included, as a user of each pipeline would wait for it. None
+    if the pipeline cannot run here."""
     if pipeline == "opencv":
         try:
             import cv2  # noqa: F401  (an optional extra: pip install opencv-python-headless)
         except ImportError:
             return None
     if pipeline.startswith("project-"):
-        command = [sys.executable, "-m", "core.bench"]
-    else:
-        command = [sys.executable, "-c", _AS_A_FILE, __file__]
+        command = [sys.executable, "-m", "core.bench", "--one"]
+    else:  # as a file, its folder kept off the path (-P): it imports nothing of this project
+        command = [sys.executable, "-P", baselines.__file__]
     # The outputs are deleted after the clock stops: removing gigabytes is not the work.
     with tempfile.TemporaryDirectory(dir=image.parent) as out:
         started = time.perf_counter()
         completed = subprocess.run(
-            [*command, "--one", pipeline, str(image), out], capture_output=True, text=True, timeout=timeout
+            [*command, pipeline, str(image), out], capture_output=True, text=True, timeout=timeout
         )
         total = time.perf_counter() - started
     if completed.returncode != 0:
@@ -249,29 +146,30 @@ def table(results: dict[int, dict[str, dict | None]]) -> str:
     """One row per size and pipeline, with the ratios the goals are stated in: of whole
     runs (start-up and imports included), and of work times in brackets."""
     lines = [
-        f"{'MPix':>6}  {'pipeline':<16}{'run s':>7}{'work s':>8}{'ns/px':>7}{'peak MB':>9}"
-        f"{'vs OpenCV':>17}{'tutorial / this':>17}{'vs threads':>17}"
+        f"{'MPix':>6}  {'pipeline':<17}{'run s':>7}{'work s':>8}{'ns/px':>7}{'peak MB':>9}"
+        f"{'vs OpenCV':>17}{'tutorial / this':>17}{'(compute) / this':>18}{'vs threads':>17}"
     ]
     for mpix, row in results.items():
         pixels = mpix * 2**20
         for pipeline, result in row.items():
             if result is None:
-                lines.append(f"{mpix:>6}  {pipeline:<16}  (not installed)")
+                lines.append(f"{mpix:>6}  {pipeline:<17}  (not installed)")
                 continue
             if "skipped" in result:
-                lines.append(f"{mpix:>6}  {pipeline:<16}  (skipped: {result['skipped']})")
+                lines.append(f"{mpix:>6}  {pipeline:<17}  (skipped: {result['skipped']})")
                 continue
             if "error" in result:
-                lines.append(f"{mpix:>6}  {pipeline:<16}  failed: {result['error'][:60]}")
+                lines.append(f"{mpix:>6}  {pipeline:<17}  failed: {result['error'][:60]}")
                 continue
             project = pipeline.startswith("project")
             versus_cv = _ratio(result, row.get("opencv"))
             speedup = _ratio(row.get("tutorial"), result) if project else ""
+            compute_speedup = _ratio(row.get("tutorial-compute"), result) if project else ""
             versus_threads = _ratio(result, row.get("project-threads")) if pipeline == "project-local" else ""
             lines.append(
-                f"{mpix:>6}  {pipeline:<16}{result['total']:>7.2f}{result['work']:>8.2f}"
+                f"{mpix:>6}  {pipeline:<17}{result['total']:>7.2f}{result['work']:>8.2f}"
                 f"{result['work'] / pixels * 1e9:>7.1f}{result['peak_mb']:>9.0f}"
-                f"{versus_cv:>17}{speedup:>17}{versus_threads:>17}"
+                f"{versus_cv:>17}{speedup:>17}{compute_speedup:>18}{versus_threads:>17}"
             )
     return "\n".join(lines)
 

@@ -75,9 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--scheduler", default=configured_scheduler(THREADS), metavar="{threads,local,ADDRESS}",
-        help="threads: this process; local: a distributed LocalCluster, one worker per core; "
+        help="threads: this process; local: a distributed LocalCluster in this process, one "
+        "worker per core; "
         "ADDRESS: an existing scheduler such as tcp://10.0.0.5:8786, whose workers must see "
         "--out (default: $DASK_SCHEDULER_ADDRESS if set, else threads)",
+    )
+    parser.add_argument(
+        "--dashboard", action="store_true",
+        help="with --scheduler local: serve Dask's dashboard on 127.0.0.1 while the run lasts "
+        "and print its address (bokeh takes about a second to start)",
     )
     parser.add_argument(
         "--timeout", type=float, default=3600.0, metavar="SECONDS",
@@ -136,7 +142,9 @@ def run(args: argparse.Namespace) -> RunReport:
     check_grid(image.shape, rows, cols)
     wall["load"] = time.perf_counter() - started
 
-    runner = connect(args.scheduler)
+    runner = connect(args.scheduler, dashboard=args.dashboard)
+    if args.dashboard and runner.dashboard_link:
+        print(f"Dask's dashboard: {runner.dashboard_link}", file=sys.stderr)
     try:
         try:
             args.out.mkdir(parents=True, exist_ok=True)

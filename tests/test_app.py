@@ -235,7 +235,7 @@ def test_the_cluster_page_shows_workers_and_which_tiles_they_read(monkeypatch):
     assert set(tiles.to_numpy().ravel()) <= {f"worker {i + 1}" for i in range(len(workers))}
     assert "Dask runs on: a local Dask cluster" in " ".join(c.value for c in at.sidebar.caption)
     links = [button.proto for button in at.get("link_button")]
-    assert links and links[0].url.startswith("http") and links[0].url.endswith("/status")
+    assert links and links[0].url.startswith("http://127.0.0.1:") and links[0].url.endswith("/status")
     at.switch_page("pages/4_Edges.py").run()  # the other pages run on the cluster too
     assert_clean(at, "pages/4_Edges.py")
 

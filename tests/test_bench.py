@@ -31,6 +31,7 @@ def test_the_table_states_the_ratios_of_the_goals():
             "project-threads": {"total": 3.0, "work": 2.0, "peak_mb": 400},
             "project-local": {"total": 6.0, "work": 2.5, "peak_mb": 700},
             "tutorial": {"total": 12.0, "work": 10.0, "peak_mb": 2000},
+            "tutorial-compute": {"total": 4.5, "work": 3.0, "peak_mb": 2000},
             "opencv": {"total": 1.5, "work": 1.0, "peak_mb": 900},
         },
         1024: {
@@ -41,12 +42,22 @@ def test_the_table_states_the_ratios_of_the_goals():
     }
     rows = {tuple(line.split()[:2]): line for line in table(results).splitlines()[1:]}
     # whole runs, and work times in brackets
-    assert rows["64", "project-threads"].split()[-4:] == ["2.00x", "(2.00x)", "4.00x", "(5.00x)"]
-    assert rows["64", "project-local"].split()[-6:] == ["4.00x", "(2.50x)", "2.00x", "(4.00x)", "2.00x", "(1.25x)"]
+    assert rows["64", "project-threads"].split()[-6:] == ["2.00x", "(2.00x)", "4.00x", "(5.00x)", "1.50x", "(1.50x)"]
+    assert rows["64", "project-local"].split()[-8:] == [
+        "4.00x", "(2.50x)", "2.00x", "(4.00x)", "0.75x", "(1.20x)", "2.00x", "(1.25x)"
+    ]
     assert rows["64", "opencv"].split()[-2:] == ["1.00x", "(1.00x)"]
     assert rows["1024", "project-threads"].split()[-1] == "3000"  # no ratio without a base
     assert "skipped" in rows["1024", "tutorial"]
     assert "not installed" in rows["1024", "opencv"]
+
+
+def test_the_tutorial_is_timed_with_its_pictures_and_without(tmp_path):
+    image = make_photo(1, tmp_path)
+    notebook, compute = (measure(name, image, timeout=300) for name in ("tutorial", "tutorial-compute"))
+    assert {"plot part 1", "plot stitched", "sobel + clip, plotted"} <= set(notebook["stages"])
+    assert not any("plot" in stage for stage in compute["stages"])
+    assert "rgb2gray (eager)" in notebook["stages"] and "rgb2gray (eager)" in compute["stages"]
 
 
 def test_a_run_is_timed_whole_and_its_work_apart(tmp_path):

@@ -1,13 +1,17 @@
 """The pipeline on real distributed clusters gives the threaded (and SciPy's) results."""
 
+import os
 import signal
 import socket
+import urllib.error
+import urllib.request
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 from PIL import Image
 from skimage import data
@@ -105,6 +109,31 @@ def test_progress_on_a_cluster_reaches_the_total(tmp_path, photo, local_cluster)
     assert reports and reports[-1][0] == reports[-1][1] > 0
 
 
+def listening_addresses() -> set[str]:
+    return {c.laddr.ip for c in psutil.Process().net_connections("inet") if c.status == psutil.CONN_LISTEN}
+
+
+@pytest.mark.parametrize("dashboard", [True, False])
+def test_a_local_cluster_listens_on_the_loopback_only(dashboard):
+    before = listening_addresses()
+    runner = connect("local", dashboard=dashboard)
+    try:
+        assert listening_addresses() - before <= {"127.0.0.1"}
+        assert len(runner.client.scheduler_info()["workers"]) == os.cpu_count()
+        port = runner.client.scheduler_info()["services"]["dashboard"]  # its HTTP server
+        status = f"http://127.0.0.1:{port}/status"
+        if dashboard:
+            assert runner.dashboard_link == status
+            with urllib.request.urlopen(status, timeout=30) as page:
+                assert b"Dask" in page.read()
+        else:
+            assert runner.dashboard_link is None
+            with pytest.raises(urllib.error.HTTPError, match="404"):  # health and metrics only
+                urllib.request.urlopen(status, timeout=30)
+    finally:
+        runner.close()
+
+
 def photo_file(tmp_path, size=(600, 800)) -> Path:
     path = tmp_path / "photo.png"
     Image.fromarray((resize(data.coffee(), size, order=1) * 255).astype(np.uint8)).save(path)
@@ -119,10 +148,11 @@ def run_cli(tmp_path, name, *options) -> np.ndarray:
 
 def test_command_line_on_a_local_cluster_equals_threads(tmp_path, capsys):
     on_threads = run_cli(tmp_path, "threads")
-    on_cluster = run_cli(tmp_path, "local", "--scheduler", "local", "--progress")
+    on_cluster = run_cli(tmp_path, "local", "--scheduler", "local", "--progress", "--dashboard")
     np.testing.assert_array_equal(on_cluster, on_threads)
     shown = capsys.readouterr()
-    assert "ran on: local (tcp://127.0.0.1:" in shown.out
+    assert "ran on: local (inproc://" in shown.out  # workers in this process
+    assert "Dask's dashboard: http://127.0.0.1:" in shown.err
     storing, encoding = shown.err.split("computing and storing the blocks:")[1].split("encoding edges.png:")
     assert "100% |" in storing and "100% |" in encoding  # distributed's bar, for each graph
 

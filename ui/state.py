@@ -67,7 +67,7 @@ def _runner(choice: str) -> tuple[Runner, str]:
     # One cluster per server process, shared by every session: a Client made on each
     # rerun would start a cluster each time.
     try:
-        return connect(choice, timeout=5, processes=False), ""
+        return connect(choice, timeout=5), ""
     except PipelineError as e:
         return connect(THREADS), f"{e}. Running on threads in the server process instead."
 
