@@ -33,6 +33,7 @@ __all__ = [
     "preview_step",
     "run_edge_stage",
     "run_gray_stages",
+    "tinted_mosaic",
     "to_display",
 ]
 
@@ -128,8 +129,8 @@ def _tile_workers(read, workers: dict[str, set[str]]) -> dict[tuple[int, int], s
     for r, row in enumerate(read):
         for c, tile in enumerate(row):
             names = set().union(*(workers.get(layer, set()) for layer in tile.dask.layers))
-            if names:
-                found[r, c] = ", ".join(sorted(names))
+            if names:  # several only if a worker failed mid-run: one of them is named
+                found[r, c] = min(names)
     return found
 
 
@@ -200,6 +201,28 @@ def mosaic(previews: list[list[np.ndarray]], gutter: int = 6, fill: int = 255) -
     rows = [_pad(r, r.shape[0], width, fill) for r in rows]
     spacer = np.full((gutter, width, *rows[0].shape[2:]), fill, np.uint8)
     return np.concatenate([x for r in rows for x in (r, spacer)][:-1], axis=0)
+
+
+def tinted_mosaic(
+    previews: list[list[np.ndarray]], groups: list[list[int | None]], colours: list[tuple[int, int, int]],
+    strength: float = 0.5,
+) -> np.ndarray:
+    """``mosaic`` in colour, each tile tinted with ``colours[groups[r][c]]`` (None: no tint).
+
+    Shows at a glance which worker read which tile.
+    """
+    tinted = []
+    for row, row_groups in zip(previews, groups):
+        tinted.append([])
+        for preview, group in zip(row, row_groups):
+            pixels = to_display(preview)
+            if pixels.ndim == 2:
+                pixels = np.repeat(pixels[..., None], 3, axis=2)
+            if group is not None:
+                colour = np.asarray(colours[group % len(colours)], np.float32)
+                pixels = np.rint(pixels * (1 - strength) + colour * strength).astype(np.uint8)
+            tinted[-1].append(pixels)
+    return mosaic(tinted)
 
 
 def _pad(pixels: np.ndarray, height: int, width: int, fill: int) -> np.ndarray:

@@ -118,24 +118,38 @@ def stage_timing(owner: dict[str, str], client=None):
 
 
 def wait_with_progress(collections, report=None, interval: float = 0.1) -> None:
-    """Wait for persisted collections on a cluster, calling ``report(done, total)``.
+    """Wait for persisted collections on a cluster, calling ``report(done, total)`` with
+    the tasks behind them that the scheduler has finished, from this thread.
 
-    Counts the output chunks that are ready. Collections persisted on threads are
-    already computed, and return at once.
+    Collections persisted on threads are already computed, and return at once.
     """
     from distributed import futures_of
+    from distributed.diagnostics.progressbar import ProgressBar
 
     from .cluster import raise_first_error
 
     futures = futures_of(collections)
     if not futures:
         return
-    total = len(futures)
+
+    class TaskCounts(ProgressBar):
+        # distributed's progress feed, which counts every task the futures depend on.
+        done, total = 0, 0
+
+        def _draw_bar(self, remaining, all, **kwargs):
+            self.total, self.done = all, all - remaining
+
+    client = futures[0].client
+    counts = TaskCounts(futures, scheduler=client.scheduler.address, interval=interval)
+    client.loop.add_callback(counts.listen)
+    caught_up_by = None
     while True:
-        done = sum(f.done() for f in futures)
-        if report:
-            report(done, total)
-        if done == total:
+        finished = all(f.done() for f in futures)
+        if finished and caught_up_by is None:
+            caught_up_by = time.monotonic() + 1.0  # the feed runs a little behind the futures
+        if report and counts.total:
+            report(counts.done, counts.total)
+        if finished and (counts.done == counts.total > 0 or time.monotonic() > caught_up_by):
             break
         time.sleep(interval)
     raise_first_error(futures)

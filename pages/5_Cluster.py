@@ -1,8 +1,11 @@
 import pandas as pd
 import streamlit as st
 
+from core.previews import tinted_mosaic
+from ui.plots import WORKER_COLOURS
 from ui.run import start_page
 from ui.state import runner
+from ui.views import show_image
 
 run = start_page("Cluster")
 active = runner()
@@ -24,16 +27,18 @@ st.write(
     "stays in the workers' memory: only screen-sized previews come back to this app."
 )
 workers = active.client.scheduler_info(n_workers=-1)["workers"]
+gone = sorted(set(run.gray.tile_workers.values()) - set(workers))  # since the tiles were read
+labels = {address: f"worker {i + 1}" for i, address in enumerate([*sorted(workers), *gone])}
 st.dataframe(
     pd.DataFrame(
         [
             {
-                "worker": address,
-                "name": str(info.get("name", "")),
+                "worker": labels[address],
+                "address": address,
                 "threads": info.get("nthreads", 0),
                 "memory limit (GB)": round(info.get("memory_limit", 0) / 1e9, 2),
             }
-            for address, info in workers.items()
+            for address, info in sorted(workers.items())
         ]
     ),
     hide_index=True,
@@ -51,13 +56,26 @@ if active.dashboard_link:
 
 st.subheader("Which worker read which tile")
 if run.gray.tile_workers:
-    names = {address: f"worker {i + 1}" for i, address in enumerate(sorted(set(run.gray.tile_workers.values())))}
-    grid = pd.DataFrame(
-        [[names.get(run.gray.tile_workers.get((r, c), ""), "") for c in range(cols)] for r in range(rows)],
-        index=[f"row {r}" for r in range(rows)],
-        columns=[f"col {c}" for c in range(cols)],
+    order, reader = list(labels), run.gray.tile_workers
+    groups = [[order.index(reader[r, c]) if (r, c) in reader else None for c in range(cols)] for r in range(rows)]
+    show_image(
+        tinted_mosaic(run.gray.tile_previews, groups, [rgb for _, rgb in WORKER_COLOURS]),
+        caption="Each tile tinted with the colour of the worker that read it", max_side=900,
     )
-    st.dataframe(grid, width="stretch")
-    st.caption(" · ".join(f"{name}: {address}" for address, name in names.items()))
+    st.markdown(
+        "  ".join(
+            f":{WORKER_COLOURS[i % len(WORKER_COLOURS)][0]}[**■ {labels[address]}**]"
+            for i, address in enumerate(order)
+        )
+    )
+    with st.expander("As a table"):
+        st.dataframe(
+            pd.DataFrame(
+                [[labels[reader[r, c]] if (r, c) in reader else "" for c in range(cols)] for r in range(rows)],
+                index=[f"row {r}" for r in range(rows)],
+                columns=[f"col {c}" for c in range(cols)],
+            ),
+            width="stretch",
+        )
 else:
     st.caption("These tiles were read before the cluster started, or on threads.")

@@ -232,7 +232,9 @@ def test_the_cluster_page_shows_workers_and_which_tiles_they_read(monkeypatch):
     workers, tiles = (frame.value for frame in at.dataframe)
     assert len(workers) == os.cpu_count() and set(workers["threads"]) == {1}
     assert tiles.shape == (3, 4)
-    assert set(tiles.to_numpy().ravel()) <= {f"worker {i + 1}" for i in range(len(workers))}
+    assert set(tiles.to_numpy().ravel()) <= set(workers["worker"]) == {f"worker {i + 1}" for i in range(len(workers))}
+    legend = [m.value for m in at.markdown if "■" in m.value]  # under the tinted tile picture
+    assert legend and all(f"■ {name}" in legend[0] for name in workers["worker"])
     assert "Dask runs on: a local Dask cluster" in " ".join(c.value for c in at.sidebar.caption)
     links = [button.proto for button in at.get("link_button")]
     assert links and links[0].url.startswith("http://127.0.0.1:") and links[0].url.endswith("/status")

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
@@ -118,8 +119,11 @@ def go(page, label: str, title: str) -> None:
 
 
 def test_every_page_opens_from_the_navigation_with_its_graph(server, page):
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urllib.parse.urlsplit(request.url).hostname))
     page.goto(server.url)
     wait_until_done(page, TITLES[0])
+    page.locator('[data-testid="stImage"] img').nth(3).wait_for()  # a rerun may redraw them
     assert page.locator('[data-testid="stImage"] img').count() == 4
     for label, title in zip(NAV[1:5], TITLES[1:5]):
         go(page, label, title)
@@ -128,7 +132,11 @@ def test_every_page_opens_from_the_navigation_with_its_graph(server, page):
         assert "rows=2" in page.url and "sobel=x" in page.url
     go(page, "Cluster", TITLES[5])  # the server runs on its default, a local cluster
     page.get_by_text("Which worker read which tile").wait_for()
-    assert page.locator('[data-testid="stDataFrame"]').count() == 2
+    page.get_by_text("Each tile tinted with the colour of the worker that read it").wait_for()
+    assert page.get_by_role("link", name="Open Dask's own dashboard").get_attribute("href").startswith(
+        "http://127.0.0.1:"
+    )
+    assert hosts == {"127.0.0.1"}  # nothing fetched from elsewhere, not even the tab's icon
 
 
 def test_settings_and_the_url_survive_page_switches(server, page):

@@ -106,7 +106,9 @@ def test_progress_on_a_cluster_reaches_the_total(tmp_path, photo, local_cluster)
     reports = []
     pipeline = build_pipeline(partition(photo, 2, 3, tmp_path / "tiles"))
     run_gray_stages(pipeline, scheduler=local_cluster.client, on_progress=lambda d, t: reports.append((d, t)))
-    assert reports and reports[-1][0] == reports[-1][1] > 0
+    assert reports and reports[-1][0] == reports[-1][1]
+    assert reports[-1][1] >= 3 * 6  # tasks, not outputs: each tile is read, converted and sliced
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)
 
 
 def listening_addresses() -> set[str]:

@@ -12,6 +12,7 @@ from core.previews import (
     preview_step,
     run_edge_stage,
     run_gray_stages,
+    tinted_mosaic,
     to_display,
 )
 from test_stages import reference
@@ -73,6 +74,16 @@ def test_mosaic_lays_tiles_out_with_gutters():
     assert picture.shape == (2 + 1 + 1, 3 + 1 + 2)
     assert np.all(picture[2] == 255) and np.all(picture[:, 3] == 255)
     assert np.all(picture[:2, :3] == 0)
+
+
+def test_tinted_mosaic_colours_each_tile_by_its_group():
+    gray = np.full((2, 2), 100, np.uint8)
+    colour = np.full((2, 2, 3), 100, np.uint8)
+    picture = tinted_mosaic([[gray, colour, gray]], [[0, 1, None]], [(255, 0, 0), (0, 0, 255)], strength=0.5)
+    assert picture.shape == (2, 3 * 2 + 2 * 6, 3)
+    np.testing.assert_array_equal(picture[0, 0], [178, 50, 50])  # gray, half red
+    np.testing.assert_array_equal(picture[0, 8], [50, 50, 178])  # colour, half blue
+    np.testing.assert_array_equal(picture[0, 16], [100, 100, 100])  # not tinted
 
 
 @pytest.mark.parametrize("pixels, expected", [

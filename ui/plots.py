@@ -12,9 +12,18 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["ClipHistogram"]
+__all__ = ["ClipHistogram", "WORKER_COLOURS"]
 
 CLIP_COLOUR = "#d35400"
+#: Streamlit's markdown colour names, for a legend, with the colours they are drawn in.
+WORKER_COLOURS = [
+    ("blue", (28, 131, 225)),
+    ("orange", (255, 140, 0)),
+    ("green", (33, 195, 84)),
+    ("violet", (128, 61, 245)),
+    ("red", (255, 75, 75)),
+    ("gray", (128, 132, 149)),
+]
 
 
 class ClipHistogram:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -15,6 +16,8 @@ from .state import Image, current_image, edge_run, gray_run, lazy_pipeline, runn
 __all__ = ["Run", "start_page"]
 
 TITLE = "Dask, tile by tile"
+#: A file served by the app: a Material icon as the tab's icon is fetched from Google's fonts.
+ICON = str(Path(__file__).with_name("icon.png"))
 RUNNER_LABELS = {
     "threads": "threads in the server",
     "local": "a local Dask cluster",
@@ -42,7 +45,7 @@ class Run:
 
 def start_page(title: str, *, with_edges: bool = False) -> Run:
     """Set up the page, draw the sidebar and run (or fetch) the stages the page shows."""
-    st.set_page_config(page_title=f"{title} · {TITLE}", page_icon=":material/grid_view:", layout="wide")
+    st.set_page_config(page_title=f"{title} · {TITLE}", page_icon=ICON, layout="wide")
     settings = sidebar()
     active = runner()
     st.sidebar.caption(f"Dask runs on: {RUNNER_LABELS[active.kind]} ({active.address})")

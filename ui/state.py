@@ -188,7 +188,8 @@ def _computed(store: str, key, label: str, compute):
 def gray_run(tiles: TileSet, pipeline: Pipeline) -> GrayRun:
     """Read, grayscale and stitch, once per image and grid."""
     return _computed(
-        "gray", str(tiles.folder), f"Reading {tiles.grid[0] * tiles.grid[1]} tiles with Dask",
+        "gray", str(tiles.folder),
+        f"Reading {tiles.grid[0] * tiles.grid[1]} tiles, turning them gray and stitching them",
         lambda report: run_gray_stages(pipeline, on_progress=report, scheduler=runner().scheduler),
     )
 
