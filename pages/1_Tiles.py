@@ -36,8 +36,8 @@ files = pd.DataFrame(
 with picture:
     st.dataframe(files, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(files)))
     st.download_button(
-        "Download the tiles (zip)", lambda: tiles_zip(run.tiles), file_name="tiles.zip",
-        mime="application/zip",
+        f"Download the tiles (zip, {files['size on disk (kB)'].sum() / 1000:,.1f} MB)",
+        lambda: tiles_zip(run.tiles), file_name="tiles.zip", mime="application/zip",
     )
 
 tiles = [tile for row in run.pipeline.tiles for tile in row]

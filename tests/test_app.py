@@ -97,8 +97,9 @@ def test_a_shared_link_opens_any_page_with_its_settings(page):
 
 def test_settings_survive_moving_between_pages():
     at = open_app()
-    at.number_input(key="rows").set_value(4).run()
-    at.number_input(key="cols").set_value(3).run()
+    at.number_input(key="rows").set_value(4)
+    at.number_input(key="cols").set_value(3)
+    at.button(key="apply_grid").click().run()
     at.selectbox(key="sample").set_value("chelsea").run()
     for page in [*PAGES, "app.py", "pages/2_Grayscale.py"]:
         at.switch_page(page).run()
@@ -106,6 +107,19 @@ def test_settings_survive_moving_between_pages():
         assert (at.number_input(key="rows").value, at.number_input(key="cols").value) == (4, 3)
         assert at.selectbox(key="sample").value == "chelsea"
     assert at.query_params["rows"] == "4" and at.query_params["sample"] == "chelsea"
+
+
+def test_rows_and_columns_are_applied_together(tmp_path):
+    at = open_app("pages/1_Tiles.py")
+    at.number_input(key="rows").set_value(3).run()  # typed, not applied
+    assert len(at.dataframe[0].value) == 4
+    at.number_input(key="rows").set_value(3)
+    at.number_input(key="cols").set_value(3)
+    at.button(key="apply_grid").click().run()
+    assert_clean(at, "pages/1_Tiles.py")
+    assert len(at.dataframe[0].value) == 9 and at.query_params["rows"] == at.query_params["cols"] == "3"
+    grids = sorted(folder.name.rsplit("-", 1)[1] for folder in (tmp_path / "cache").glob("*-*x*"))
+    assert grids == ["02x02", "03x03"]  # no 3 x 2 split on the way
 
 
 def test_the_tiles_page_lists_every_tile_file():
@@ -199,10 +213,12 @@ def test_a_bad_upload_shows_an_error_and_the_next_good_one_works(kind, rng):
 
 def test_a_grid_larger_than_the_upload_is_explained(rng):
     at = upload(open_app("pages/1_Tiles.py"), "tiny.png", png(rng.integers(0, 256, (8, 30), dtype=np.uint8)))
-    at.number_input(key="rows").set_value(12).run()
+    at.number_input(key="rows").set_value(12)
+    at.button(key="apply_grid").click().run()
     assert not at.exception
     assert "does not fit" in at.error[0].value
-    at.number_input(key="rows").set_value(8).run()
+    at.number_input(key="rows").set_value(8)
+    at.button(key="apply_grid").click().run()
     assert_clean(at, "pages/1_Tiles.py")
 
 
@@ -217,7 +233,7 @@ def test_the_uploaded_file_name_never_becomes_a_path(tmp_path, rng):
 
 
 @pytest.mark.parametrize("page, labels", [
-    ("pages/1_Tiles.py", {"Download the tiles (zip)", "Download the graph (DOT)"}),
+    ("pages/1_Tiles.py", {"Download the tiles (zip, 0.8 MB)", "Download the graph (DOT)"}),  # 4 x 197 kB
     ("pages/4_Edges.py", {"Download the edges (PNG, full resolution)", "Download the graph (DOT)"}),
 ])
 def test_pages_offer_their_downloads(page, labels):

@@ -141,6 +141,11 @@ def _copy_to_shadow(key: str) -> None:
     st.session_state[f"_{key}"] = st.session_state[key]
 
 
+def _apply_grid() -> None:
+    _copy_to_shadow("rows")
+    _copy_to_shadow("cols")
+
+
 def _keep_upload() -> None:
     """Store an upload under its digest; the widget's own value is gone after a page switch."""
     state = st.session_state
@@ -178,7 +183,7 @@ def sidebar() -> Settings:
     """Draw the shared sidebar and return the settings it holds."""
     ignored = _initialise_once()
     state = st.session_state
-    for key in DEFAULTS:
+    for key in DEFAULTS:  # a grid typed but not applied is dropped by any rerun
         state[key] = state[f"_{key}"]
 
     with st.sidebar:
@@ -199,15 +204,13 @@ def sidebar() -> Settings:
         if upload is not None:
             st.text(f"Using upload: {upload.name}")
             st.button("Use the sample instead", on_click=_forget_upload, key="forget_upload")
-        left, right = st.columns(2)
-        left.number_input(
-            "Rows", min_value=1, max_value=MAX_GRID, step=1, key="rows",
-            on_change=_copy_to_shadow, args=("rows",),
-        )
-        right.number_input(
-            "Columns", min_value=1, max_value=MAX_GRID, step=1, key="cols",
-            on_change=_copy_to_shadow, args=("cols",),
-        )
+        # Rows and columns change together: each alone would split the image into a
+        # grid nobody asked for (3 x 2 on the way from 2 x 2 to 3 x 3).
+        with st.form("grid", border=False, enter_to_submit=True):
+            left, right = st.columns(2)
+            left.number_input("Rows", min_value=1, max_value=MAX_GRID, step=1, key="rows")
+            right.number_input("Columns", min_value=1, max_value=MAX_GRID, step=1, key="cols")
+            st.form_submit_button("Split into this grid", key="apply_grid", on_click=_apply_grid)
         st.radio(
             "Sobel filter", list(SOBEL_MODES), format_func=SOBEL_LABELS.get, key="sobel",
             on_change=_fit_clip_to_mode,

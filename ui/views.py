@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from core import TileSet, task_count, task_graph
+from core.graphs import MAX_TASK_NODES
 from core.previews import preview_step
 from core.results import write_png
 
@@ -96,14 +97,15 @@ def show_graph(key: tuple, arrays, filename: str) -> None:
     """The task graph, drawn in the browser; the DOT source is cached per key."""
     source = _graph_sources().get_or_compute(key, lambda: task_graph(arrays).source)
     n_tasks = task_count(arrays)
+    direction = "left to right" if "rankdir=LR" in source else "bottom to top"
     with st.expander(f"Task graph: {n_tasks:,} tasks", expanded=True):
-        if n_tasks > 150:
+        if n_tasks > MAX_TASK_NODES:
             st.caption(
                 "Too many tasks to draw one by one: each box is one kind of operation, "
-                "with the number of tasks it runs (one per tile or chunk)."
+                f"with the number of tasks it runs (one per tile or chunk); read it from {direction}."
             )
         else:
-            st.caption("Each circle is a task, each box the data it produces; read it from bottom to top.")
+            st.caption(f"Each circle is a task, each box the data it produces; read it from {direction}.")
         st.graphviz_chart(source, width="stretch")
         st.download_button(
             "Download the graph (DOT)", source, file_name=filename, mime="text/vnd.graphviz",
