@@ -40,6 +40,14 @@ PIPELINES = ("project-threads", "project-local", *BASELINES)
 #: 256 MPix, the tutorial's peaked at 8.3 GB and SciPy's at 9.1 GB, and both grow linearly.
 TOO_BIG_FOR_MEMORY = {"tutorial": 512, "tutorial-compute": 512, "scipy": 512}
 TILE_SIDE = 2048  # the project's grid: tiles of about this many pixels a side
+LABELS = {
+    "project-threads": "this project, threads",
+    "project-local": "this project, local cluster",
+    "tutorial": "the tutorial, with its plots",
+    "tutorial-compute": "the tutorial, computations only",
+    "scipy": "SciPy, whole image",
+    "opencv": "OpenCV, whole image",
+}
 
 
 def make_photo(megapixels: int, folder: Path) -> Path:
@@ -188,7 +196,7 @@ def plot(results: dict[int, dict[str, dict | None]], path: Path) -> None:
             if row.get(pipeline) and "total" in row[pipeline]
         ]
         if points:
-            axes.plot(*zip(*points), marker="o", label=pipeline)
+            axes.plot(*zip(*points), marker="o", label=LABELS[pipeline])
     axes.set_xscale("log", base=2)
     axes.set_yscale("log")
     axes.set_xlabel("image size (megapixels)")

@@ -111,10 +111,10 @@ def _local_cluster(dashboard: bool):
             super().__init__(*args, **{**kwargs, "dashboard": dashboard, "dashboard_address": f"{LOOPBACK}:0"})
 
     # Workers in this process, as Dask advises for NumPy work that releases the GIL
-    # (reading TIFFs, the colour conversion and the filter all do). Worker processes
-    # would each import the libraries again (64 MPix: 8.7 s on two processes against
-    # 4.4 s in this one, here), and cannot start under Streamlit, which runs every page
-    # as ``__main__`` for a spawned process to run again.
+    # (SciPy's Sobel, the largest share of the work, ran 1.7x faster on two threads than
+    # on one, here). Worker processes would each import the libraries again (64 MPix:
+    # 8.7 s on two processes against 4.9 s on two threads, here), and cannot start under
+    # Streamlit, which runs every page as ``__main__`` for a spawned process to run again.
     return LocalCluster(
         n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=False, worker_class=LoopbackWorker,
         dashboard_address=f"{LOOPBACK}:0", scheduler_kwargs={"dashboard": dashboard},

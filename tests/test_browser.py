@@ -228,6 +228,10 @@ def test_a_deep_link_is_the_first_request_to_a_fresh_server(browser, tmp_path):
         page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
         if os.environ.get("SAVE_SCREENSHOTS"):
             page.screenshot(path=SCREENSHOTS / "tiles.png")
+        go(page, "Cluster", TITLES[5])
+        page.get_by_text("Each tile tinted with the colour of the worker that read it").wait_for()
+        if os.environ.get("SAVE_SCREENSHOTS"):
+            page.screenshot(path=SCREENSHOTS / "cluster.png")
         context.close()
     finally:
         fresh.stop()
