@@ -193,8 +193,9 @@ def test_an_upload_replaces_the_sample_on_every_page_until_cleared(rng):
         assert f"shape `{shape}`" in " ".join(m.value for m in at.markdown)
     at.switch_page("app.py").run()
     assert "holiday.png" in at.caption[0].value
+    assert at.selectbox(key="sample").disabled
     at.button(key="forget_upload").click().run()
-    assert "Astronaut" in at.caption[0].value
+    assert "Astronaut" in at.caption[0].value and not at.selectbox(key="sample").disabled
 
 
 BAD_UPLOADS = {name: data for name, (data, _) in BAD_FILES.items()}
@@ -276,6 +277,7 @@ def test_a_link_with_an_upload_opens_the_same_picture_elsewhere(rng):
     assert_clean(teammate, "pages/3_Stitched.py")
     assert "shape `(30, 50)`" in " ".join(m.value for m in teammate.markdown)
     assert "Using upload: a shared upload" in [t.value for t in teammate.text]
+    assert teammate.selectbox(key="sample").disabled  # the upload, not the sample, is shown
 
 
 def test_a_link_to_an_upload_no_longer_on_the_server_is_explained():

@@ -191,16 +191,17 @@ def sidebar() -> Settings:
             st.page_link(page, label=label, icon=icon)
         st.divider()
         st.header("Settings")
+        upload = state.get("_upload")
         st.selectbox(
             "Sample image", list(SAMPLES), format_func=SAMPLES.get, key="sample",
-            on_change=_copy_to_shadow, args=("sample",),
-            help="Images bundled with scikit-image; no network needed.",
+            on_change=_copy_to_shadow, args=("sample",), disabled=upload is not None,
+            help="Images bundled with scikit-image; no network needed. While an upload is in "
+            "use, its button below brings the sample back.",
         )
         st.file_uploader(
             "…or upload your own", key="upload", on_change=_keep_upload,
             help="PNG, JPEG, TIFF, GIF, BMP or WebP. It replaces the sample until you clear it.",
         )
-        upload = state.get("_upload")
         if upload is not None:
             st.text(f"Using upload: {upload.name}")
             st.button("Use the sample instead", on_click=_forget_upload, key="forget_upload")
