@@ -62,7 +62,9 @@ def scheduler_choice() -> str:
     return os.environ.get("DASHBOARD_SCHEDULER") or configured_scheduler(default=LOCAL)
 
 
-@st.cache_resource(show_spinner="Getting the Dask cluster ready (once per server)…", on_release=lambda made: made[0].close())
+@st.cache_resource(
+    show_spinner="Getting the Dask cluster ready (once per server)…", on_release=lambda made: made[0].close()
+)
 def _runner(choice: str) -> tuple[Runner, str]:
     # One cluster per server process, shared by every session: a Client made on each
     # rerun would start a cluster each time.
