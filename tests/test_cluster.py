@@ -3,11 +3,11 @@
 import os
 import signal
 import socket
-import urllib.error
-import urllib.request
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
