@@ -56,22 +56,25 @@ if active.dashboard_link:
 
 st.subheader("Which worker read which tile")
 if run.gray.tile_workers:
-    order, reader = list(labels), run.gray.tile_workers
-    groups = [[order.index(reader[r, c]) if (r, c) in reader else None for c in range(cols)] for r in range(rows)]
+    readers = [[run.gray.tile_workers.get((r, c)) for c in range(cols)] for r in range(rows)]
+    colour_of = {address: i for i, address in enumerate(labels)}  # the legend's order
     show_image(
-        tinted_mosaic(run.gray.tile_previews, groups, [rgb for _, rgb in WORKER_COLOURS]),
+        tinted_mosaic(
+            run.gray.tile_previews, [[colour_of.get(a) for a in row] for row in readers],
+            [rgb for _, rgb in WORKER_COLOURS],
+        ),
         caption="Each tile tinted with the colour of the worker that read it", max_side=900,
     )
     st.markdown(
         "  ".join(
-            f":{WORKER_COLOURS[i % len(WORKER_COLOURS)][0]}[**■ {labels[address]}**]"
-            for i, address in enumerate(order)
+            f":{WORKER_COLOURS[i % len(WORKER_COLOURS)][0]}[**■ {label}**]"
+            for i, label in enumerate(labels.values())
         )
     )
     with st.expander("As a table"):
         st.dataframe(
             pd.DataFrame(
-                [[labels[reader[r, c]] if (r, c) in reader else "" for c in range(cols)] for r in range(rows)],
+                [[labels.get(a, "") for a in row] for row in readers],
                 index=[f"row {r}" for r in range(rows)],
                 columns=[f"col {c}" for c in range(cols)],
             ),
