@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> RunReport:
         with stage_timing(stage_of_layer(pipeline), runner.client) as times:
             write_results(
                 pipeline.clipped, lo, hi, args.out / "edges.npy", args.out / "edges.png",
-                compute=lambda graph, what: _compute(graph, what, runner, show_progress, args.timeout),
+                compute=lambda collections, what: _compute(collections, what, runner, show_progress, args.timeout),
             )
         wall["compute and write"] = time.perf_counter() - started
     finally:
@@ -180,21 +180,21 @@ def run(args: argparse.Namespace) -> RunReport:
     )
 
 
-def _compute(graph, what: str, runner, show_progress: bool, timeout: float) -> None:
-    """Run one graph of the results; task names are kept (no optimisation) for the stage times."""
+def _compute(collections: list, what: str, runner, show_progress: bool, timeout: float) -> list:
+    """Compute the collections of the results and return their values; task names are
+    kept (no optimisation) for the stage times."""
     if show_progress:
         print(f"{what}:", file=sys.stderr)
     if runner.client is None:
         with ProgressBar(out=sys.stderr) if show_progress else nullcontext():
             # The threaded scheduler's function, not its name: given a name, dask imports
             # distributed to look for a client, 0.2 s of a run.
-            dask.compute(graph, scheduler=dask.threaded.get, optimize_graph=False)
-        return
-    futures = runner.client.compute(graph, optimize_graph=False)
-    futures = futures if isinstance(futures, list) else [futures]
+            return list(dask.compute(*collections, scheduler=dask.threaded.get, optimize_graph=False))
+    futures = runner.client.compute(collections, optimize_graph=False)
     if show_progress:
         _show_cluster_progress(futures, runner.client.scheduler.address)
     raise_first_error(futures, timeout=timeout)
+    return runner.client.gather(futures)
 
 
 def _show_cluster_progress(futures, address: str) -> None:

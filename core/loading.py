@@ -140,7 +140,8 @@ def _load_with_pillow(stream: BinaryIO, max_pixels: int) -> np.ndarray:
             with Image.open(stream) as im:
                 _check_pixels(*im.size, max_pixels)
                 im.seek(0)
-                im = ImageOps.exif_transpose(im)
+                # In place: otherwise every image is copied, oriented or not (0.3 s at 64 MPix).
+                ImageOps.exif_transpose(im, in_place=True)
                 return _pillow_to_array(im)
     except PipelineError:
         raise

@@ -177,7 +177,7 @@ def full_resolution_png(
         png_path = Path(folder) / "edges.png"
         write_results(
             clip(sobel(stitched, mode), lo, hi), lo, hi, None, png_path,
-            compute=lambda graph, what: dask.compute(graph, scheduler=scheduler),
+            compute=lambda collections, what: list(dask.compute(*collections, scheduler=scheduler)),
         )
         return png_path.read_bytes()
 

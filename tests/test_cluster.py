@@ -155,8 +155,8 @@ def test_command_line_on_a_local_cluster_equals_threads(tmp_path, capsys):
     shown = capsys.readouterr()
     assert "ran on: local (inproc://" in shown.out  # workers in this process
     assert "Dask's dashboard: http://127.0.0.1:" in shown.err
-    storing, encoding = shown.err.split("computing and storing the blocks:")[1].split("encoding edges.png:")
-    assert "100% |" in storing and "100% |" in encoding  # distributed's bar, for each graph
+    assert "computing the blocks, storing them and compressing the PNG:" in shown.err
+    assert "100% |" in shown.err.split("compressing the PNG:")[1]
 
 
 def test_command_line_on_separate_scheduler_and_workers(tmp_path, separate_processes, capsys):
