@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import tifffile
+from dask.system import CPU_COUNT
 
 from .disk_cache import touch
 from .errors import PipelineError
@@ -190,7 +191,7 @@ def _write_tiles(image: np.ndarray, tiles: TileSet, folder: Path) -> None:
         tifffile.imwrite(folder / tile_name(r, c), block, photometric=_photometric(image))
 
     positions = [(r, c) for r in range(rows) for c in range(cols)]
-    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+    with ThreadPoolExecutor(max_workers=CPU_COUNT) as pool:
         list(pool.map(write, positions))  # list() re-raises the first failure
 
 

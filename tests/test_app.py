@@ -1,12 +1,12 @@
 """The app run headless with Streamlit's AppTest: every page, setting, link and upload."""
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import streamlit as st
+from dask.system import CPU_COUNT
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -247,7 +247,7 @@ def test_the_cluster_page_shows_workers_and_which_tiles_they_read(monkeypatch):
     at = open_app("pages/5_Cluster.py", {"rows": "3", "cols": "4"})
     assert_clean(at, "pages/5_Cluster.py")
     workers, tiles = (frame.value for frame in at.dataframe)
-    assert len(workers) == os.cpu_count() and set(workers["threads"]) == {1}
+    assert len(workers) == CPU_COUNT and set(workers["threads"]) == {1}
     assert tiles.shape == (3, 4)
     assert set(tiles.to_numpy().ravel()) <= set(workers["worker"]) == {f"worker {i + 1}" for i in range(len(workers))}
     legend = [m.value for m in at.markdown if "■" in m.value]  # under the tinted tile picture

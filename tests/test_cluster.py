@@ -1,6 +1,5 @@
 """The pipeline on real distributed clusters gives the threaded (and SciPy's) results."""
 
-import os
 import signal
 import socket
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+from dask.system import CPU_COUNT
 import pytest
 from PIL import Image
 from skimage import data
@@ -121,7 +121,7 @@ def test_a_local_cluster_listens_on_the_loopback_only(dashboard):
     runner = connect("local", dashboard=dashboard)
     try:
         assert listening_addresses() - before <= {"127.0.0.1"}
-        assert len(runner.client.scheduler_info()["workers"]) == os.cpu_count()
+        assert len(runner.client.scheduler_info()["workers"]) == CPU_COUNT
         port = runner.client.scheduler_info()["services"]["dashboard"]  # its HTTP server
         status = f"http://127.0.0.1:{port}/status"
         if dashboard:
