@@ -62,19 +62,37 @@ def pyramid(image: da.Array, *, levels: int | None = None, smallest: int = SMALL
     Raises
     ------
     PipelineError
-        If ``image`` is not 2-D, or ``levels`` asks for a level with a side under 1 pixel.
+        If ``image`` is not a 2-D floating-point array, or ``levels`` asks for a level with a side under 1 pixel.
     """
     if image.ndim != 2:
         raise PipelineError(f"a multiscale image here is 2-D (rows, columns), got shape {image.shape}")
+    if not np.issubdtype(image.dtype, np.floating):
+        raise PipelineError(f"a multiscale image here holds floating-point values, got {image.dtype}")
     if levels is not None:
         most = min(image.shape).bit_length()  # halvings until a side would be 0 pixels, plus one
         if not 1 <= levels <= most:
             raise PipelineError(f"a {image.shape[1]} x {image.shape[0]} image has 1 to {most} levels, got levels={levels}")
     result = [image]
     while _another_level(result[-1].shape, len(result), levels, smallest):
-        # np.mean keeps float32 as float32; dask rechunks blocks of odd size itself.
-        result.append(da.coarsen(np.mean, result[-1], {0: 2, 1: 2}, trim_excess=True))
+        # dask rechunks blocks of odd size to even ones itself.
+        result.append(da.coarsen(_mean_of_2x2, result[-1], {0: 2, 1: 2}, trim_excess=True))
     return result
+
+
+def _mean_of_2x2(pairs: np.ndarray, axis: tuple[int, int] | None = None) -> np.ndarray:
+    """``da.coarsen``'s reduction: the mean over axes 1 and 3 of a (rows, 2, cols, 2) block.
+
+    Four strided additions in the block's dtype: 2 ms for a 2048 x 2048 float32 block here,
+    where ``np.mean(axis=(1, 3))`` took 27 ms (it reduces over short, strided axes), for
+    sums in another order (within an ulp of NumPy's mean).
+    """
+    if axis is None:  # dask probing the result's type with a 1 x 1 array
+        return pairs
+    total = pairs[:, 0, :, 0] + pairs[:, 1, :, 0]
+    total += pairs[:, 0, :, 1]
+    total += pairs[:, 1, :, 1]
+    total *= total.dtype.type(0.25)
+    return total
 
 
 def _another_level(shape: tuple[int, int], count: int, levels: int | None, smallest: int) -> bool:
@@ -112,7 +130,7 @@ def multiscale_metadata(levels: int, *, name: str) -> dict:
                 "type": "mean",
                 "metadata": {
                     "description": "each level the 2 x 2 mean of the one before, the odd last row or column dropped",
-                    "method": "dask.array.coarsen(numpy.mean, trim_excess=True)",
+                    "method": "dask.array.coarsen with a 2 x 2 mean, trim_excess=True",
                     "version": dask.__version__,
                 },
             }
