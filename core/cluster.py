@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dask
+import dask.system
 
 from .errors import PipelineError
 
@@ -116,7 +117,9 @@ def _local_cluster(dashboard: bool):
     # 8.7 s on two processes against 4.9 s on two threads, here), and cannot start under
     # Streamlit, which runs every page as ``__main__`` for a spawned process to run again.
     return LocalCluster(
-        n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=False, worker_class=LoopbackWorker,
+        # The usable cores (CPU affinity, quotas), not the machine's: a process pinned to
+        # one core gets one worker, as Dask's thread pool gets one thread.
+        n_workers=dask.system.CPU_COUNT, threads_per_worker=1, processes=False, worker_class=LoopbackWorker,
         dashboard_address=f"{LOOPBACK}:0", scheduler_kwargs={"dashboard": dashboard},
         silence_logs=logging.ERROR,
     )
