@@ -62,7 +62,8 @@ def pyramid(image: da.Array, *, levels: int | None = None, smallest: int = SMALL
     Raises
     ------
     PipelineError
-        If ``image`` is not a 2-D floating-point array, or ``levels`` asks for a level with a side under 1 pixel.
+        If ``image`` is not a 2-D floating-point array, or ``levels`` asks for a level
+        with a side under 1 pixel.
     """
     if image.ndim != 2:
         raise PipelineError(f"a multiscale image here is 2-D (rows, columns), got shape {image.shape}")
@@ -183,14 +184,14 @@ def store_multiscale(
     """
     import zarr
 
-    levels_ = pyramid(image, levels=levels)
+    resolutions = pyramid(image, levels=levels)
     chunk_shape = (chunk, chunk) if chunk else tuple(max(sizes) for sizes in image.chunks)
     group = zarr.open_group(
         store=os.fspath(path), mode="w", zarr_format=3,
-        attributes={"ome": multiscale_metadata(len(levels_), name=name)},
+        attributes={"ome": multiscale_metadata(len(resolutions), name=name)},
     )
     arrays, targets = [], []
-    for index, level in enumerate(levels_):
+    for index, level in enumerate(resolutions):
         chunks = tuple(min(side, size) for side, size in zip(chunk_shape, level.shape))
         targets.append(
             group.create_array(
