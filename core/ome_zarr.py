@@ -105,10 +105,11 @@ def _another_level(shape: tuple[int, int], count: int, levels: int | None, small
 def multiscale_metadata(levels: int, *, name: str) -> dict:
     """The group's ``ome`` attribute for ``levels`` levels named ``"0"``, ``"1"``, ...
 
-    Level ``i`` has pixels ``2**i`` times as large as level 0's. Following the NGFF
-    convention that a pixel's coordinate is its centre (the one napari uses), a 2 x 2 mean
-    is centred between the four pixels it averages, so level ``i`` is also translated by
-    ``(2**i - 1) / 2`` level-0 pixels; without it, the levels would drift apart by up to
+    Level ``i`` has pixels ``2**i`` times as large as level 0's (one scale per dataset, as
+    0.5 requires). Taking a pixel's coordinate to be its centre, as napari does (the 0.5
+    text leaves it unstated), a 2 x 2 mean is centred between the four pixels it averages,
+    so level ``i`` also gets the one translation 0.5 allows, after the scale:
+    ``(2**i - 1) / 2`` level-0 pixels. Without it, the levels would drift apart by up to
     half a coarse pixel as one zooms.
     """
     datasets = [
