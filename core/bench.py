@@ -16,6 +16,12 @@ imported to its last file written.
     python -m core.bench --sizes 4 16    # a quick look
     python -m core.bench --gigapixel     # adds 1 GPix (32768 x 32768)
     python -m core.bench --repeat 1      # one run of each instead of the median of three
+    python -m core.bench --cores 1 2 4   # the project's pipelines pinned to 1, 2, 4 cores
+
+With ``--cores``, the project's pipelines run once per number of cores k, each in a process
+pinned to the first k usable cores, and the table gives the wall seconds of every stage and
+its speed-up against one core (``speed-up = seconds on 1 core / seconds on k``); the plot,
+``docs/cores.png``, draws the speed-ups against the ideal, k.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ import argparse
 import importlib
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -77,20 +85,59 @@ def _strips(strip: np.ndarray, side: int):
         yield part
 
 
-def run_project(image: Path, scheduler: str, out: Path) -> dict:
-    from .cli import build_parser, run
+#: The columns of the cores sweep, in the order the command line runs them: its own wall
+#: times (load, partition, compute and write) and the wall time of each stage's tasks.
+SWEEP_STAGES = ("load", "partition", "read", "grayscale", "stitch", "sobel", "clip", "write results",
+                "compute and write")
+
+
+def run_project(image: Path, scheduler: str, out: Path) -> tuple[dict, dict]:
+    """Run ``python -m core`` in this process; return its stage times (task seconds, as
+    the command line reports them) and the wall time of every stage (see ``SWEEP_STAGES``)."""
+    from . import cli
 
     side = max(tifffile_shape(image)[:2])
     grid = max(2, math.ceil(side / TILE_SIDE))
-    args = build_parser().parse_args(
+    args = cli.build_parser().parse_args(
         [str(image), "--grid", f"{grid}x{grid}", "--out", str(out), "--scheduler", scheduler,
          "--max-pixels", str(2**31), "--no-progress"]
     )
-    report = run(args)
+    with _keeping_stage_times() as kept:
+        report = cli.run(args)
     stages = {"load": report.wall["load"], "partition": report.wall["partition"]}
     stages.update({f"{k} (task s)": v for k, v in report.stage_seconds.items()})
     stages["compute and write"] = report.wall["compute and write"]
-    return stages
+    walls = {"load": report.wall["load"], "partition": report.wall["partition"]}
+    for stage, seconds in kept[0].wall_seconds().items():
+        walls["write results" if stage == "other" else stage] = seconds
+    walls["compute and write"] = report.wall["compute and write"]
+    return stages, walls
+
+
+@contextmanager
+def _keeping_stage_times():
+    """Keep the ``StageTimes`` that ``core.cli.run`` measures, for their spans.
+
+    Its report has the task seconds of each stage, which add up over threads and so stay
+    the same on any number of cores; a stage's speed-up needs its wall time. Until the
+    report carries ``StageTimes.wall_seconds()`` itself, this wraps the command line's
+    ``stage_timing`` for the one run (the bench runs it in a process of its own).
+    """
+    from . import cli
+
+    kept, measure_stages = [], cli.stage_timing
+
+    @contextmanager
+    def keeping(owner, client=None):
+        with measure_stages(owner, client) as times:
+            kept.append(times)
+            yield times
+
+    cli.stage_timing = keeping
+    try:
+        yield kept
+    finally:
+        cli.stage_timing = measure_stages
 
 
 def tifffile_shape(path: Path) -> tuple[int, ...]:
@@ -105,14 +152,32 @@ def run_one(pipeline: str, image: Path, out: Path) -> dict:
     stage times, its work time (libraries already imported) and peak memory."""
     importlib.import_module("core.cli")
     started = time.perf_counter()
-    stages = run_project(image, pipeline.split("-", 1)[1], out)
-    return {"stages": stages, "work": time.perf_counter() - started, "peak_mb": peak_mb()}
+    stages, walls = run_project(image, pipeline.split("-", 1)[1], out)
+    work = time.perf_counter() - started
+    return {"stages": stages, "stage_wall": walls, "work": work, "peak_mb": peak_mb(), "cores": usable_cores()}
 
 
-def measure(pipeline: str, image: Path, timeout: float) -> dict | None:
+def usable_cores() -> int:
+    """The cores this process may use (its CPU affinity and any CPU quota), as Dask counts them."""
+    import dask.system
+
+    return dask.system.CPU_COUNT
+
+
+def _pinned_to(cores: int | None):
+    """A ``preexec_fn`` that keeps the child on the first ``cores`` of the usable cores,
+    so that Dask's thread pool and the local cluster size themselves to ``cores``."""
+    if cores is None:
+        return None
+    chosen = sorted(os.sched_getaffinity(0))[:cores]
+    return lambda: os.sched_setaffinity(0, chosen)
+
+
+def measure(pipeline: str, image: Path, timeout: float, cores: int | None = None) -> dict | None:
     """One pipeline in a fresh process, timed from start to exit: the whole run,
     interpreter and imports included, as a user of each pipeline would wait for it. None
-    if the pipeline cannot run here."""
+    if the pipeline cannot run here. With ``cores``, the process runs on that many of
+    the usable cores only."""
     if pipeline == "opencv":
         try:
             import cv2  # noqa: F401  (an optional extra: pip install opencv-python-headless)
@@ -126,7 +191,8 @@ def measure(pipeline: str, image: Path, timeout: float) -> dict | None:
     with tempfile.TemporaryDirectory(dir=image.parent) as out:
         started = time.perf_counter()
         completed = subprocess.run(
-            [*command, pipeline, str(image), out], capture_output=True, text=True, timeout=timeout
+            [*command, pipeline, str(image), out], capture_output=True, text=True, timeout=timeout,
+            preexec_fn=_pinned_to(cores),
         )
         total = time.perf_counter() - started
     if completed.returncode != 0:
@@ -135,10 +201,10 @@ def measure(pipeline: str, image: Path, timeout: float) -> dict | None:
     return {**json.loads(completed.stdout.strip().splitlines()[-1]), "total": total}
 
 
-def measure_median(pipeline: str, image: Path, timeout: float, repeat: int) -> dict | None:
+def measure_median(pipeline: str, image: Path, timeout: float, repeat: int, cores: int | None = None) -> dict | None:
     """The run with the median whole time of ``repeat`` runs: this machine's timings vary
     by tens of percent from one run to the next."""
-    runs = [measure(pipeline, image, timeout) for _ in range(repeat)]
+    runs = [measure(pipeline, image, timeout, cores) for _ in range(repeat)]
     if any(run is None or "error" in run for run in runs):
         return next(run for run in runs if run is None or "error" in run)
     return sorted(runs, key=lambda run: run["total"])[(repeat - 1) // 2]
@@ -207,15 +273,135 @@ def plot(results: dict[int, dict[str, dict | None]], path: Path) -> None:
     figure.savefig(path, dpi=120)
 
 
+def speedups(by_cores: dict[int, dict]) -> dict[int, dict[str, float]]:
+    """Per number of cores, each stage's speed-up against one core: seconds on 1 / seconds
+    on k, for the whole run (``run``), the work (``work``) and every stage's wall time.
+
+    A stage missing or of zero seconds on either side has no speed-up.
+    """
+    base = by_cores.get(1)
+    if not _measured(base):
+        return {}
+    result = {}
+    for cores, run in by_cores.items():
+        if not _measured(run):
+            continue
+        pairs = {"run": (base["total"], run["total"]), "work": (base["work"], run["work"])}
+        pairs.update({stage: (base["stage_wall"].get(stage, 0.0), run["stage_wall"].get(stage, 0.0))
+                      for stage in SWEEP_STAGES})
+        result[cores] = {name: one / k for name, (one, k) in pairs.items() if one > 0 and k > 0}
+    return result
+
+
+def _measured(run: dict | None) -> bool:
+    return bool(run) and "total" in run and "stage_wall" in run
+
+
+_SWEEP_COLUMNS = ("run", "work", *SWEEP_STAGES)
+_SWEEP_HEADINGS = {"compute and write": "compute", "write results": "write", "partition": "partit."}
+
+
+def sweep_table(results: dict[int, dict[str, dict[int, dict | None]]]) -> str:
+    """Per size, pipeline and number of cores: wall seconds of the whole run, the work and
+    every stage, and on the line below each speed-up against one core."""
+    width = 10
+    lines = [f"{'MPix':>6}  {'pipeline':<17}{'cores':>6}"
+             + "".join(f"{_SWEEP_HEADINGS.get(c, c):>{width}}" for c in _SWEEP_COLUMNS)]
+    for mpix, row in results.items():
+        for pipeline, by_cores in row.items():
+            ups = speedups(by_cores)
+            for cores, run in by_cores.items():
+                head = f"{mpix:>6}  {pipeline:<17}{cores:>6}"
+                if not _measured(run):
+                    lines.append(f"{head}  failed: {(run or {}).get('error', 'no result')[:60]}")
+                    continue
+                seconds = {"run": run["total"], "work": run["work"], **run["stage_wall"]}
+                lines.append(head + "".join(f"{seconds.get(c, 0.0):>{width}.2f}" for c in _SWEEP_COLUMNS))
+                if cores != 1 and cores in ups:
+                    lines.append(f"{'speed-up vs 1 core':>29}"
+                                 + "".join(f"{_times(ups[cores].get(c)):>{width}}" for c in _SWEEP_COLUMNS))
+    return "\n".join(lines)
+
+
+def _times(ratio: float | None) -> str:
+    return "" if ratio is None else f"{ratio:.2f}x"
+
+
+def plot_speedup(results: dict[int, dict[str, dict[int, dict | None]]], path: Path) -> None:
+    """Speed-up against cores of the whole run, the work and each compute stage, one panel
+    per pipeline of the largest size, with the ideal (k times faster on k cores)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    mpix = max(results)
+    pipelines = list(results[mpix])
+    figure = Figure(figsize=(5.5 * len(pipelines), 4.5), layout="constrained")
+    for index, pipeline in enumerate(pipelines):
+        axes = figure.add_subplot(1, len(pipelines), index + 1)
+        ups = speedups(results[mpix][pipeline])
+        cores = sorted(ups)
+        axes.plot(cores, cores, linestyle="--", color="grey", label="ideal")
+        for name in ("run", "work", "read", "grayscale", "sobel", "clip", "write results"):
+            points = [(k, ups[k][name]) for k in cores if name in ups[k]]
+            if points:
+                axes.plot(*zip(*points), marker="o", label={"run": "whole run", "work": "work"}.get(name, name))
+        axes.set_xlabel("cores")
+        axes.set_ylabel("speed-up against 1 core")
+        axes.set_xticks(cores)
+        axes.set_title(f"{LABELS[pipeline]}, {mpix} MPix")
+        axes.legend(fontsize="small")
+    figure.savefig(path, dpi=120)
+
+
+def _cores_option(parser: argparse.ArgumentParser, asked: list[int] | None) -> list[int]:
+    """The numbers of cores to sweep: as asked, or 1 and all usable; never more than usable."""
+    usable = usable_cores()
+    if asked is None or asked == []:
+        return sorted({1, usable})
+    too_many = [k for k in asked if not 1 <= k <= usable]
+    if too_many:
+        parser.error(f"--cores takes 1 to {usable} (the usable cores here), got {too_many}")
+    return sorted(set(asked))
+
+
+def run_sweep(args, cores: list[int]) -> int:
+    """Measure the project's pipelines on each number of cores; print and plot the speed-ups."""
+    pipelines = [p for p in args.pipelines if p.startswith("project-")] or ["project-threads", "project-local"]
+    results: dict[int, dict[str, dict[int, dict | None]]] = {}
+    for mpix in args.sizes:
+        image = make_photo(mpix, args.workdir)
+        results[mpix] = {}
+        for pipeline in pipelines:
+            results[mpix][pipeline] = {}
+            for k in cores:
+                print(f"{mpix} MPix: {pipeline} on {k} core{'s' * (k > 1)}…", file=sys.stderr, flush=True)
+                results[mpix][pipeline][k] = measure_median(pipeline, image, args.timeout, args.repeat, k)
+    (args.workdir / "cores.json").write_text(json.dumps(results, indent=1))
+    print(sweep_table(results))
+    print("\nSeconds are wall times; a stage's are while any of its tasks ran, so stages overlap.")
+    plot_path = args.plot or Path("docs/cores.png")
+    plot_path.parent.mkdir(parents=True, exist_ok=True)
+    plot_speedup(results, plot_path)
+    print(f"\nplot: {plot_path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[4, 16, 64, 256], metavar="MPIX")
     parser.add_argument("--gigapixel", action="store_true", help="also 1024 MPix (32768 x 32768)")
     parser.add_argument("--pipelines", nargs="+", choices=PIPELINES, default=list(PIPELINES))
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "dask-tiles-bench")
-    parser.add_argument("--plot", type=Path, default=Path("docs/benchmark.png"))
+    parser.add_argument("--plot", type=Path, help="default: docs/benchmark.png, with --cores docs/cores.png")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each, the median kept (default: 3)")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument(
+        "--cores", type=int, nargs="*", metavar="K",
+        help="sweep: run the project's pipelines pinned to K cores for each K and print each "
+        "stage's speed-up against 1 core (default, with no K: 1 and all usable cores)",
+    )
     parser.add_argument("--one", nargs=3, metavar=("PIPELINE", "IMAGE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -223,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.cores is not None:
+        return run_sweep(args, _cores_option(parser, args.cores))
     sizes = args.sizes + ([1024] if args.gigapixel else [])
     results: dict[int, dict[str, dict | None]] = {}
     for mpix in sizes:
@@ -243,9 +431,10 @@ def main(argv: list[str] | None = None) -> int:
             if result and "stages" in result:
                 parts = ", ".join(f"{k} {v:.2f}" for k, v in result["stages"].items())
                 print(f"  {mpix} MPix {pipeline}: {parts}")
-    args.plot.parent.mkdir(parents=True, exist_ok=True)
-    plot(results, args.plot)
-    print(f"\nplot: {args.plot}")
+    plot_path = args.plot or Path("docs/benchmark.png")
+    plot_path.parent.mkdir(parents=True, exist_ok=True)
+    plot(results, plot_path)
+    print(f"\nplot: {plot_path}")
     return 0
 
 

@@ -117,6 +117,8 @@ def _local_cluster(dashboard: bool):
     # 8.7 s on two processes against 4.9 s on two threads, here), and cannot start under
     # Streamlit, which runs every page as ``__main__`` for a spawned process to run again.
     return LocalCluster(
+        # The usable cores (CPU affinity, quotas), not the machine's: a process pinned to
+        # one core gets one worker, as Dask's thread pool gets one thread.
         n_workers=CPU_COUNT, threads_per_worker=1, processes=False, worker_class=LoopbackWorker,
         dashboard_address=f"{LOOPBACK}:0", scheduler_kwargs={"dashboard": dashboard},
         silence_logs=logging.ERROR,

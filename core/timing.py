@@ -56,19 +56,43 @@ class StageTimes:
 
     ``owner`` maps graph layers to stages; tasks of other layers (storing the result,
     say) count as ``other``. ``workers`` maps each layer to the workers that ran it.
+    ``spans`` keeps each task's (start, stop), for ``wall_seconds``.
     """
 
     owner: dict[str, str]
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     tasks: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     workers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    spans: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
 
-    def record(self, key, seconds: float, worker: str) -> None:
+    def record(self, key, spans: list[tuple[float, float]], worker: str) -> None:
+        """One task that ran during ``spans``, (start, stop) pairs on one clock."""
         layer = key[0] if isinstance(key, tuple) else key
         stage = self.owner.get(layer, "other")
-        self.seconds[stage] += seconds
+        self.seconds[stage] += sum(stop - start for start, stop in spans)
         self.tasks[stage] += 1
         self.workers[layer].add(worker)
+        self.spans[stage].extend(spans)
+
+    def wall_seconds(self) -> dict[str, float]:
+        """Per stage, the time during which at least one of its tasks ran: the length of
+        the union of their (start, stop) spans.
+
+        Task seconds (``seconds``) add up over threads, so they stay the same however many
+        cores run them; this is what shrinks when more cores run a stage in parallel.
+        Stages overlap in time (one tile is read while another is filtered), so these
+        add up to more than the compute's wall time.
+        """
+        return {stage: _union_length(spans) for stage, spans in self.spans.items()}
+
+
+def _union_length(spans: list[tuple[float, float]]) -> float:
+    total, reached = 0.0, float("-inf")
+    for start, stop in sorted(spans):
+        if stop > reached:
+            total += stop - max(start, reached)
+            reached = stop
+    return total
 
 
 class StageTimer(Callback):
@@ -90,9 +114,9 @@ class StageTimer(Callback):
         self._started[key] = time.perf_counter()
 
     def _posttask(self, key, result, dsk, state, worker_id):
-        elapsed = time.perf_counter() - self._started.pop(key)
+        stopped = time.perf_counter()
         with self._lock:
-            self.times.record(key, elapsed, "this process")
+            self.times.record(key, [(self._started.pop(key), stopped)], "this process")
 
 
 @contextmanager
@@ -113,8 +137,9 @@ def stage_timing(owner: dict[str, str], client=None):
     with get_task_stream(client) as stream:
         yield times
     for record in stream.data:
-        computed = sum(s["stop"] - s["start"] for s in record["startstops"] if s["action"] == "compute")
-        times.record(record["key"], computed, record["worker"])
+        # The workers' clock: the spans of one cluster compare among themselves.
+        spans = [(s["start"], s["stop"]) for s in record["startstops"] if s["action"] == "compute"]
+        times.record(record["key"], spans, record["worker"])
 
 
 def wait_with_progress(collections, report=None, interval: float = 0.1) -> None:

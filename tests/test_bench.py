@@ -1,9 +1,24 @@
+import argparse
+import json
+
 import numpy as np
+import pytest
 import tifffile
 
 import core.bench
 
-from core.bench import main, make_photo, measure, measure_median, table
+from core.bench import (
+    SWEEP_STAGES,
+    _cores_option,
+    main,
+    make_photo,
+    measure,
+    measure_median,
+    speedups,
+    sweep_table,
+    table,
+    usable_cores,
+)
 
 
 def test_make_photo_has_the_asked_size(tmp_path):
@@ -75,3 +90,72 @@ def test_the_median_run_is_kept_and_a_failure_is_reported(monkeypatch, tmp_path)
     outcomes = iter([{"total": 1.0}, {"error": "out of memory"}])
     monkeypatch.setattr(core.bench, "measure", lambda *args: next(outcomes))
     assert measure_median("scipy", tmp_path, 60, 2) == {"error": "out of memory"}
+
+
+def test_the_cores_default_to_one_and_all_usable_and_more_are_refused(tmp_path, capsys):
+    usable = usable_cores()
+    parser = argparse.ArgumentParser()
+    assert _cores_option(parser, None) == _cores_option(parser, []) == sorted({1, usable})
+    assert _cores_option(parser, [usable, 1, 1]) == sorted({1, usable})
+    with pytest.raises(SystemExit):
+        main(["--cores", "1", str(usable + 1), "--workdir", str(tmp_path)])
+    assert f"--cores takes 1 to {usable} (the usable cores here), got [{usable + 1}]" in capsys.readouterr().err
+
+
+def sweep_run(total: float, work: float, **walls: float) -> dict:
+    return {"total": total, "work": work, "peak_mb": 300, "stage_wall": walls}
+
+
+def test_a_speed_up_is_the_seconds_on_one_core_over_those_on_k():
+    by_cores = {
+        1: sweep_run(10.0, 8.0, load=1.0, sobel=4.0, stitch=0.0, clip=0.5),
+        2: sweep_run(6.0, 4.0, load=1.0, sobel=2.5, stitch=0.1),
+        4: {"error": "killed"},
+    }
+    ups = speedups(by_cores)
+    assert ups[2] == {"run": 10 / 6, "work": 2.0, "load": 1.0, "sobel": 4 / 2.5}  # no clip, no stitch: no ratio
+    assert ups[1]["sobel"] == 1.0 and 4 not in ups
+    assert speedups({2: by_cores[2]}) == {}  # nothing to compare with without 1 core
+
+
+def test_the_sweep_table_gives_seconds_and_speed_ups_per_stage():
+    results = {64: {"project-threads": {
+        1: sweep_run(9.0, 6.0, **{"load": 0.4, "read": 1.0, "sobel": 3.0, "compute and write": 4.0}),
+        2: sweep_run(6.0, 3.0, **{"load": 0.4, "read": 0.8, "sobel": 1.5, "compute and write": 2.5}),
+        4: {"error": "out of memory"},
+    }}}
+    header, one, two, ratios, failed = sweep_table(results).splitlines()
+    columns = header.split()
+    assert columns[:5] == ["MPix", "pipeline", "cores", "run", "work"] and columns[-1] == "compute"
+    assert one.split()[:6] == ["64", "project-threads", "1", "9.00", "6.00", "0.40"]
+    values = dict(zip(columns[3:], two.split()[3:]))
+    assert values["sobel"] == "1.50" and values["partit."] == "0.00"
+    assert ratios.startswith(" " * 10) and "speed-up vs 1 core" in ratios
+    assert ratios.split()[-6:] == ["1.50x", "2.00x", "1.00x", "1.25x", "2.00x", "1.60x"]
+    assert failed.split()[:4] == ["64", "project-threads", "4", "failed:"] and "out of memory" in failed
+
+
+def test_a_tiny_sweep_pins_each_run_and_times_every_stage(tmp_path, capsys):
+    cores = sorted({1, min(2, usable_cores())})
+    plot = tmp_path / "speedup.png"
+    status = main(["--sizes", "1", "--cores", *map(str, cores), "--repeat", "1", "--pipelines", "project-threads",
+                   "--workdir", str(tmp_path), "--plot", str(plot)])
+    assert status == 0
+    runs = json.loads((tmp_path / "cores.json").read_text())["1"]["project-threads"]
+    assert [runs[str(k)]["cores"] for k in cores] == cores  # each child saw only its cores
+    for k in cores:
+        walls = runs[str(k)]["stage_wall"]
+        assert set(walls) == set(SWEEP_STAGES), k
+        assert all(seconds > 0 for seconds in walls.values()), walls
+        # a stage's wall time is at most the compute's, and its tasks' seconds add up to at least it
+        assert walls["sobel"] <= walls["compute and write"] and walls["sobel"] <= runs[str(k)]["stages"]["sobel (task s)"] + 1e-6
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.strip().startswith("1  project-threads")]
+    assert [int(row[2]) for row in rows] == cores
+    if len(cores) == 2:
+        ratio = next(line for line in out.splitlines() if "speed-up vs 1 core" in line).split()[4:]
+        one, two = runs["1"], runs["2"]
+        assert ratio[0] == f"{one['total'] / two['total']:.2f}x"
+        assert ratio[1] == f"{one['work'] / two['work']:.2f}x"
+        assert ratio[2 + SWEEP_STAGES.index("sobel")] == f"{one['stage_wall']['sobel'] / two['stage_wall']['sobel']:.2f}x"
+    assert plot.stat().st_size > 10_000
