@@ -8,6 +8,9 @@ from ui.run import start_page
 from ui.state import grid_scaling, runner, worker_scaling
 from ui.views import show_figure
 
+#: Seconds on one worker below which a run is mostly scheduling, and the page says so.
+SHORT_RUN = 0.05
+
 run = start_page("Speed-up")
 rows, cols = run.tiles.grid
 mode, clip_range = run.settings.sobel, run.settings.clip
@@ -31,10 +34,10 @@ if runner().kind == "remote":
     where += " The remote cluster's workers are not measured here: only this server's cores."
 st.caption(where)
 
-measure_column, stop_column, _ = st.columns([1, 1, 6])
+measure_column, stop_column, _ = st.columns([1, 1, 5])
 measure = measure_column.button("Measure", type="primary", key="measure_speedup", width="stretch")
 stop = stop_column.button(
-    "Stop", key="stop_speedup", width="stretch",
+    "Stop measuring", key="stop_speedup", width="stretch",
     help="Stops a measurement in progress (so does changing a setting or leaving the page).",
 )
 if stop:
@@ -65,6 +68,12 @@ if workers is not None:
             help="Fitted to the wall times: the share of one worker's time that more workers did not "
             "shorten. " + (f"It caps the speed-up at {1 / fraction:.1f}x." if fraction > 0 else "No cap seen."),
         )
+    if workers.walls[0] < SHORT_RUN:
+        st.caption(
+            f"One run takes only {1000 * workers.walls[0]:.0f} ms: too little work for more workers to "
+            "pay off, as handing out the tasks costs about as much as running them. Upload a large "
+            "photo to see the cores help."
+        )
     show_figure(("speedup", str(run.tiles.folder), mode, tuple(workers.walls)), lambda: speedup_figure(workers))
     st.caption(
         "Right: every bar adds up the time each task ran, over all threads. If the work divided "
@@ -90,10 +99,24 @@ if workers is not None:
 
 if grids is not None:
     st.subheader(f"On grids of {GRID_SIZES[0]} x {GRID_SIZES[0]} to {GRID_SIZES[-1]} x {GRID_SIZES[-1]} tiles")
-    show_figure(("grids", run.image.digest, mode, tuple(p.wall for p in grids.points)), lambda: grid_figure(grids))
-    st.caption(
-        "More tiles make more tasks, and each task costs scheduling time of its own whatever its "
-        "size: past some grid that overhead outgrows what the parallelism wins. The Sobel filter "
-        f"merges tiles narrower than {MIN_SOBEL_CHUNK} pixels first (see the Edges page), so its "
-        "tasks grow more slowly than the tiles."
-    )
+    figure, numbers = st.columns([3, 2], gap="large")
+    with figure:
+        show_figure(("grids", run.image.digest, mode, tuple(p.wall for p in grids.points)), lambda: grid_figure(grids))
+    with numbers:
+        st.write(
+            "More tiles make more tasks, and each task costs scheduling time of its own whatever "
+            "its size: past some grid that overhead outgrows what the parallelism wins. The Sobel "
+            f"filter merges tiles narrower than {MIN_SOBEL_CHUNK} pixels first (see the Edges page), "
+            "so its tasks grow more slowly than the tiles."
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "grid": [f"{p.rows} x {p.cols}" for p in grids.points],
+                    "tasks": [p.tasks for p in grids.points],
+                    "wall (ms)": [round(1000 * p.wall, 2) for p in grids.points],
+                    "ms per task": [round(1000 * p.wall / p.tasks, 3) for p in grids.points],
+                }
+            ),
+            hide_index=True,
+        )

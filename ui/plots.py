@@ -93,7 +93,7 @@ def _milliseconds(seconds) -> list[float]:
 def speedup_figure(scaling: WorkerScaling) -> Figure:
     """Wall time and speed-up against worker threads, each with the ideal line, and the
     task time of each stage per worker count, stacked."""
-    figure = Figure(figsize=(14, 3.8), dpi=100, layout="constrained")
+    figure = Figure(figsize=(12, 3.6), dpi=100, layout="constrained")
     wall_axes, speedup_axes, stage_axes = figure.subplots(1, 3)
     workers = scaling.workers
 
@@ -138,7 +138,7 @@ def speedup_figure(scaling: WorkerScaling) -> Figure:
 
 def grid_figure(grids: GridScaling) -> Figure:
     """Wall time against grid size, with the number of tasks each grid makes."""
-    figure = Figure(figsize=(8, 3.6), dpi=100, layout="constrained")
+    figure = Figure(figsize=(7.5, 3.6), dpi=100, layout="constrained")
     wall_axes = figure.subplots()
     labels = [f"{p.rows} x {p.cols}" for p in grids.points]
     task_axes = wall_axes.twinx()
