@@ -70,9 +70,9 @@ if workers is not None:
         )
     if workers.walls[0] < SHORT_RUN:
         st.caption(
-            f"One run takes only {1000 * workers.walls[0]:.0f} ms: too little work for more workers to "
-            "pay off, as handing out the tasks costs about as much as running them. Upload a large "
-            "photo to see the cores help."
+            f"One run takes only {1000 * workers.walls[0]:.0f} ms: with so little work, handing out "
+            "the tasks costs about as much as running them, and more workers cannot gain much. "
+            "Upload a large photo to see the cores help."
         )
     show_figure(("speedup", str(run.tiles.folder), mode, tuple(workers.walls)), lambda: speedup_figure(workers))
     st.caption(
@@ -115,7 +115,7 @@ if grids is not None:
                     "grid": [f"{p.rows} x {p.cols}" for p in grids.points],
                     "tasks": [p.tasks for p in grids.points],
                     "wall (ms)": [round(1000 * p.wall, 2) for p in grids.points],
-                    "ms per task": [round(1000 * p.wall / p.tasks, 3) for p in grids.points],
+                    "wall per task (ms)": [round(1000 * p.wall / p.tasks, 3) for p in grids.points],
                 }
             ),
             hide_index=True,
