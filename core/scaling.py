@@ -185,7 +185,9 @@ class _Watch(Callback):
             self._report(self.done, self.total)
 
 
-def _timed_run(clipped, owner: dict[str, str], workers: int, watch: _Watch) -> tuple[float, dict[str, float], float]:
+def _timed_run(
+    clipped, owner: dict[str, str], workers: int, watch: _Watch
+) -> tuple[float, dict[str, float], float]:
     """Wall seconds, task seconds per stage and the checksum of one run on ``workers`` threads."""
     timer = StageTimer(owner)
     checksum = clipped.sum(dtype=np.float64)

@@ -5,7 +5,7 @@ from core import MIN_SOBEL_CHUNK, PipelineError
 from core.scaling import GRID_SIZES
 from ui.plots import grid_figure, speedup_figure
 from ui.run import start_page
-from ui.state import grid_scaling, runner, worker_scaling
+from ui.state import SWEEP_REPEATS, grid_scaling, runner, worker_scaling
 from ui.views import show_figure
 
 #: Seconds on one worker below which a run is mostly scheduling, and the page says so.
@@ -28,7 +28,7 @@ where = (
     "Measured with Dask's threaded scheduler in the server process, whatever the other pages run "
     "on: the local cluster's workers are threads of this process too, so these are the same "
     "cores, without the cluster's scheduling cost per task and without other visitors' tasks "
-    "queued in between. Each count runs three times and the fastest run is shown."
+    f"queued in between. Each point is the fastest of {SWEEP_REPEATS} runs."
 )
 if runner().kind == "remote":
     where += " The remote cluster's workers are not measured here: only this server's cores."
@@ -101,7 +101,9 @@ if grids is not None:
     st.subheader(f"On grids of {GRID_SIZES[0]} x {GRID_SIZES[0]} to {GRID_SIZES[-1]} x {GRID_SIZES[-1]} tiles")
     figure, numbers = st.columns([3, 2], gap="large")
     with figure:
-        show_figure(("grids", run.image.digest, mode, tuple(p.wall for p in grids.points)), lambda: grid_figure(grids))
+        show_figure(
+            ("grids", run.image.digest, mode, tuple(p.wall for p in grids.points)), lambda: grid_figure(grids)
+        )
     with numbers:
         st.write(
             "More tiles make more tasks, and each task costs scheduling time of its own whatever "

@@ -47,7 +47,9 @@ def test_the_result_does_not_depend_on_the_workers_and_matches_scipy(photo, tile
 
 def test_progress_counts_every_task_of_every_run_up_to_the_total(tiles):
     calls = []
-    scaling = measure_workers(tiles, workers=[1, 2], repeats=2, report=lambda done, total: calls.append((done, total)))
+    scaling = measure_workers(
+        tiles, workers=[1, 2], repeats=2, report=lambda done, total: calls.append((done, total))
+    )
     total = scaling.points[0].tasks * 2 * 2
     assert calls[-1] == (total, total)
     done = [d for d, _ in calls]

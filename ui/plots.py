@@ -98,7 +98,9 @@ def speedup_figure(scaling: WorkerScaling) -> Figure:
     workers = scaling.workers
 
     wall_axes.plot(workers, _milliseconds(scaling.walls), "o-", label="measured")
-    wall_axes.plot(workers, _milliseconds(scaling.ideal_walls), "--", color=IDEAL_COLOUR, label="ideal: 1 worker's time / k")
+    wall_axes.plot(
+        workers, _milliseconds(scaling.ideal_walls), "--", color=IDEAL_COLOUR, label="ideal: 1 worker's time / k"
+    )
     wall_axes.set_xlabel("worker threads k")
     wall_axes.set_ylabel("wall time (ms)")
     wall_axes.set_ylim(bottom=0)
@@ -123,7 +125,9 @@ def speedup_figure(scaling: WorkerScaling) -> Figure:
     for stage in TIMED_STAGES:
         colour = STAGE_COLOURS[stage]
         seconds = np.array(_milliseconds(p.stage_seconds.get(stage, 0.0) for p in scaling.points))
-        stage_axes.bar([str(k) for k in workers], seconds, bottom=bottoms, color=colour, label=STAGE_LABELS.get(stage, stage))
+        stage_axes.bar(
+            [str(k) for k in workers], seconds, bottom=bottoms, color=colour, label=STAGE_LABELS.get(stage, stage)
+        )
         bottoms += seconds
     stage_axes.set_xlabel("worker threads k")
     stage_axes.set_ylabel("task time, summed over threads (ms)")
@@ -148,7 +152,8 @@ def grid_figure(grids: GridScaling) -> Figure:
     wall_axes.set_ylabel("wall time (ms)")
     wall_axes.set_ylim(bottom=0)
     wall_axes.set_xlabel("grid of tiles")
-    wall_axes.set_title(f"Time against grid size, on {grids.workers} worker thread{'s' if grids.workers > 1 else ''}")
+    threads = f"{grids.workers} worker thread{'s' if grids.workers > 1 else ''}"
+    wall_axes.set_title(f"Time against grid size, on {threads}")
     wall_axes.set_zorder(task_axes.get_zorder() + 1)  # the line over the bars
     wall_axes.patch.set_visible(False)
     handles = [*wall_axes.get_legend_handles_labels()[0], *task_axes.get_legend_handles_labels()[0]]

@@ -222,7 +222,9 @@ def clip_histogram(run) -> ClipHistogram:
 SWEEP_REPEATS = 3
 
 
-def worker_scaling(tiles: TileSet, mode: str, clip_range: tuple[float, float], *, measure: bool) -> WorkerScaling | None:
+def worker_scaling(
+    tiles: TileSet, mode: str, clip_range: tuple[float, float], *, measure: bool
+) -> WorkerScaling | None:
     """The sweep over worker counts for this image, grid and Sobel mode: measured once, when
     ``measure`` is set, under a progress bar; None if it has not been measured yet.
 
@@ -254,6 +256,7 @@ def grid_scaling(image: Image, mode: str, clip_range: tuple[float, float], *, me
     if not measure:
         return _stores()["grids"].get(key)
     return _computed(
-        "grids", key, f"Timing the pipeline on grids of {GRID_SIZES[0]} x {GRID_SIZES[0]} to {GRID_SIZES[-1]} x {GRID_SIZES[-1]} tiles",
+        "grids", key,
+        f"Timing the pipeline on grids of {GRID_SIZES[0]} x {GRID_SIZES[0]} to {GRID_SIZES[-1]} x {GRID_SIZES[-1]} tiles",
         lambda report: _measured_grids(image, mode, clip_range, report),
     )
