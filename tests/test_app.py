@@ -11,10 +11,15 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import ui.state
+from core import PipelineError
+from core.scaling import default_worker_counts
 from test_loading import BAD_FILES, png_header_claiming
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["pages/1_Tiles.py", "pages/2_Grayscale.py", "pages/3_Stitched.py", "pages/4_Edges.py", "pages/5_Cluster.py"]
+PAGES = [
+    "pages/1_Tiles.py", "pages/2_Grayscale.py", "pages/3_Stitched.py", "pages/4_Edges.py", "pages/5_Cluster.py",
+    "pages/6_Speedup.py",
+]
 TITLES = {
     "app.py": "Dask, tile by tile",
     "pages/1_Tiles.py": "1 · Tiles on disk",
@@ -22,7 +27,10 @@ TITLES = {
     "pages/3_Stitched.py": "3 · Stitched into one image",
     "pages/4_Edges.py": "4 · Sobel edges, clipped",
     "pages/5_Cluster.py": "Where Dask runs",
+    "pages/6_Speedup.py": "Speed-up: what more workers buy",
 }
+#: Pages without a task graph of their own.
+GRAPHLESS = ("app.py", "pages/5_Cluster.py", "pages/6_Speedup.py")
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +73,7 @@ def test_every_page_runs_clean_with_defaults(page):
     at = open_app(page)
     assert_clean(at, page)
     assert dict(at.query_params) == {"sample": "astronaut", "rows": "2", "cols": "2", "clip": "0,1", "sobel": "x"}
-    if page not in ("app.py", "pages/5_Cluster.py"):
+    if page not in GRAPHLESS:
         assert graphs(at) and graphs(at)[0].startswith("digraph")
 
 
@@ -287,3 +295,76 @@ def test_a_link_to_an_upload_no_longer_on_the_server_is_explained():
     at.button(key="forget_upload").click().run()
     assert_clean(at, "pages/1_Tiles.py")
     assert "upload" not in at.query_params
+
+
+SPEEDUP = "pages/6_Speedup.py"
+
+
+def figures(at: AppTest) -> list:
+    return at.get("image")
+
+
+@pytest.fixture
+def counted_sweeps(monkeypatch):
+    """How often each sweep really ran; one run per worker count or grid keeps tests quick."""
+    calls = {"workers": 0, "grids": 0}
+    real = {"workers": ui.state.measure_workers, "grids": ui.state.measure_grids}
+
+    def counting(name):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real[name](*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(ui.state, "SWEEP_REPEATS", 1)
+    monkeypatch.setattr(ui.state, "measure_workers", counting("workers"))
+    monkeypatch.setattr(ui.state, "measure_grids", counting("grids"))
+    return calls
+
+
+def test_the_speedup_page_measures_only_when_asked_and_keeps_the_result(counted_sweeps):
+    at = open_app(SPEEDUP)
+    assert_clean(at, SPEEDUP)
+    assert not figures(at) and counted_sweeps == {"workers": 0, "grids": 0}
+    assert "Nothing measured yet" in at.info[0].value
+    at.button(key="measure_speedup").click().run()
+    assert_clean(at, SPEEDUP)
+    assert len(figures(at)) == 2 and counted_sweeps == {"workers": 1, "grids": 1}
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["1 worker"].endswith(" ms") and "Speed-up" in metrics
+    assert list(at.dataframe[0].value["workers"]) == default_worker_counts()  # 1..N, N the cores
+    at.run()  # a rerun, and another visitor, reuse the measurement
+    assert len(figures(at)) == 2
+    assert len(figures(open_app(SPEEDUP))) == 2
+    assert counted_sweeps == {"workers": 1, "grids": 1}
+
+
+def test_a_new_grid_needs_a_new_worker_sweep_but_keeps_the_grid_sweep(counted_sweeps):
+    at = open_app(SPEEDUP)
+    at.button(key="measure_speedup").click().run()
+    at.number_input(key="rows").set_value(3)
+    at.button(key="apply_grid").click().run()
+    assert_clean(at, SPEEDUP)
+    assert len(figures(at)) == 1 and "On grids of" in at.subheader[0].value
+    at.button(key="measure_speedup").click().run()
+    assert len(figures(at)) == 2 and counted_sweeps == {"workers": 2, "grids": 1}
+
+
+def test_the_speedup_page_says_when_a_measurement_was_stopped_or_failed(monkeypatch):
+    at = open_app(SPEEDUP)
+    at.button(key="stop_speedup").click().run()
+    assert not at.exception and "Stopped" in at.info[0].value
+
+    def failing(*args, **kwargs):
+        raise PipelineError("the disk is full")
+
+    monkeypatch.setattr(ui.state, "measure_workers", failing)
+    at.button(key="measure_speedup").click().run()
+    assert not at.exception
+    assert at.error[0].value == "Could not measure: the disk is full."
+
+
+def test_every_page_links_to_the_speedup_page():
+    for page in ("app.py", SPEEDUP, "pages/1_Tiles.py"):
+        links = [(link.proto.page, link.proto.label) for link in open_app(page).sidebar.get("page_link")]
+        assert ("Speedup", "Speed-up") in links, links  # the page's URL path, from its file name

@@ -26,9 +26,10 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-NAV = ["Home", "1 · Tiles", "2 · Grayscale", "3 · Stitched", "4 · Edges", "Cluster"]
+NAV = ["Home", "1 · Tiles", "2 · Grayscale", "3 · Stitched", "4 · Edges", "Cluster", "Speed-up"]
 TITLES = ["Dask, tile by tile", "1 · Tiles on disk", "2 · Grayscale, tile by tile",
-          "3 · Stitched into one image", "4 · Sobel edges, clipped", "Where Dask runs"]
+          "3 · Stitched into one image", "4 · Sobel edges, clipped", "Where Dask runs",
+          "Speed-up: what more workers buy"]
 SCREENSHOTS = REPO / "docs"
 
 
@@ -139,6 +140,24 @@ def test_every_page_opens_from_the_navigation_with_its_graph(server, page):
     assert hosts == {"127.0.0.1"}  # nothing fetched from elsewhere, not even the tab's icon
 
 
+def test_the_speedup_page_can_be_stopped_and_then_measures(server, page):
+    # 16 x 16 tiles of the largest sample: a sweep of seconds, long enough to stop midway.
+    page.goto(f"{server.url}/?sample=retina&rows=16&cols=16")
+    wait_until_done(page, TITLES[0])
+    go(page, "Speed-up", TITLES[6])
+    page.get_by_role("button", name="Measure").click()
+    page.get_by_text("tasks done").first.wait_for()
+    page.get_by_role("button", name="Stop measuring").click()
+    page.get_by_text("Stopped: an unfinished measurement keeps nothing").wait_for()
+    wait_until_done(page, TITLES[6])
+    assert page.locator('[data-testid="stImage"] img').count() == 0  # nothing was kept
+    page.get_by_role("button", name="Measure").click()  # the interrupted run left no lock behind
+    page.locator('[data-testid="stImage"] img').nth(1).wait_for()
+    wait_until_done(page, TITLES[6])
+    assert page.locator('[data-testid="stMetric"]').first.inner_text().startswith("1 worker")
+    page.get_by_text("On grids of 1 x 1 to 16 x 16 tiles").wait_for()
+
+
 def test_settings_and_the_url_survive_page_switches(server, page):
     page.goto(f"{server.url}/?rows=3&cols=4")
     wait_until_done(page, TITLES[0])
@@ -232,6 +251,15 @@ def test_a_deep_link_is_the_first_request_to_a_fresh_server(browser, tmp_path):
         page.get_by_text("Each tile tinted with the colour of the worker that read it").wait_for()
         if os.environ.get("SAVE_SCREENSHOTS"):
             page.screenshot(path=SCREENSHOTS / "cluster.png")
+        page.goto(f"{fresh.url}/Speedup")  # the default sample and grid: what a visitor first sees
+        wait_until_done(page, TITLES[6])
+        page.get_by_role("button", name="Measure").click()
+        page.get_by_text("On grids of").wait_for()
+        page.locator('[data-testid="stImage"] img').nth(1).wait_for()
+        wait_until_done(page, TITLES[6])
+        if os.environ.get("SAVE_SCREENSHOTS"):
+            page.set_viewport_size({"width": 1400, "height": 1800})
+            page.screenshot(path=SCREENSHOTS / "speedup.png")
         context.close()
     finally:
         fresh.stop()

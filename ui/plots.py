@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 
 import matplotlib
@@ -12,7 +13,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["ClipHistogram", "WORKER_COLOURS"]
+from core.scaling import TIMED_STAGES, GridScaling, WorkerScaling
+
+__all__ = ["ClipHistogram", "STAGE_COLOURS", "WORKER_COLOURS", "figure_png", "grid_figure", "speedup_figure"]
 
 CLIP_COLOUR = "#d35400"
 #: Streamlit's markdown colour names, for a legend, with the colours they are drawn in.
@@ -68,3 +71,99 @@ class ClipHistogram:
             for artist in (self._band, *self._edges, self._label):
                 self._axes.draw_artist(artist)
             return np.array(self._canvas.buffer_rgba())
+
+
+#: One colour per timed stage (``core.scaling.TIMED_STAGES``), in pipeline order.
+STAGE_COLOURS = {
+    "read": "#4c72b0",
+    "grayscale": "#8c8c8c",
+    "stitch": "#55a868",
+    "sobel": "#c44e52",
+    "clip": CLIP_COLOUR,
+    "other": "#b8b8b8",
+}
+STAGE_LABELS = {"other": "other (the checksum's sum)"}
+IDEAL_COLOUR = "#2ca02c"
+
+
+def _milliseconds(seconds) -> list[float]:
+    return [1000 * s for s in seconds]
+
+
+def speedup_figure(scaling: WorkerScaling) -> Figure:
+    """Wall time and speed-up against worker threads, each with the ideal line, and the
+    task time of each stage per worker count, stacked."""
+    figure = Figure(figsize=(12, 3.6), dpi=100, layout="constrained")
+    wall_axes, speedup_axes, stage_axes = figure.subplots(1, 3)
+    workers = scaling.workers
+
+    wall_axes.plot(workers, _milliseconds(scaling.walls), "o-", label="measured")
+    wall_axes.plot(
+        workers, _milliseconds(scaling.ideal_walls), "--", color=IDEAL_COLOUR, label="ideal: 1 worker's time / k"
+    )
+    wall_axes.set_xlabel("worker threads k")
+    wall_axes.set_ylabel("wall time (ms)")
+    wall_axes.set_ylim(bottom=0)
+    wall_axes.set_title("Wall time")
+    wall_axes.legend()
+
+    speedup_axes.plot(workers, scaling.speedups, "o-", label="measured")
+    speedup_axes.plot(workers, workers, "--", color=IDEAL_COLOUR, label="ideal: k")
+    if scaling.serial_fraction is not None:
+        dense = np.linspace(1, max(workers), 50)
+        speedup_axes.plot(
+            dense, [scaling.amdahl_speedup(k) for k in dense], ":", color="black",
+            label=f"Amdahl, serial fraction {scaling.serial_fraction:.0%}",
+        )
+    speedup_axes.set_xlabel("worker threads k")
+    speedup_axes.set_ylabel("speed-up (× one worker)")
+    speedup_axes.set_ylim(bottom=0)
+    speedup_axes.set_title("Speed-up")
+    speedup_axes.legend()
+
+    bottoms = np.zeros(len(workers))
+    for stage in TIMED_STAGES:
+        colour = STAGE_COLOURS[stage]
+        seconds = np.array(_milliseconds(p.stage_seconds.get(stage, 0.0) for p in scaling.points))
+        stage_axes.bar(
+            [str(k) for k in workers], seconds, bottom=bottoms, color=colour, label=STAGE_LABELS.get(stage, stage)
+        )
+        bottoms += seconds
+    stage_axes.set_xlabel("worker threads k")
+    stage_axes.set_ylabel("task time, summed over threads (ms)")
+    stage_axes.set_title("Where the task time goes")
+    # Outside the axes: inside, it would hide the top of the tallest bar.
+    stage_axes.legend(fontsize="small", reverse=True, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    for axes in (wall_axes, speedup_axes):
+        axes.set_xticks(workers)
+        axes.grid(alpha=0.3)
+    return figure
+
+
+def grid_figure(grids: GridScaling) -> Figure:
+    """Wall time against grid size, with the number of tasks each grid makes."""
+    figure = Figure(figsize=(7.5, 3.6), dpi=100, layout="constrained")
+    wall_axes = figure.subplots()
+    labels = [f"{p.rows} x {p.cols}" for p in grids.points]
+    task_axes = wall_axes.twinx()
+    task_axes.bar(labels, [p.tasks for p in grids.points], color="#dddddd", label="tasks")
+    task_axes.set_ylabel("tasks in the graph")
+    wall_axes.plot(labels, _milliseconds(p.wall for p in grids.points), "o-", color="#4c72b0", label="wall time")
+    wall_axes.set_ylabel("wall time (ms)")
+    wall_axes.set_ylim(bottom=0)
+    wall_axes.set_xlabel("grid of tiles")
+    threads = f"{grids.workers} worker thread{'s' if grids.workers > 1 else ''}"
+    wall_axes.set_title(f"Time against grid size, on {threads}")
+    wall_axes.set_zorder(task_axes.get_zorder() + 1)  # the line over the bars
+    wall_axes.patch.set_visible(False)
+    handles = [*wall_axes.get_legend_handles_labels()[0], *task_axes.get_legend_handles_labels()[0]]
+    wall_axes.legend(handles=handles, loc="upper left")
+    wall_axes.grid(alpha=0.3)
+    return figure
+
+
+def figure_png(figure: Figure) -> bytes:
+    """The figure as PNG (sharp lines and text, unlike JPEG)."""
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()

@@ -40,6 +40,7 @@ PAGES = [
     ("pages/3_Stitched.py", "3 · Stitched", ":material/view_quilt:"),
     ("pages/4_Edges.py", "4 · Edges", ":material/border_style:"),
     ("pages/5_Cluster.py", "Cluster", ":material/hub:"),
+    ("pages/6_Speedup.py", "Speed-up", ":material/speed:"),
 ]
 
 

@@ -27,6 +27,7 @@ from core.cluster import LOCAL, THREADS, Runner, check_workers_can_read, configu
 from core.disk_cache import prune, store_bytes
 from core.tiling import cache_folder
 from core.previews import EdgeRun, GrayRun, run_edge_stage, run_gray_stages
+from core.scaling import GRID_SIZES, GridScaling, WorkerScaling, measure_grids, measure_workers
 from core.samples import SAMPLES, load_sample
 
 from .plots import ClipHistogram
@@ -40,10 +41,12 @@ __all__ = [
     "current_image",
     "edge_run",
     "gray_run",
+    "grid_scaling",
     "lazy_pipeline",
     "runner",
     "save_upload",
     "tile_set",
+    "worker_scaling",
 ]
 
 #: Largest upload decoded; .streamlit/config.toml's maxUploadSize (MB) is 3 bytes a pixel.
@@ -91,6 +94,8 @@ def _stores() -> dict[str, BoundedStore]:
         "gray": BoundedStore(4),
         "edges": BoundedStore(16),
         "histogram": BoundedStore(16),
+        "workers": BoundedStore(16),
+        "grids": BoundedStore(16),
     }
 
 
@@ -210,4 +215,48 @@ def clip_histogram(run) -> ClipHistogram:
     """The Edges page's histogram for this run's Sobel values, drawn once per mode."""
     return _stores()["histogram"].get_or_compute(
         run.graph_key, lambda: ClipHistogram(run.edges.counts, run.edges.bin_edges)
+    )
+
+
+#: Runs per worker count or grid; the fastest is kept (see ``core.scaling``).
+SWEEP_REPEATS = 3
+
+
+def worker_scaling(
+    tiles: TileSet, mode: str, clip_range: tuple[float, float], *, measure: bool
+) -> WorkerScaling | None:
+    """The sweep over worker counts for this image, grid and Sobel mode: measured once, when
+    ``measure`` is set, under a progress bar; None if it has not been measured yet.
+
+    The clip range is not part of the key: clipping costs the same whatever the range.
+    """
+    key = (str(tiles.folder), mode)
+    if not measure:
+        return _stores()["workers"].get(key)
+    return _computed(
+        "workers", key, "Timing the pipeline on 1, 2, … worker threads",
+        lambda report: measure_workers(
+            tiles, mode=mode, lo=clip_range[0], hi=clip_range[1], repeats=SWEEP_REPEATS, report=report
+        ),
+    )
+
+
+def _measured_grids(image: Image, mode: str, clip_range: tuple[float, float], report) -> GridScaling:
+    grids = measure_grids(
+        image.pixels, cache_root(), mode=mode, lo=clip_range[0], hi=clip_range[1],
+        repeats=SWEEP_REPEATS, digest=image.digest, report=report,
+    )
+    prune(cache_root(), CACHE_MAX_BYTES)  # the sweep wrote the tiles of every grid
+    return grids
+
+
+def grid_scaling(image: Image, mode: str, clip_range: tuple[float, float], *, measure: bool) -> GridScaling | None:
+    """The sweep over grid sizes for this image and Sobel mode, as ``worker_scaling``."""
+    key = (image.digest, mode)
+    if not measure:
+        return _stores()["grids"].get(key)
+    return _computed(
+        "grids", key,
+        f"Timing the pipeline on grids of {GRID_SIZES[0]} x {GRID_SIZES[0]} to {GRID_SIZES[-1]} x {GRID_SIZES[-1]} tiles",
+        lambda report: _measured_grids(image, mode, clip_range, report),
     )

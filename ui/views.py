@@ -14,11 +14,13 @@ from core.graphs import MAX_TASK_NODES
 from core.previews import preview_step
 from core.results import write_png
 
+from .plots import figure_png
 from .store import BoundedStore
 
 __all__ = [
     "array_facts",
     "png_bytes",
+    "show_figure",
     "show_graph",
     "show_image",
     "show_preview",
@@ -68,6 +70,12 @@ def show_preview(key: tuple, make_pixels, caption: str | None = None, *, max_sid
         (*key, max_side), lambda: png_bytes(fit(make_pixels(), max_side))
     )
     st.image(encoded, caption=caption)
+
+
+def show_figure(key: tuple, draw, caption: str | None = None) -> None:
+    """A matplotlib figure that depends only on ``key``: drawn and encoded once, then reused."""
+    encoded = _encoded_previews().get_or_compute(("figure", *key), lambda: figure_png(draw()))
+    st.image(encoded, caption=caption, output_format="PNG")
 
 
 def stage_time(label: str, seconds: float, arrays, note: str) -> None:

@@ -1,0 +1,124 @@
+import pandas as pd
+import streamlit as st
+
+from core import MIN_SOBEL_CHUNK, PipelineError
+from core.scaling import GRID_SIZES
+from ui.plots import grid_figure, speedup_figure
+from ui.run import start_page
+from ui.state import SWEEP_REPEATS, grid_scaling, runner, worker_scaling
+from ui.views import show_figure
+
+#: Seconds on one worker below which a run is mostly scheduling, and the page says so.
+SHORT_RUN = 0.05
+
+run = start_page("Speed-up")
+rows, cols = run.tiles.grid
+mode, clip_range = run.settings.sobel, run.settings.clip
+
+st.title("Speed-up: what more workers buy")
+st.write(
+    f"How much faster does the pipeline run with more workers? **Measure** times it on 1, 2, … "
+    f"worker threads, up to the cores this server may use, for {run.image.label} in {rows} x {cols} "
+    "tiles. If the work divided perfectly, k workers would take 1/k of one worker's time: the "
+    "dashed line. It never quite does: whatever cannot run side by side (handing out tasks, "
+    "Python code that holds the GIL, the memory bus all threads share) stays as long as it "
+    "was, and by Amdahl's law that serial fraction caps the speed-up at 1 / fraction."
+)
+where = (
+    "Measured with Dask's threaded scheduler in the server process, whatever the other pages run "
+    "on: the local cluster's workers are threads of this process too, so these are the same "
+    "cores, without the cluster's scheduling cost per task and without other visitors' tasks "
+    f"queued in between. Each point is the fastest of {SWEEP_REPEATS} runs."
+)
+if runner().kind == "remote":
+    where += " The remote cluster's workers are not measured here: only this server's cores."
+st.caption(where)
+
+measure_column, stop_column, _ = st.columns([1, 1, 5])
+measure = measure_column.button("Measure", type="primary", key="measure_speedup", width="stretch")
+stop = stop_column.button(
+    "Stop measuring", key="stop_speedup", width="stretch",
+    help="Stops a measurement in progress (so does changing a setting or leaving the page).",
+)
+if stop:
+    st.info("Stopped: an unfinished measurement keeps nothing. Press Measure to start again.")
+try:
+    workers = worker_scaling(run.tiles, mode, clip_range, measure=measure)
+    grids = grid_scaling(run.image, mode, clip_range, measure=measure)
+except PipelineError as e:
+    st.error(f"Could not measure: {e}.")
+    st.stop()
+if workers is None and grids is None and not stop:
+    st.info(
+        "Nothing measured yet for this image, grid and Sobel mode. A measurement takes a few "
+        "seconds, and is kept for every visitor of this server."
+    )
+
+if workers is not None:
+    most = workers.points[-1]
+    st.subheader(f"On 1 to {most.workers} worker threads")
+    one, many, speedup, serial = st.columns(4)
+    one.metric("1 worker", f"{1000 * workers.walls[0]:.1f} ms")
+    many.metric(f"{most.workers} workers", f"{1000 * most.wall:.1f} ms")
+    speedup.metric("Speed-up", f"{workers.speedups[-1]:.2f}x", help=f"Ideal: {most.workers}x")
+    if workers.serial_fraction is not None:
+        fraction = workers.serial_fraction
+        serial.metric(
+            "Serial fraction (Amdahl)", f"{fraction:.0%}",
+            help="Fitted to the wall times: the share of one worker's time that more workers did not "
+            "shorten. " + (f"It caps the speed-up at {1 / fraction:.1f}x." if fraction > 0 else "No cap seen."),
+        )
+    if workers.walls[0] < SHORT_RUN:
+        st.caption(
+            f"One run takes only {1000 * workers.walls[0]:.0f} ms: with so little work, handing out "
+            "the tasks costs about as much as running them, and more workers cannot gain much. "
+            "Upload a large photo to see the cores help."
+        )
+    show_figure(("speedup", str(run.tiles.folder), mode, tuple(workers.walls)), lambda: speedup_figure(workers))
+    st.caption(
+        "Right: every bar adds up the time each task ran, over all threads. If the work divided "
+        "perfectly the bars would keep one height as k grows; where they grow, the threads slowed "
+        "each other down (memory bandwidth, the GIL, other programs on the machine), and that time "
+        "is lost to parallelism. Other: summing the clipped edges, which stands in for using the "
+        "result, so that nothing full-sized is gathered."
+    )
+    with st.expander("The numbers"):
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "workers": workers.workers,
+                    "wall (ms)": [round(1000 * w, 2) for w in workers.walls],
+                    "ideal (ms)": [round(1000 * w, 2) for w in workers.ideal_walls],
+                    "speed-up": [round(s, 2) for s in workers.speedups],
+                    "task time (ms)": [round(1000 * sum(p.stage_seconds.values()), 2) for p in workers.points],
+                    "tasks": [p.tasks for p in workers.points],
+                }
+            ),
+            hide_index=True,
+        )
+
+if grids is not None:
+    st.subheader(f"On grids of {GRID_SIZES[0]} x {GRID_SIZES[0]} to {GRID_SIZES[-1]} x {GRID_SIZES[-1]} tiles")
+    figure, numbers = st.columns([3, 2], gap="large")
+    with figure:
+        show_figure(
+            ("grids", run.image.digest, mode, tuple(p.wall for p in grids.points)), lambda: grid_figure(grids)
+        )
+    with numbers:
+        st.write(
+            "More tiles make more tasks, and each task costs scheduling time of its own whatever "
+            "its size: past some grid that overhead outgrows what the parallelism wins. The Sobel "
+            f"filter merges tiles narrower than {MIN_SOBEL_CHUNK} pixels first (see the Edges page), "
+            "so its tasks grow more slowly than the tiles."
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "grid": [f"{p.rows} x {p.cols}" for p in grids.points],
+                    "tasks": [p.tasks for p in grids.points],
+                    "wall (ms)": [round(1000 * p.wall, 2) for p in grids.points],
+                    "wall per task (ms)": [round(1000 * p.wall / p.tasks, 3) for p in grids.points],
+                }
+            ),
+            hide_index=True,
+        )
