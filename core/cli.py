@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write tiles/, edges.npy, edges.png and graph.dot here (default: ./out)",
     )
     parser.add_argument(
+        "--zarr", action="store_true",
+        help="also write edges.ome.zarr, an OME-Zarr multiscale image (zarr v3) that napari "
+        "and other viewers open and zoom; about 1.5 s more at 64 MPix",
+    )
+    parser.add_argument(
         "--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
         help=f"refuse images larger than N pixels, checked before decoding (default: {DEFAULT_MAX_PIXELS:,})",
     )
@@ -164,6 +169,7 @@ def run(args: argparse.Namespace) -> RunReport:
         with stage_timing(stage_of_layer(pipeline), runner.client) as times:
             write_results(
                 pipeline.clipped, lo, hi, args.out / "edges.npy", args.out / "edges.png",
+                zarr_path=args.out / "edges.ome.zarr" if args.zarr else None,
                 compute=lambda collections, what: _compute(collections, what, runner, show_progress, args.timeout),
             )
         wall["compute and write"] = time.perf_counter() - started
@@ -239,6 +245,6 @@ def format_report(report: RunReport) -> str:
         "",
         "Stage seconds are task time summed over threads and workers; they can exceed the wall time.",
         f"peak memory of this process: {report.peak_mb:,.0f} MB",
-        f"wrote {args.out}/tiles/, edges.npy, edges.png, graph.dot",
+        f"wrote {args.out}/tiles/, edges.npy, edges.png, {'edges.ome.zarr, ' if args.zarr else ''}graph.dot",
     ]
     return "\n".join(lines)

@@ -118,10 +118,11 @@ def deflated_png_strips(pixels: da.Array, *, strip_rows: int = PNG_STRIP_ROWS) -
 
 
 def write_results(
-    clipped: da.Array, lo: float, hi: float, npy_path, png_path, *, compute=None
+    clipped: da.Array, lo: float, hi: float, npy_path, png_path, *, zarr_path=None, compute=None
 ) -> None:
-    """Store ``clipped`` as an 8-bit PNG, and as a float32 ``.npy`` unless ``npy_path`` is
-    None, in one pass over the graph.
+    """Store ``clipped`` as an 8-bit PNG, as a float32 ``.npy`` unless ``npy_path`` is
+    None, and as an OME-Zarr multiscale image if ``zarr_path`` is given, in one pass over
+    the graph: each block is computed once for every file.
 
     The threads or workers that compute the blocks write them into the ``.npy`` (on a
     cluster, a file on storage the workers share) and compress the PNG in strips of rows;
@@ -136,6 +137,11 @@ def write_results(
         if npy_path is not None:
             target = NpyFile(cleanup.enter_context(atomic_path(npy_path)), clipped.shape, np.float32)
             stores.append(da.store(clipped.astype(np.float32), target, lock=False, compute=False))
+        if zarr_path is not None:
+            from .ome_zarr import atomic_folder, store_multiscale  # imports zarr: only when asked
+
+            zarr_partial = cleanup.enter_context(atomic_folder(zarr_path))
+            stores += store_multiscale(clipped.astype(np.float32), zarr_partial, name=Path(zarr_path).name.split(".")[0])
         strips = deflated_png_strips(to_uint8(clipped, lo, hi))
         png_partial = cleanup.enter_context(atomic_path(png_path))
         compute = compute or (lambda collections, what: list(dask.compute(*collections)))

@@ -63,12 +63,26 @@ def test_defaults_are_2x2_clip_0_1_sobel_x(tmp_path, photo_file, capsys):
     assert len(list((tmp_path / "out" / "tiles").glob("*.tif"))) == 4
 
 
+def test_zarr_on_request_holds_the_result(tmp_path, photo_file, capsys):
+    import zarr
+
+    out = tmp_path / "out"
+    assert main([str(photo_file), "--grid", "3x2", "--out", str(out), "--zarr"]) == 0
+    assert "edges.ome.zarr" in capsys.readouterr().out
+    group = zarr.open_group(out / "edges.ome.zarr", mode="r")
+    datasets = group.attrs["ome"]["multiscales"][0]["datasets"]
+    np.testing.assert_array_equal(group[datasets[0]["path"]][:], np.load(out / "edges.npy"))
+    assert len(datasets) == 1  # a 67 x 53 picture needs no coarser level
+    assert main([str(photo_file), "--out", str(tmp_path / "plain")]) == 0
+    assert not (tmp_path / "plain" / "edges.ome.zarr").exists()  # only when asked
+
+
 def test_help_explains_every_option(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--grid", "--clip", "--sobel", "--out", "--max-pixels", "magnitude", "default: 2x2"):
+    for option in ("--grid", "--clip", "--sobel", "--out", "--zarr", "--max-pixels", "magnitude", "default: 2x2"):
         assert option in text
 
 
