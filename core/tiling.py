@@ -61,6 +61,11 @@ class TileSet:
         rows, cols = self.grid
         return [[self.path(r, c) for c in range(cols)] for r in range(rows)]
 
+    @property
+    def mean_tile_pixels(self) -> float:
+        rows, cols = self.grid
+        return self.image_shape[0] * self.image_shape[1] / (rows * cols)
+
     def tile_shape(self, row: int, col: int) -> tuple[int, ...]:
         height = self.row_edges[row + 1] - self.row_edges[row]
         width = self.col_edges[col + 1] - self.col_edges[col]
@@ -79,10 +84,29 @@ def split_edges(length: int, parts: int) -> tuple[int, ...]:
     return tuple(int(x) for x in np.concatenate([[0], np.cumsum(sizes)]))
 
 
+#: Rows hashed by one thread: hashlib releases the GIL, so strips hash in parallel.
+DIGEST_STRIP_BYTES = 16 * 2**20
+
+
 def image_digest(image: np.ndarray) -> str:
-    """SHA-256 of the pixels, their shape and dtype: equal digests mean equal images."""
+    """SHA-256 over the pixels' shape, dtype and the SHA-256 of each strip of rows: equal
+    digests mean equal images.
+
+    One SHA-256 over the whole image is one serial pass (0.18 s for 64 MPix of RGB here);
+    the strips are hashed by a thread each.
+    """
+    rows_per_strip = max(1, DIGEST_STRIP_BYTES // max(1, image[:1].nbytes))
+    starts = range(0, max(len(image), 1), rows_per_strip)
+
+    def strip_digest(top: int) -> bytes:
+        strip = np.ascontiguousarray(image[top : top + rows_per_strip])
+        return hashlib.sha256(strip.reshape(-1).view(np.uint8)).digest()
+
+    with ThreadPoolExecutor(max_workers=CPU_COUNT) as pool:
+        strips = list(pool.map(strip_digest, starts))
     h = hashlib.sha256(f"{image.shape}|{image.dtype.str}|".encode())
-    h.update(memoryview(np.ascontiguousarray(image)).cast("B"))
+    for digest in strips:
+        h.update(digest)
     return h.hexdigest()
 
 

@@ -3,7 +3,7 @@ import streamlit as st
 from core import MIN_CHUNKS_PER_AXIS, MIN_SOBEL_CHUNK, merge_small_chunks
 from core.previews import clipped_preview, full_resolution_png, to_display
 from ui.run import start_page
-from ui.state import clip_histogram, runner
+from ui.state import clip_histogram
 from ui.views import show_image, show_preview, stage_details
 
 HALF_WIDTH = 1000  # pixels: the before and after pictures share the page's width
@@ -49,7 +49,7 @@ with histogram:
     st.download_button(
         "Download the edges (PNG, full resolution)",
         lambda: full_resolution_png(
-            run.gray.stitched, mode, lo, hi, run.tiles.folder.parent, scheduler=runner().scheduler
+            run.gray.stitched, mode, lo, hi, run.tiles.folder.parent, scheduler=run.scheduler
         ),
         file_name=f"edges-{mode}.png", mime="image/png",
     )

@@ -4,11 +4,12 @@ import streamlit as st
 from core.previews import tinted_mosaic
 from ui.plots import WORKER_COLOURS
 from ui.run import start_page
+from core.cluster import MIN_CLUSTER_TILE_PIXELS
 from ui.state import runner
 from ui.views import show_image
 
-run = start_page("Cluster")
-active = runner()
+run = start_page("Cluster", wait_for_cluster=True)
+active = runner(wait=True)
 rows, cols = run.tiles.grid
 
 st.title("Where Dask runs")
@@ -26,8 +27,10 @@ st.write(
     "Each tile is read and converted by whichever worker is free, and the stitched image "
     "stays in the workers' memory: only screen-sized previews come back to this app."
 )
+on_cluster = run.scheduler is active.scheduler
+tile_workers = run.gray.tile_workers if on_cluster else {}
 workers = active.client.scheduler_info(n_workers=-1)["workers"]
-gone = sorted(set(run.gray.tile_workers.values()) - set(workers))  # since the tiles were read
+gone = sorted(set(tile_workers.values()) - set(workers))  # since the tiles were read
 labels = {address: f"worker {i + 1}" for i, address in enumerate([*sorted(workers), *gone])}
 st.dataframe(
     pd.DataFrame(
@@ -55,8 +58,17 @@ if active.dashboard_link:
         st.iframe(active.dashboard_link.replace("/status", "/individual-task-stream"), height=420)
 
 st.subheader("Which worker read which tile")
-if run.gray.tile_workers:
-    readers = [[run.gray.tile_workers.get((r, c)) for c in range(cols)] for r in range(rows)]
+if not on_cluster:
+    height, width = run.tiles.tile_shape(0, 0)[:2]
+    st.info(
+        f"These tiles ({width} x {height} pixels) were read on threads in the server, not on "
+        "the cluster: a cluster spends about a millisecond scheduling each task, more than "
+        f"reading and converting a tile this small takes. Tiles of at least "
+        f"{MIN_CLUSTER_TILE_PIXELS:,} pixels go to the workers: choose a smaller grid or a "
+        "larger image. The Speed-up page shows how the time per task grows with the grid."
+    )
+elif tile_workers:
+    readers = [[tile_workers.get((r, c)) for c in range(cols)] for r in range(rows)]
     colour_of = {address: i for i, address in enumerate(labels)}  # the legend's order
     show_image(
         tinted_mosaic(

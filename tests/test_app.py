@@ -1,6 +1,7 @@
 """The app run headless with Streamlit's AppTest: every page, setting, link and upload."""
 
 import io
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -265,6 +266,38 @@ def test_the_cluster_page_shows_workers_and_which_tiles_they_read(monkeypatch):
     assert links and links[0].url.startswith("http://127.0.0.1:") and links[0].url.endswith("/status")
     at.switch_page("pages/4_Edges.py").run()  # the other pages run on the cluster too
     assert_clean(at, "pages/4_Edges.py")
+
+
+def test_tiles_too_small_for_the_cluster_are_read_on_threads_and_the_page_says_why(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
+    at = open_app("pages/5_Cluster.py", {"rows": "16", "cols": "16"})  # 32 x 32 tiles
+    assert_clean(at, "pages/5_Cluster.py")
+    assert "Dask runs on: threads in the server, for tiles this small" in " ".join(c.value for c in at.sidebar.caption)
+    assert any("(32 x 32 pixels) were read on threads" in info.value for info in at.info)
+    assert not [m.value for m in at.markdown if "■" in m.value]  # no worker tints: no worker read them
+
+
+def test_pages_run_on_threads_while_the_cluster_starts_and_on_it_once_it_is_up(monkeypatch):
+    starting = threading.Event()
+    real_connect = ui.state.connect
+
+    def slow_connect(choice, **kwargs):
+        if choice == "local":
+            starting.wait(60)
+        return real_connect(choice, **kwargs)
+
+    monkeypatch.setattr(ui.state, "connect", slow_connect)
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
+    try:
+        at = open_app("app.py", {"rows": "3", "cols": "4"})
+        assert_clean(at, "app.py")  # its pictures did not wait for the cluster
+        assert "threads in the server while the cluster starts" in " ".join(c.value for c in at.sidebar.caption)
+    finally:
+        starting.set()
+    at = open_app("pages/5_Cluster.py", {"rows": "3", "cols": "4"})  # waits for the cluster
+    assert_clean(at, "pages/5_Cluster.py")
+    legend = [m.value for m in at.markdown if "■" in m.value]
+    assert legend and "■ worker 1" in legend[0]  # the tiles were read again, on the workers
 
 
 def test_an_unreachable_cluster_falls_back_to_threads(monkeypatch):

@@ -19,7 +19,7 @@ from skimage.transform import resize
 
 from core import PipelineError, build_pipeline, partition
 from core.cli import main
-from core.cluster import check_workers_can_read, connect
+from core.cluster import MIN_CLUSTER_TILE_PIXELS, check_workers_can_read, connect
 from core.previews import full_resolution_png, run_edge_stage, run_gray_stages
 from test_stages import reference
 
@@ -201,3 +201,9 @@ def test_workers_that_cannot_see_the_tiles_are_reported(tmp_path, local_cluster)
     check_workers_can_read(local_cluster, tmp_path)  # the local cluster shares this disk
     with pytest.raises(PipelineError, match="workers cannot read the tile folder"):
         check_workers_can_read(local_cluster, tmp_path / "not-there")
+
+
+def test_tiles_too_small_for_a_cluster_run_on_threads(local_cluster):
+    assert connect("threads").scheduler_for(1) == "threads"
+    assert local_cluster.scheduler_for(MIN_CLUSTER_TILE_PIXELS) is local_cluster.client
+    assert local_cluster.scheduler_for(MIN_CLUSTER_TILE_PIXELS - 1) == "threads"

@@ -5,7 +5,7 @@ import pytest
 import tifffile
 
 import core.tiling
-from core import PipelineError, partition, partition_cached, split_edges
+from core import PipelineError, image_digest, partition, partition_cached, split_edges
 
 
 @pytest.mark.parametrize("length, parts", [(10, 3), (67, 16), (5, 5), (100, 1), (17, 4)])
@@ -92,3 +92,17 @@ def test_one_pixel_per_tile_is_allowed(tmp_path, rng):
     image = rng.integers(0, 256, (5, 4), dtype=np.uint8)
     tiles = partition(image, 5, 4, tmp_path / "tiles")
     assert tifffile.imread(tiles.path(4, 3)).shape == (1, 1)
+
+
+def test_the_digest_changes_with_any_pixel_and_with_shape_or_dtype(rng, monkeypatch):
+    monkeypatch.setattr("core.tiling.DIGEST_STRIP_BYTES", 64)  # many strips on a small image
+    image = rng.integers(0, 256, (40, 30, 3), dtype=np.uint8)
+    digest = image_digest(image)
+    assert image_digest(image.copy()) == digest
+    for changed in [(0, 0, 0), (20, 15, 1), (39, 29, 2)]:
+        other = image.copy()
+        other[changed] ^= 1
+        assert image_digest(other) != digest, changed
+    assert image_digest(image.reshape(30, 40, 3)) != digest
+    assert image_digest(image.astype(np.uint16)) != digest
+    assert image_digest(image[:, :, 0]) == image_digest(np.ascontiguousarray(image[:, :, 0]))

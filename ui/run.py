@@ -11,7 +11,7 @@ from core import Pipeline, TileSet, clip
 from core.previews import EdgeRun, GrayRun
 
 from .settings import Settings, sidebar
-from .state import Image, current_image, edge_run, gray_run, lazy_pipeline, runner, tile_set
+from .state import STAND_IN, Image, current_image, edge_run, gray_run, lazy_pipeline, runner, tile_set
 
 __all__ = ["Run", "start_page"]
 
@@ -33,6 +33,7 @@ class Run:
     pipeline: Pipeline  # lazy; its Sobel is in the settings' mode
     gray: GrayRun
     edges: EdgeRun | None
+    scheduler: object  # what the stages ran on: the cluster's client, or "threads"
 
     @property
     def graph_key(self) -> tuple:
@@ -43,15 +44,27 @@ class Run:
         return clip(self.pipeline.edges, *self.settings.clip)
 
 
-def start_page(title: str, *, with_edges: bool = False) -> Run:
-    """Set up the page, draw the sidebar and run (or fetch) the stages the page shows."""
+def start_page(title: str, *, with_edges: bool = False, wait_for_cluster: bool = False) -> Run:
+    """Set up the page, draw the sidebar and run (or fetch) the stages the page shows.
+
+    The stages run on threads while the cluster starts, unless ``wait_for_cluster``.
+    """
     st.set_page_config(page_title=f"{title} · {TITLE}", page_icon=ICON, layout="wide")
     settings = sidebar()
-    active = runner()
-    st.sidebar.caption(f"Dask runs on: {RUNNER_LABELS[active.kind]} ({active.address})")
+    active = runner(wait=wait_for_cluster)
     image = current_image(settings)
     tiles = tile_set(image, settings.rows, settings.cols)
+    scheduler = active.scheduler_for(tiles.mean_tile_pixels)  # once: every stage runs on it
+    if active is STAND_IN:
+        st.sidebar.caption("Dask runs on: threads in the server while the cluster starts")
+    elif scheduler is active.scheduler:
+        st.sidebar.caption(f"Dask runs on: {RUNNER_LABELS[active.kind]} ({active.address})")
+    else:
+        st.sidebar.caption(
+            f"Dask runs on: threads in the server, for tiles this small ({RUNNER_LABELS[active.kind]} "
+            "otherwise; see the Cluster page)"
+        )
     pipeline = lazy_pipeline(tiles, settings.sobel)
-    gray = gray_run(tiles, pipeline)
-    edges = edge_run(tiles, gray, settings.sobel) if with_edges else None
-    return Run(settings, image, tiles, pipeline, gray, edges)
+    gray = gray_run(tiles, pipeline, scheduler)
+    edges = edge_run(tiles, gray, settings.sobel, scheduler) if with_edges else None
+    return Run(settings, image, tiles, pipeline, gray, edges, scheduler)

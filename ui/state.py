@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,7 @@ __all__ = [
     "gray_run",
     "grid_scaling",
     "lazy_pipeline",
+    "STAND_IN",
     "runner",
     "save_upload",
     "tile_set",
@@ -65,23 +67,56 @@ def scheduler_choice() -> str:
     return os.environ.get("DASHBOARD_SCHEDULER") or configured_scheduler(default=LOCAL)
 
 
-@st.cache_resource(
-    show_spinner="Getting the Dask cluster ready (once per server)…", on_release=lambda made: made[0].close()
-)
-def _runner(choice: str) -> tuple[Runner, str]:
+class _ClusterStart:
+    """The configured scheduler, reached or started in a background thread, so that the
+    first visitor's pictures do not wait for it (starting the local cluster with its
+    dashboard took about 0.8 s here): runs go on threads until it is ready."""
+
+    def __init__(self, choice: str):
+        self._ready = threading.Event()
+        self.runner: Runner | None = None
+        self.problem = ""
+        threading.Thread(target=self._connect, args=(choice,), name="cluster-start", daemon=True).start()
+
+    def _connect(self, choice: str) -> None:
+        try:
+            self.runner = connect(choice, timeout=5)
+        except (PipelineError, OSError, RuntimeError) as e:  # unreachable, or failed to start
+            self.runner, self.problem = connect(THREADS), f"{e}. Running on threads in the server process instead."
+        finally:
+            self._ready.set()
+
+    def get(self, wait: bool) -> Runner | None:
+        """The runner, or None while it is starting (unless ``wait``)."""
+        if wait:
+            self._ready.wait()
+        return self.runner if self._ready.is_set() else None
+
+    def close(self) -> None:
+        self._ready.wait()
+        self.runner.close()
+
+
+@st.cache_resource(on_release=lambda start: start.close())
+def _cluster_start(choice: str) -> _ClusterStart:
     # One cluster per server process, shared by every session: a Client made on each
     # rerun would start a cluster each time.
-    try:
-        return connect(choice, timeout=5), ""
-    except PipelineError as e:
-        return connect(THREADS), f"{e}. Running on threads in the server process instead."
+    return _ClusterStart(choice)
 
 
-def runner() -> Runner:
-    """Where the pipeline runs; says so in the sidebar if the configured cluster failed."""
-    active, problem = _runner(scheduler_choice())
-    if problem:
-        st.sidebar.warning(problem)
+#: What runs the pipeline while the configured cluster starts.
+STAND_IN = Runner(THREADS)
+
+
+def runner(*, wait: bool = False) -> Runner:
+    """Where the pipeline runs: the configured cluster, or threads while it starts (unless
+    ``wait``); says so in the sidebar if the configured cluster failed."""
+    start = _cluster_start(scheduler_choice())
+    active = start.get(wait)
+    if active is None:
+        return STAND_IN
+    if start.problem:
+        st.sidebar.warning(start.problem)
     return active
 
 
@@ -145,6 +180,12 @@ def current_image(settings) -> Image:
         st.stop()
 
 
+def _where(scheduler) -> str:
+    # Part of the keys of computed stages: a run made on threads while the cluster started
+    # is made again on the cluster, which the Cluster page then shows.
+    return "threads" if scheduler == THREADS else "cluster"
+
+
 def tile_set(image: Image, rows: int, cols: int) -> TileSet:
     """The image's tile files for this grid, written on first use and reused afterwards."""
     written_before = cache_folder(cache_root(), image.digest, rows, cols).exists()
@@ -192,22 +233,21 @@ def _computed(store: str, key, label: str, compute):
     return _stores()[store].get_or_compute(key, lambda: _with_progress(label, compute))
 
 
-def gray_run(tiles: TileSet, pipeline: Pipeline) -> GrayRun:
-    """Read, grayscale and stitch, once per image and grid."""
+def gray_run(tiles: TileSet, pipeline: Pipeline, scheduler) -> GrayRun:
+    """Read, grayscale and stitch, once per image, grid and kind of scheduler."""
     return _computed(
-        "gray", str(tiles.folder),
+        "gray", (str(tiles.folder), _where(scheduler)),
         f"Reading {tiles.grid[0] * tiles.grid[1]} tiles, turning them gray and stitching them",
-        lambda report: run_gray_stages(pipeline, on_progress=report, scheduler=runner().scheduler),
+        lambda report: run_gray_stages(pipeline, on_progress=report, scheduler=scheduler),
     )
 
 
-def edge_run(tiles: TileSet, gray: GrayRun, mode: str) -> EdgeRun:
-    """The Sobel stage, once per image, grid and mode; clipping never recomputes it."""
+def edge_run(tiles: TileSet, gray: GrayRun, mode: str, scheduler) -> EdgeRun:
+    """The Sobel stage, once per image, grid, mode and kind of scheduler; clipping never
+    recomputes it. ``gray`` must have run on ``scheduler``."""
     return _computed(
-        "edges", (str(tiles.folder), mode), f"Running the Sobel filter ({mode})",
-        lambda report: run_edge_stage(
-            gray.stitched, mode, gray.step, on_progress=report, scheduler=runner().scheduler
-        ),
+        "edges", (str(tiles.folder), mode, _where(scheduler)), f"Running the Sobel filter ({mode})",
+        lambda report: run_edge_stage(gray.stitched, mode, gray.step, on_progress=report, scheduler=scheduler),
     )
 
 
