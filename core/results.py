@@ -9,6 +9,7 @@ from pathlib import Path
 import dask
 import dask.array as da
 import numpy as np
+from dask.system import CPU_COUNT
 from numpy.lib.format import open_memmap
 from PIL import Image
 
@@ -91,10 +92,18 @@ class NpyFile:
             os.close(fd)
 
 
-#: Rows of the PNG compressed by one task: 2 MB of an 8192-pixel-wide picture, so that a
-#: 64-MPix result makes 32 tasks, enough for 16 cores, each worth far more than a task's
-#: scheduling (about 1 ms on a cluster).
-PNG_STRIP_ROWS = 256
+#: Strips of the PNG per core: each core gets about two, so that one slow strip does not
+#: hold the others back, and no more, since every strip is a task (about 1 ms of
+#: scheduling on a cluster) and a rechunk of its row of tiles.
+PNG_STRIPS_PER_CORE = 2
+#: ...but no strip shorter than this, whose compression would cost less than its task.
+MIN_PNG_STRIP_ROWS = 64
+
+
+def png_strip_rows(height: int, cores: int = CPU_COUNT) -> int:
+    """Rows of the PNG compressed by one task: two strips per core, or fewer, longer ones
+    for short images."""
+    return max(MIN_PNG_STRIP_ROWS, -(-height // (PNG_STRIPS_PER_CORE * cores)))
 
 
 def _strip_rows(row_chunks: tuple[int, ...], strip_rows: int) -> tuple[int, ...]:
@@ -106,9 +115,11 @@ def _strip_rows(row_chunks: tuple[int, ...], strip_rows: int) -> tuple[int, ...]
     return tuple(strips)
 
 
-def deflated_png_strips(pixels: da.Array, *, strip_rows: int = PNG_STRIP_ROWS) -> list:
-    """One lazy ``DeflatedStrip`` per strip of rows of an 8-bit (H, W) dask array, top to
-    bottom; ``write_png_strips`` joins them into a PNG."""
+def deflated_png_strips(pixels: da.Array, *, strip_rows: int | None = None) -> list:
+    """One lazy ``DeflatedStrip`` per strip of at most ``strip_rows`` rows (default:
+    ``png_strip_rows``) of an 8-bit (H, W) dask array, top to bottom; ``write_png_strips``
+    joins them into a PNG."""
+    strip_rows = strip_rows or png_strip_rows(pixels.shape[0])
     # Task-based rechunking, each strip gathered from its own row of tiles; naming the
     # method also spares a run on threads importing distributed to look for a cluster.
     strips = pixels.rechunk((_strip_rows(pixels.chunks[0], strip_rows), pixels.shape[1]), method="tasks")

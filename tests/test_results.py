@@ -45,3 +45,25 @@ def test_the_png_alone_when_no_npy_is_wanted(tmp_path, photo):
     assert sorted(os.listdir(tmp_path)) == ["edges.png", "tiles"]
     expected = np.rint((pipeline.clipped.compute() + 1) / 2 * 255)
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "edges.png")), expected)
+
+
+@pytest.mark.parametrize("strip_rows", [None, 1, 5, 1000])
+def test_the_png_is_the_same_picture_however_many_strips_compress_it(tmp_path, photo, strip_rows, monkeypatch):
+    from core import results
+
+    if strip_rows is not None:
+        monkeypatch.setattr(results, "png_strip_rows", lambda height: strip_rows)
+    pipeline = build_pipeline(partition(photo, 3, 2, tmp_path / "tiles"))
+    write_results(pipeline.clipped, 0, 1, None, tmp_path / "edges.png")
+    expected = np.rint(pipeline.clipped.compute() * 255)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "edges.png")), expected)
+
+
+def test_strips_never_span_two_rows_of_tiles_and_give_every_core_work():
+    from core.results import _strip_rows, png_strip_rows
+
+    assert png_strip_rows(8192, cores=2) == 2048 and png_strip_rows(8192, cores=16) == 256
+    assert png_strip_rows(100, cores=16) == 64  # short images: fewer, longer strips
+    strips = _strip_rows((23, 22, 22), 10)
+    assert strips == (8, 8, 7, 8, 7, 7, 8, 7, 7)
+    assert np.cumsum(strips)[[2, 5, 8]].tolist() == [23, 45, 67]  # tile borders kept
