@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import math
 import sys
+import threading
 from dataclasses import dataclass
 
 import dask.array as da
@@ -45,10 +46,11 @@ def _import_without_matplotlib(module: str):
 
     pims, under ``dask_image.imread``, imports ``matplotlib.pyplot`` for display helpers
     that this project never calls, and does without them when matplotlib is missing:
-    0.24 s of the command line's 0.9 s of imports here. The app, which draws with
-    matplotlib, has imported it before and is unaffected.
+    0.24 s of the command line's 0.9 s of imports here. Only from a program's main thread:
+    a server importing this from one of its threads (Streamlit runs each script in one)
+    must not hide matplotlib from the others, which draw with it.
     """
-    if "matplotlib" in sys.modules:
+    if "matplotlib" in sys.modules or threading.current_thread() is not threading.main_thread():
         return importlib.import_module(module)
     sys.modules["matplotlib"] = None  # makes `import matplotlib` raise ImportError
     try:

@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import dask
 import dask.array as da
 import numpy as np
@@ -137,3 +141,22 @@ def test_small_tiles_are_merged_and_large_or_few_ones_kept():
     assert merge_small_chunks(large) is large
     uneven = da.zeros((1300, 10), chunks=((100,) * 13, (10,)))
     assert merge_small_chunks(uneven, 300, 3).chunks == ((300, 300, 300, 400), (10,))
+
+
+def test_matplotlib_is_hidden_from_pims_only_when_imported_from_the_main_thread():
+    # A server imports the pipeline from a script thread: its other threads draw with
+    # matplotlib, which must never vanish from under them, even for a moment.
+    code = (
+        "import sys, threading\n"
+        "seen = {}\n"
+        "def load():\n"
+        "    import core.stages, pims.display\n"
+        "    seen['plt'] = pims.display.plt is not None\n"
+        "thread = threading.Thread(target=load)\n"
+        "thread.start(); thread.join()\n"
+        "print(seen['plt'])\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "True"
