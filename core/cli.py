@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--zarr", action="store_true",
         help="also write edges.ome.zarr, an OME-Zarr multiscale image (zarr v3) that napari "
-        "and other viewers open and zoom; about 1.5 s more at 64 MPix",
+        "and other viewers open and zoom; about 1 s more at 64 MPix",
     )
     parser.add_argument(
         "--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
