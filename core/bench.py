@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -102,42 +101,15 @@ def run_project(image: Path, scheduler: str, out: Path) -> tuple[dict, dict]:
         [str(image), "--grid", f"{grid}x{grid}", "--out", str(out), "--scheduler", scheduler,
          "--max-pixels", str(2**31), "--no-progress"]
     )
-    with _keeping_stage_times() as kept:
-        report = cli.run(args)
+    report = cli.run(args)
     stages = {"load": report.wall["load"], "partition": report.wall["partition"]}
     stages.update({f"{k} (task s)": v for k, v in report.stage_seconds.items()})
     stages["compute and write"] = report.wall["compute and write"]
     walls = {"load": report.wall["load"], "partition": report.wall["partition"]}
-    for stage, seconds in kept[0].wall_seconds().items():
+    for stage, seconds in report.stage_wall.items():
         walls["write results" if stage == "other" else stage] = seconds
     walls["compute and write"] = report.wall["compute and write"]
     return stages, walls
-
-
-@contextmanager
-def _keeping_stage_times():
-    """Keep the ``StageTimes`` that ``core.cli.run`` measures, for their spans.
-
-    Its report has the task seconds of each stage, which add up over threads and so stay
-    the same on any number of cores; a stage's speed-up needs its wall time. Until the
-    report carries ``StageTimes.wall_seconds()`` itself, this wraps the command line's
-    ``stage_timing`` for the one run (the bench runs it in a process of its own).
-    """
-    from . import cli
-
-    kept, measure_stages = [], cli.stage_timing
-
-    @contextmanager
-    def keeping(owner, client=None):
-        with measure_stages(owner, client) as times:
-            kept.append(times)
-            yield times
-
-    cli.stage_timing = keeping
-    try:
-        yield kept
-    finally:
-        cli.stage_timing = measure_stages
 
 
 def tifffile_shape(path: Path) -> tuple[int, ...]:

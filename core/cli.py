@@ -128,6 +128,7 @@ class RunReport:
     grid: tuple[int, int]
     wall: dict[str, float]  # load, partition, compute and write
     stage_seconds: dict[str, float]  # task seconds, summed over threads and workers
+    stage_wall: dict[str, float]  # seconds while any of a stage's tasks ran
     stage_tasks: dict[str, int]
     ran_on: str
     peak_mb: float  # of this process
@@ -181,6 +182,7 @@ def run(args: argparse.Namespace) -> RunReport:
 
     return RunReport(
         args=args, shape=shape, grid=tiles.grid, wall=wall, stage_seconds=dict(times.seconds),
+        stage_wall=times.wall_seconds(),
         stage_tasks=dict(times.tasks), ran_on=f"{runner.kind} ({runner.address})",
         peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )

@@ -44,6 +44,7 @@ def test_the_report_attributes_tasks_to_every_stage(tmp_path, photo_file):
     assert report.stage_tasks["read"] >= 15
     for stage in STAGE_NAMES:
         assert report.stage_tasks[stage] > 0 and report.stage_seconds[stage] > 0, stage
+        assert 0 < report.stage_wall[stage] <= report.wall["compute and write"], stage
     assert report.stage_tasks["other"] > 0  # storing, and compressing the PNG
 
 
