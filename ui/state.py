@@ -36,6 +36,7 @@ from .store import BoundedStore
 
 __all__ = [
     "APP_MAX_PIXELS",
+    "STAND_IN",
     "Image",
     "cache_root",
     "clip_histogram",
@@ -44,7 +45,6 @@ __all__ = [
     "gray_run",
     "grid_scaling",
     "lazy_pipeline",
-    "STAND_IN",
     "runner",
     "save_upload",
     "tile_set",
