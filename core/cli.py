@@ -20,7 +20,7 @@ from .errors import PipelineError
 from .graphs import task_graph
 from .loading import DEFAULT_MAX_PIXELS, load_image
 from .results import atomic_path, write_results
-from .stages import SOBEL_MODES, build_pipeline, check_clip
+from .stages import SOBEL_MODES, build_pipeline, check_clip, sobel_range
 from .tiling import check_grid, partition
 from .timing import STAGE_NAMES, stage_of_layer, stage_timing
 
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--clip", type=float, nargs=2, default=(0.0, 1.0), metavar=("LO", "HI"),
         help="clip the Sobel response to [LO, HI], LO < HI (default: 0 1); "
-        "x and y lie in [-4, 4], magnitude in [0, 5.66]",
+        f"x and y lie in [-4, 4], magnitude in [0, {sobel_range('magnitude')[1]:.2f}]",
     )
     parser.add_argument(
         "--sobel", choices=SOBEL_MODES, default="x",

@@ -85,6 +85,7 @@ def test_help_explains_every_option(capsys):
     text = capsys.readouterr().out
     for option in ("--grid", "--clip", "--sobel", "--out", "--zarr", "--max-pixels", "magnitude", "default: 2x2"):
         assert option in text
+    assert "magnitude in [0, 4.47]" in " ".join(text.split())  # sqrt(4² + 2²), the largest reached
 
 
 def bad_file(tmp_path, name, data) -> str:
