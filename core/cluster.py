@@ -127,9 +127,12 @@ def _local_cluster(dashboard: bool):
 
     # Workers in this process, as Dask advises for NumPy work that releases the GIL
     # (SciPy's Sobel, the largest share of the work, ran 1.7x faster on two threads than
-    # on one, here). Worker processes would each import the libraries again (64 MPix:
-    # 8.7 s on two processes against 4.9 s on two threads, here), and cannot start under
-    # Streamlit, which runs every page as ``__main__`` for a spawned process to run again.
+    # on one, here). Worker processes would each import the libraries again and send
+    # tiles between them: measured with the command line on two cores, the compute took
+    # 2.23-2.47 s on two processes against 1.98-2.09 s on two threads at 64 MPix, and the
+    # whole run 10.1 s against 8.2 s at 256 MPix; one process of two threads, 1.89-2.11 s
+    # and 1.4 s more to start. Nor can they start under Streamlit, which runs every page
+    # as ``__main__`` for a spawned process to run again.
     return LocalCluster(
         # The usable cores (CPU affinity, quotas), not the machine's: a process pinned to
         # one core gets one worker, as Dask's thread pool gets one thread.
