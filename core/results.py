@@ -144,15 +144,15 @@ def write_results(
     """
     png_path = Path(png_path)
     with ExitStack() as cleanup:
-        stores = []
+        stores, result = [], clipped.astype(np.float32)
         if npy_path is not None:
             target = NpyFile(cleanup.enter_context(atomic_path(npy_path)), clipped.shape, np.float32)
-            stores.append(da.store(clipped.astype(np.float32), target, lock=False, compute=False))
+            stores.append(da.store(result, target, lock=False, compute=False))
         if zarr_path is not None:
             from .ome_zarr import atomic_folder, store_multiscale  # imports zarr: only when asked
 
             zarr_partial = cleanup.enter_context(atomic_folder(zarr_path))
-            stores += store_multiscale(clipped.astype(np.float32), zarr_partial, name=Path(zarr_path).name.split(".")[0])
+            stores += store_multiscale(result, zarr_partial, name=Path(zarr_path).name.split(".")[0])
         strips = deflated_png_strips(to_uint8(clipped, lo, hi))
         png_partial = cleanup.enter_context(atomic_path(png_path))
         compute = compute or (lambda collections, what: list(dask.compute(*collections)))

@@ -1,10 +1,10 @@
 import pandas as pd
 import streamlit as st
 
+from core.cluster import MIN_CLUSTER_TILE_PIXELS
 from core.previews import tinted_mosaic
 from ui.plots import WORKER_COLOURS
 from ui.run import start_page
-from core.cluster import MIN_CLUSTER_TILE_PIXELS
 from ui.state import runner
 from ui.views import show_image
 
