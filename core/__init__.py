@@ -1,49 +1,58 @@
-"""Tile-by-tile edge detection with Dask: the core shared by the dashboard and the CLI.
+"""Tile-by-tile image processing with Dask: the core shared by the dashboard and the CLI.
 
 This package never imports Streamlit.
 """
 
+from .chain import Param, Stage, Step, step_labels
 from .errors import PipelineError
+from .filters import (
+    DEFAULT_CHAIN,
+    DERIVATIVE_MODES,
+    MIN_CHUNKS_PER_AXIS,
+    MIN_FILTER_CHUNK,
+    STAGES,
+    chain_arrays,
+    chain_text,
+    merge_small_chunks,
+    output_ranges,
+    parse_chain,
+    sobel_range,
+)
 from .graphs import MAX_TASK_NODES, task_count, task_graph
 from .loading import DEFAULT_MAX_PIXELS, load_image
 from .results import to_uint8, write_results
-from .stages import (
-    MIN_CHUNKS_PER_AXIS,
-    MIN_SOBEL_CHUNK,
-    SOBEL_MODES,
-    Pipeline,
-    build_pipeline,
-    clip,
-    merge_small_chunks,
-    read_tiles,
-    sobel,
-    sobel_range,
-    stitch,
-    to_grayscale,
-)
+from .stages import Pipeline, build_pipeline, read_tiles, stitch, to_grayscale
 from .tiling import TileSet, check_grid, image_digest, partition, partition_cached, split_edges
 
 __all__ = [
+    "DEFAULT_CHAIN",
     "DEFAULT_MAX_PIXELS",
+    "DERIVATIVE_MODES",
     "MAX_TASK_NODES",
     "MIN_CHUNKS_PER_AXIS",
-    "MIN_SOBEL_CHUNK",
-    "SOBEL_MODES",
+    "MIN_FILTER_CHUNK",
+    "STAGES",
+    "Param",
     "Pipeline",
     "PipelineError",
+    "Stage",
+    "Step",
     "TileSet",
     "build_pipeline",
+    "chain_arrays",
+    "chain_text",
     "check_grid",
-    "clip",
     "image_digest",
     "load_image",
     "merge_small_chunks",
+    "output_ranges",
+    "parse_chain",
     "partition",
     "partition_cached",
     "read_tiles",
-    "sobel",
     "sobel_range",
     "split_edges",
+    "step_labels",
     "stitch",
     "task_count",
     "task_graph",

@@ -1,12 +1,12 @@
 """What parallelism buys: the pipeline timed on 1, 2, ... N worker threads, and on grids.
 
-Each run computes the clipped edges with Dask's threaded scheduler and ``num_workers=k``.
+Each run computes the chain's result with Dask's threaded scheduler and ``num_workers=k``.
 Threads, not a ``distributed`` cluster: the app's local cluster is itself one
 single-threaded worker per core, as threads of this process, so k threads measure the
 same hardware without the cluster's scheduling cost per task; and a sweep on threads
 cannot be slowed or skewed by other sessions' tasks queued on the shared cluster.
 
-Every run reduces the clipped edges to one float64 sum instead of gathering them: the
+Every run reduces the result to one float64 sum instead of gathering them: the
 reduction adds one tiny task per chunk (timed apart, as ``other``), nothing full-resolution
 comes back to this process, and the sum is a checksum that must not depend on the workers.
 """
@@ -25,13 +25,15 @@ from dask.callbacks import Callback
 
 from .errors import PipelineError
 from .graphs import task_count
-from .stages import build_pipeline
+from .chain import Step
+from .filters import DEFAULT_CHAIN
+from .stages import Pipeline, build_pipeline
 from .tiling import TileSet, image_digest, partition_cached
-from .timing import STAGE_NAMES, StageTimer, stage_of_layer
+from .timing import StageTimer, stage_of_layer
 
 __all__ = [
     "GRID_SIZES",
-    "TIMED_STAGES",
+    "timed_stages",
     "GridPoint",
     "GridScaling",
     "MeasurementCancelled",
@@ -43,9 +45,6 @@ __all__ = [
     "measure_workers",
 ]
 
-#: The stages whose task seconds are reported, in pipeline order; ``other`` is the sum
-#: that stands in for gathering the result.
-TIMED_STAGES = (*STAGE_NAMES, "other")
 #: Square grids for the task-overhead sweep: 1 x 1 up to the sidebar's largest, 16 x 16.
 GRID_SIZES = (1, 2, 4, 8, 16)
 #: Beyond this many cores, worker counts double instead of stepping by one: a run per
@@ -66,9 +65,9 @@ class ScalingPoint:
 
     workers: int
     wall: float  # seconds from submitting the graph to having the checksum
-    stage_seconds: dict[str, float]  # task seconds per stage (``TIMED_STAGES``), summed over threads
+    stage_seconds: dict[str, float]  # task seconds per stage (``timed_stages``), summed over threads
     tasks: int
-    checksum: float  # float64 sum of the clipped edges
+    checksum: float  # float64 sum of the result
 
 
 @dataclass(frozen=True)
@@ -185,12 +184,18 @@ class _Watch(Callback):
             self._report(self.done, self.total)
 
 
+def timed_stages(pipeline: Pipeline) -> tuple[str, ...]:
+    """The stages whose task seconds are reported, in pipeline order; ``other`` is the sum
+    that stands in for gathering the result."""
+    return (*pipeline.stages(), "other")
+
+
 def _timed_run(
-    clipped, owner: dict[str, str], workers: int, watch: _Watch
+    pipeline: Pipeline, owner: dict[str, str], workers: int, watch: _Watch
 ) -> tuple[float, dict[str, float], float]:
     """Wall seconds, task seconds per stage and the checksum of one run on ``workers`` threads."""
     timer = StageTimer(owner)
-    checksum = clipped.sum(dtype=np.float64)
+    checksum = pipeline.result.sum(dtype=np.float64)
     started = time.perf_counter()
     # Callbacks passed to this call only, not registered globally with ``with timer:``:
     # other sessions computing at the same time would otherwise be timed and counted too.
@@ -200,7 +205,7 @@ def _timed_run(
         callbacks=[timer._callback, watch._callback],
     )
     wall = time.perf_counter() - started
-    seconds = {stage: float(timer.times.seconds.get(stage, 0.0)) for stage in TIMED_STAGES}
+    seconds = {stage: float(timer.times.seconds.get(stage, 0.0)) for stage in timed_stages(pipeline)}
     return wall, seconds, float(total)
 
 
@@ -212,9 +217,7 @@ def _best_of(runs: list[tuple[float, dict[str, float], float]]) -> tuple[float, 
 def measure_workers(
     tiles: TileSet,
     *,
-    mode: str = "x",
-    lo: float = 0.0,
-    hi: float = 1.0,
+    chain: tuple[Step, ...] = DEFAULT_CHAIN,
     workers: Sequence[int] | None = None,
     repeats: int = 1,
     report: Report | None = None,
@@ -226,8 +229,8 @@ def measure_workers(
     ----------
     tiles : TileSet
         The image's tile files for one grid.
-    mode, lo, hi
-        The Sobel mode and the clip range, as for ``build_pipeline``.
+    chain : tuple of Step
+        The steps after stitching, as for ``build_pipeline``.
     workers : sequence of int, optional
         Thread counts to try; 1 is always added, as the baseline of the speed-ups.
         Default: ``default_worker_counts()``.
@@ -254,15 +257,15 @@ def measure_workers(
     counts = sorted(set(default_worker_counts() if workers is None else workers) | {1})
     if counts[0] < 1 or repeats < 1:
         raise PipelineError(f"worker counts and repeats must be at least 1, got {counts} and {repeats}")
-    pipeline = build_pipeline(tiles, mode=mode, lo=lo, hi=hi)
+    pipeline = build_pipeline(tiles, chain)
     owner = stage_of_layer(pipeline)
-    tasks = task_count(pipeline.clipped.sum(dtype=np.float64))
+    tasks = task_count(pipeline.result.sum(dtype=np.float64))
     watch = _Watch(report, cancelled, tasks * len(counts) * repeats)
     runs: dict[int, list] = {k: [] for k in counts}
     for _ in range(repeats):
         for k in counts:
             watch.check()  # between runs too: a graph may finish before any check fires
-            runs[k].append(_timed_run(pipeline.clipped, owner, k, watch))
+            runs[k].append(_timed_run(pipeline, owner, k, watch))
     if report is not None:
         report(watch.total, watch.total)
     points = []
@@ -277,9 +280,7 @@ def measure_grids(
     cache_root: str | os.PathLike,
     *,
     grids: Sequence[int] = GRID_SIZES,
-    mode: str = "x",
-    lo: float = 0.0,
-    hi: float = 1.0,
+    chain: tuple[Step, ...] = DEFAULT_CHAIN,
     workers: int | None = None,
     repeats: int = 1,
     digest: str | None = None,
@@ -302,7 +303,7 @@ def measure_grids(
         columns are left out.
     workers : int, optional
         Threads per run, by default ``dask.system.CPU_COUNT``.
-    repeats, report, cancelled
+    chain, repeats, report, cancelled
         As for ``measure_workers``.
 
     Returns
@@ -328,15 +329,15 @@ def measure_grids(
     for g in fitting:
         watch.check()
         tiles = partition_cached(image, g, g, cache_root, digest=digest)
-        pipeline = build_pipeline(tiles, mode=mode, lo=lo, hi=hi)
-        tasks = task_count(pipeline.clipped.sum(dtype=np.float64))
+        pipeline = build_pipeline(tiles, chain)
+        tasks = task_count(pipeline.result.sum(dtype=np.float64))
         prepared.append((g, pipeline, stage_of_layer(pipeline), tasks))
     watch.total = sum(tasks for *_, tasks in prepared) * repeats
     runs: dict[int, list] = {g: [] for g in fitting}
     for _ in range(repeats):
         for g, pipeline, owner, _tasks in prepared:
             watch.check()
-            runs[g].append(_timed_run(pipeline.clipped, owner, workers, watch))
+            runs[g].append(_timed_run(pipeline, owner, workers, watch))
     if report is not None:
         report(watch.total, watch.total)
     points = []

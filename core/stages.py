@@ -1,42 +1,26 @@
-"""The pipeline's stages, each a lazy dask array built from the one before.
+"""The pipeline, each stage a lazy dask array built from the one before.
 
-read tiles -> grayscale per tile -> stitch -> Sobel -> clip
+read tiles -> grayscale per tile -> stitch -> the user's chain of steps (``core.filters``);
+the tutorial's chain is Sobel x, then clip to [0, 1].
 """
 
 from __future__ import annotations
 
 import importlib
-import math
 import sys
 import threading
 from dataclasses import dataclass
 
 import dask.array as da
-import dask_image.ndfilters
 import numpy as np
 from skimage.color import rgb2gray
 from skimage.util import img_as_float32
 
-from .errors import PipelineError
+from .chain import Step, step_labels
+from .filters import DEFAULT_CHAIN, chain_arrays
 from .tiling import TileSet
 
-__all__ = [
-    "MIN_CHUNKS_PER_AXIS",
-    "MIN_SOBEL_CHUNK",
-    "SOBEL_MODES",
-    "Pipeline",
-    "build_pipeline",
-    "clip",
-    "merge_small_chunks",
-    "read_tiles",
-    "sobel",
-    "sobel_range",
-    "stitch",
-    "to_grayscale",
-]
-
-#: Sobel modes: derivative along x (columns, the tutorial's), along y (rows), or both.
-SOBEL_MODES = ("x", "y", "magnitude")
+__all__ = ["Pipeline", "build_pipeline", "read_tiles", "stitch", "to_grayscale"]
 
 TileGrid = list[list[da.Array]]
 
@@ -66,11 +50,26 @@ imread = _import_without_matplotlib("dask_image.imread").imread
 class Pipeline:
     """Every stage of one run, as lazy dask arrays sharing one graph."""
 
-    tiles: TileGrid  # uint8/uint16, one array per tile file
-    gray: TileGrid  # float32 in [0, 1]
+    tile_arrays: TileGrid  # uint8/uint16, one array per tile file
+    gray_tiles: TileGrid  # float32 in [0, 1]
     stitched: da.Array  # float32, (H, W), chunked by tile
-    edges: da.Array  # float32 Sobel response
-    clipped: da.Array  # edges clipped to [lo, hi]
+    chain: tuple[Step, ...]
+    steps: tuple[da.Array, ...]  # each step's output, in the chain's order
+
+    @property
+    def result(self) -> da.Array:
+        """The last step's output, or the stitched image for an empty chain."""
+        return self.steps[-1] if self.steps else self.stitched
+
+    def stages(self) -> dict[str, list[da.Array]]:
+        """Every stage's arrays by name, in order: read, grayscale, stitch, then one name
+        per step (``step_labels``)."""
+        return {
+            "read": [t for row in self.tile_arrays for t in row],
+            "grayscale": [g for row in self.gray_tiles for g in row],
+            "stitch": [self.stitched],
+            **{name: [array] for name, array in zip(step_labels(self.chain), self.steps)},
+        }
 
 
 def read_tiles(tiles: TileSet) -> TileGrid:
@@ -125,90 +124,9 @@ def stitch(tiles: TileGrid) -> da.Array:
     return da.block(tiles)
 
 
-def sobel_range(mode: str) -> tuple[float, float]:
-    """Bounds of the Sobel response for a grayscale image in [0, 1]; both are reached.
-
-    Each derivative lies in [-4, 4]. They cannot both reach 4 at one pixel: the largest
-    magnitude, at a corner such as ``[[0, 0, 1], [0, 0, 1], [0, 1, 1]]``, is sqrt(4² + 2²).
-    """
-    _check_mode(mode)
-    return (0.0, float(np.sqrt(20.0))) if mode == "magnitude" else (-4.0, 4.0)
-
-
-def _check_mode(mode: str) -> None:
-    if mode not in SOBEL_MODES:
-        raise PipelineError(f"the Sobel mode must be one of {', '.join(SOBEL_MODES)}, got {mode!r}")
-
-
-#: Tiles narrower than this are merged with their neighbours before the Sobel filter.
-#: Every task costs about a millisecond of scheduling on a cluster, more than filtering a
-#: 256 x 256 tile: at 16 MPix in a 16 x 16 grid, the edge stage took 4.2 s on the app's
-#: local cluster with one chunk per tile, 1.5 s with 8 x 8 chunks, 0.65 s with 4 x 4.
-MIN_SOBEL_CHUNK = 1024
-#: ...but never into fewer than this many chunks per axis, so that every core has work
-#: and the filter still borrows pixels across chunk borders, as the demo shows.
-MIN_CHUNKS_PER_AXIS = 4
-
-
-def _grouped(sizes: tuple[int, ...], min_size: int, min_count: int) -> tuple[int, ...]:
-    per_group = min(math.ceil(min_size / min(sizes)), len(sizes) // min_count)
-    if per_group <= 1:
-        return sizes
-    groups = [sum(sizes[i:i + per_group]) for i in range(0, len(sizes), per_group)]
-    if len(sizes) % per_group:  # a short remainder joins the group before it
-        groups[-2:] = [groups[-2] + groups[-1]]
-    return tuple(groups)
-
-
-def merge_small_chunks(
-    image: da.Array, min_size: int = MIN_SOBEL_CHUNK, min_count: int = MIN_CHUNKS_PER_AXIS
-) -> da.Array:
-    """``image`` with runs of neighbouring chunks merged until each is ``min_size`` a side,
-    keeping at least ``min_count`` chunks per axis (or all of them, if there are fewer).
-
-    Chunk borders stay on tile borders, so the rechunk only concatenates whole tiles.
-    """
-    chunks = tuple(_grouped(sizes, min_size, min_count) for sizes in image.chunks)
-    return image if chunks == image.chunks else image.rechunk(chunks, method="tasks")
-
-
-def sobel(gray: da.Array, mode: str = "x", *, min_chunk: int = MIN_SOBEL_CHUNK) -> da.Array:
-    """Sobel derivative along x (axis -1), along y (axis 0), or the gradient magnitude.
-
-    Tiles smaller than ``min_chunk`` pixels a side are merged first (``merge_small_chunks``);
-    the result does not depend on the chunks.
-    """
-    _check_mode(mode)
-    gray = merge_small_chunks(gray, min_chunk)
-    if mode == "x":
-        return dask_image.ndfilters.sobel(gray, axis=-1)
-    if mode == "y":
-        return dask_image.ndfilters.sobel(gray, axis=0)
-    return da.hypot(
-        dask_image.ndfilters.sobel(gray, axis=0), dask_image.ndfilters.sobel(gray, axis=-1)
-    )
-
-
-def check_clip(lo: float, hi: float) -> None:
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise PipelineError(f"the clip range needs LO < HI, got {lo:g} and {hi:g}")
-
-
-def clip(edges: da.Array, lo: float, hi: float) -> da.Array:
-    """``edges`` limited to ``[lo, hi]``."""
-    check_clip(lo, hi)
-    as_edges = edges.dtype.type  # NumPy scalars of float64 would promote float32 edges
-    return da.clip(edges, as_edges(lo), as_edges(hi))
-
-
-def build_pipeline(
-    tiles: TileSet, *, mode: str = "x", lo: float = 0.0, hi: float = 1.0, min_chunk: int = MIN_SOBEL_CHUNK
-) -> Pipeline:
+def build_pipeline(tiles: TileSet, chain: tuple[Step, ...] = DEFAULT_CHAIN) -> Pipeline:
     """All stages for a tile set, lazily; nothing is read until something is computed."""
-    _check_mode(mode)
-    check_clip(lo, hi)
-    read = read_tiles(tiles)
-    gray = to_grayscale(read)
-    stitched = stitch(gray)
-    edges = sobel(stitched, mode, min_chunk=min_chunk)
-    return Pipeline(read, gray, stitched, edges, clip(edges, lo, hi))
+    tile_arrays = read_tiles(tiles)
+    gray_tiles = to_grayscale(tile_arrays)
+    stitched = stitch(gray_tiles)
+    return Pipeline(tile_arrays, gray_tiles, stitched, tuple(chain), tuple(chain_arrays(stitched, chain)))

@@ -15,7 +15,6 @@ from dask.highlevelgraph import HighLevelGraph
 from .stages import Pipeline
 
 __all__ = [
-    "STAGE_NAMES",
     "ProgressCallback",
     "StageTimer",
     "StageTimes",
@@ -24,8 +23,6 @@ __all__ = [
     "stage_timing",
     "wait_with_progress",
 ]
-
-STAGE_NAMES = ("read", "grayscale", "stitch", "sobel", "clip")
 
 
 def layer_owners(stages: dict[str, list[da.Array]]) -> dict[str, str]:
@@ -38,16 +35,9 @@ def layer_owners(stages: dict[str, list[da.Array]]) -> dict[str, str]:
 
 
 def stage_of_layer(pipeline: Pipeline) -> dict[str, str]:
-    """Map every graph layer of ``pipeline`` to the stage that added it."""
-    return layer_owners(
-        {
-            "read": [t for row in pipeline.tiles for t in row],
-            "grayscale": [g for row in pipeline.gray for g in row],
-            "stitch": [pipeline.stitched],
-            "sobel": [pipeline.edges],
-            "clip": [pipeline.clipped],
-        }
-    )
+    """Map every graph layer of ``pipeline`` to the stage that added it (read,
+    grayscale, stitch, then the names of ``Pipeline.stages``)."""
+    return layer_owners({name: arrays for name, arrays in pipeline.stages().items()})
 
 
 @dataclass
