@@ -27,8 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench import make_photo  # noqa: E402
 from core import build_pipeline, partition  # noqa: E402
-from core.bench import make_photo  # noqa: E402
 from core.loading import load_image  # noqa: E402
 from core.ome_zarr import store_multiscale  # noqa: E402
 from core.results import NpyFile  # noqa: E402

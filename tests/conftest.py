@@ -1,6 +1,11 @@
+from typing import Callable
+
 import numpy as np
 import pytest
+import scipy.ndimage
 from skimage import data
+from skimage.color import rgb2gray
+from skimage.util import img_as_float
 
 
 @pytest.fixture(scope="session")
@@ -12,3 +17,22 @@ def photo() -> np.ndarray:
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def scipy_on_the_whole_image(image: np.ndarray, mode: str, lo: float, hi: float) -> np.ndarray:
+    """SciPy on the whole image: what the tiled pipeline must reproduce."""
+    gray = rgb2gray(image) if image.ndim == 3 else img_as_float(image)
+    if mode == "x":
+        edges = scipy.ndimage.sobel(gray, axis=-1)
+    elif mode == "y":
+        edges = scipy.ndimage.sobel(gray, axis=0)
+    else:
+        edges = np.hypot(scipy.ndimage.sobel(gray, axis=0), scipy.ndimage.sobel(gray, axis=-1))
+    return np.clip(edges, lo, hi)
+
+
+@pytest.fixture(scope="session")
+def reference() -> Callable[[np.ndarray, str, float, float], np.ndarray]:
+    """``reference(image, mode, lo, hi)``: the clipped Sobel edges SciPy gives for the whole
+    image, which every tiled result is compared with."""
+    return scipy_on_the_whole_image

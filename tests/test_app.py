@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 import ui.state
 from core import PipelineError
 from core.scaling import default_worker_counts
-from test_loading import BAD_FILES, png_header_claiming
+from helpers import BAD_FILES, png_header_claiming
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = [

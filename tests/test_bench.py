@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tifffile
 
-import core.bench
+import benchmarks.bench
 
-from core.bench import (
+from benchmarks.bench import (
     SWEEP_STAGES,
     _cores_option,
     main,
@@ -85,10 +85,10 @@ def test_a_run_is_timed_whole_and_its_work_apart(tmp_path):
 
 def test_the_median_run_is_kept_and_a_failure_is_reported(monkeypatch, tmp_path):
     totals = iter([3.0, 1.0, 2.0])
-    monkeypatch.setattr(core.bench, "measure", lambda *args: {"total": next(totals), "work": 0.5})
+    monkeypatch.setattr(benchmarks.bench, "measure", lambda *args: {"total": next(totals), "work": 0.5})
     assert measure_median("scipy", tmp_path, 60, 3)["total"] == 2.0
     outcomes = iter([{"total": 1.0}, {"error": "out of memory"}])
-    monkeypatch.setattr(core.bench, "measure", lambda *args: next(outcomes))
+    monkeypatch.setattr(benchmarks.bench, "measure", lambda *args: next(outcomes))
     assert measure_median("scipy", tmp_path, 60, 2) == {"error": "out of memory"}
 
 

@@ -10,6 +10,7 @@ from PIL import Image
 from core import build_pipeline, partition
 from core.cli import build_parser, main, run
 from core.timing import STAGE_NAMES
+from helpers import png_header_claiming
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -95,8 +96,6 @@ def bad_file(tmp_path, name, data) -> str:
 
 
 def bomb_png(tmp_path) -> str:
-    from test_loading import png_header_claiming
-
     return bad_file(tmp_path, "bomb.png", png_header_claiming(40_000, 40_000))
 
 

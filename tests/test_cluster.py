@@ -21,7 +21,6 @@ from core import PipelineError, build_pipeline, partition
 from core.cli import main
 from core.cluster import MIN_CLUSTER_TILE_PIXELS, check_workers_can_read, connect
 from core.previews import full_resolution_png, run_edge_stage, run_gray_stages
-from test_stages import reference
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -76,7 +75,7 @@ def separate_processes(tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["x", "magnitude"])
-def test_local_cluster_previews_equal_threads(tmp_path, photo, local_cluster, mode):
+def test_local_cluster_previews_equal_threads(tmp_path, photo, local_cluster, reference, mode):
     pipeline = build_pipeline(partition(photo, 3, 4, tmp_path / "tiles"))
     on_threads = run_gray_stages(pipeline, max_side=30)
     on_cluster = run_gray_stages(pipeline, max_side=30, scheduler=local_cluster.client)
@@ -159,7 +158,7 @@ def test_command_line_on_a_local_cluster_equals_threads(tmp_path, capsys):
     assert "100% |" in shown.err.split("compressing the PNG:")[1]
 
 
-def test_command_line_on_separate_scheduler_and_workers(tmp_path, separate_processes, capsys):
+def test_command_line_on_separate_scheduler_and_workers(tmp_path, separate_processes, reference, capsys):
     address, _ = separate_processes
     on_threads = run_cli(tmp_path, "threads")
     on_cluster = run_cli(tmp_path, "remote", "--scheduler", address)
@@ -169,7 +168,7 @@ def test_command_line_on_separate_scheduler_and_workers(tmp_path, separate_proce
     assert f"ran on: remote ({address})" in capsys.readouterr().out
 
 
-def test_a_worker_killed_mid_compute_still_gives_the_right_result(tmp_path, separate_processes):
+def test_a_worker_killed_mid_compute_still_gives_the_right_result(tmp_path, separate_processes, reference):
     address, workers = separate_processes
     image = (resize(data.astronaut(), (1500, 1500), order=1) * 255).astype(np.uint8)
     pipeline = build_pipeline(partition(image, 12, 12, tmp_path / "tiles"), mode="magnitude")

@@ -1,6 +1,5 @@
 import io
 import struct
-import zlib
 
 import imageio.v3 as iio
 import numpy as np
@@ -10,12 +9,7 @@ from PIL import Image, ImageOps
 from skimage.color import rgba2rgb
 
 from core import PipelineError, load_image
-
-
-def encode(pixels: np.ndarray, fmt: str, **params) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format=fmt, **params)
-    return buffer.getvalue()
+from helpers import BAD_FILES, encode, png_header_claiming
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "TIFF", "GIF", "BMP", "WEBP"])
@@ -157,14 +151,6 @@ def test_sixteen_bit_grayscale_png(rng):
     np.testing.assert_array_equal(loaded, pixels)
 
 
-def png_header_claiming(width: int, height: int) -> bytes:
-    """A PNG whose header announces width x height, followed by almost no pixel data."""
-    real = encode(np.zeros((2, 2), np.uint8), "PNG")
-    ihdr = struct.pack(">II", width, height) + real[24:29]
-    chunk = b"IHDR" + ihdr
-    return real[:8] + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk)) + real[33:]
-
-
 def tiff_header_claiming(width: int, height: int) -> bytes:
     buffer = io.BytesIO()
     tifffile.imwrite(buffer, np.zeros((2, 2), np.uint8))
@@ -192,26 +178,6 @@ def test_pixel_limit_applies_to_every_format(photo, fmt):
     with pytest.raises(PipelineError, match="limit"):
         load_image(data, max_pixels=photo.shape[0] * photo.shape[1] - 1)
     assert load_image(data, max_pixels=photo.shape[0] * photo.shape[1]).shape[:2] == photo.shape[:2]
-
-
-def zip_bytes() -> bytes:
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("a.txt", "hello")
-    return buffer.getvalue()
-
-
-BAD_FILES = {
-    "empty": (b"", "empty"),
-    "text": (b"just some words\n" * 20, "not an image"),
-    "html": (b"<!doctype html><html><body>hi</body></html>", "not an image"),
-    "zip": (zip_bytes(), "not an image"),
-    "pdf": (b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF", "not an image"),
-    "random": (np.random.default_rng(1).bytes(4096), "not an image"),
-    "tiff magic then junk": (b"II*\x00" + b"\xff" * 64, "TIFF"),
-}
 
 
 @pytest.mark.parametrize("name", BAD_FILES)

@@ -15,7 +15,6 @@ from core.previews import (
     tinted_mosaic,
     to_display,
 )
-from test_stages import reference
 
 
 @pytest.mark.parametrize("shape, max_side, step", [((512, 512), 1600, 1), ((4096, 3000), 1600, 3), ((1601, 10), 1600, 2)])
@@ -51,7 +50,7 @@ def test_progress_reaches_the_total(tmp_path, photo):
 
 
 @pytest.mark.parametrize("mode", ["x", "y", "magnitude"])
-def test_clipping_the_preview_equals_a_preview_of_the_full_clip(tmp_path, gray_run, photo, mode):
+def test_clipping_the_preview_equals_a_preview_of_the_full_clip(tmp_path, gray_run, photo, reference, mode):
     edges = run_edge_stage(gray_run.stitched, mode, gray_run.step)
     lo, hi = (0.1, 0.9) if mode == "magnitude" else (-0.5, 0.5)
     full = reference(photo, mode, lo, hi)

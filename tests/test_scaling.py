@@ -13,7 +13,6 @@ from core.scaling import (
     measure_grids,
     measure_workers,
 )
-from test_stages import reference
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def test_one_worker_is_always_the_baseline(tiles):
 
 
 @pytest.mark.parametrize("mode, lo, hi", [("x", 0.0, 1.0), ("magnitude", 0.1, 2.0)])
-def test_the_result_does_not_depend_on_the_workers_and_matches_scipy(photo, tiles, mode, lo, hi):
+def test_the_result_does_not_depend_on_the_workers_and_matches_scipy(photo, tiles, reference, mode, lo, hi):
     scaling = measure_workers(tiles, mode=mode, lo=lo, hi=hi, workers=[1, 2, 3])
     checksums = {point.checksum for point in scaling.points}
     assert len(checksums) == 1  # the same reduction tree, whatever the threads

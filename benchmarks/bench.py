@@ -1,4 +1,4 @@
-"""``python -m core.bench``: this pipeline against the tutorial's, SciPy's and OpenCV's.
+"""``python -m benchmarks.bench``: this pipeline against the tutorial's, SciPy's and OpenCV's.
 
 Each pipeline runs in a fresh process on the same TIFF photo, so peak memory (the
 process's maximum resident set, with its worker processes) is its own. Every pipeline
@@ -6,17 +6,17 @@ computes the full-resolution Sobel x of the grayscale image, clipped to [0, 1]. 
 project's, SciPy's and OpenCV's deliver the same files, a float32 ``edges.npy`` and an
 8-bit ``edges.png`` (the project also writes its tiles); the tutorial's ends as its
 notebook does, with pictures (``tutorial``), or with the clipped edges in memory and no
-pictures (``tutorial-compute``). The other pipelines live in ``core/baselines.py``.
+pictures (``tutorial-compute``). The other pipelines live in ``benchmarks/baselines.py``.
 
 Two times per run: the whole run, from starting the process to its exit (what someone
 typing the command waits for), and the work, from the moment the pipeline's libraries are
 imported to its last file written.
 
-    python -m core.bench                 # 4, 16, 64 and 256 MPix
-    python -m core.bench --sizes 4 16    # a quick look
-    python -m core.bench --gigapixel     # adds 1 GPix (32768 x 32768)
-    python -m core.bench --repeat 1      # one run of each instead of the median of three
-    python -m core.bench --cores 1 2 4   # the project's pipelines pinned to 1, 2, 4 cores
+    python -m benchmarks.bench                 # 4, 16, 64 and 256 MPix
+    python -m benchmarks.bench --sizes 4 16    # a quick look
+    python -m benchmarks.bench --gigapixel     # adds 1 GPix (32768 x 32768)
+    python -m benchmarks.bench --repeat 1      # one run of each instead of the median of three
+    python -m benchmarks.bench --cores 1 2 4   # the project's pipelines pinned to 1, 2, 4 cores
 
 With ``--cores``, the project's pipelines run once per number of cores k, each in a process
 pinned to the first k usable cores, and the table gives the wall seconds of every stage and
@@ -93,7 +93,7 @@ SWEEP_STAGES = ("load", "partition", "read", "grayscale", "stitch", "sobel", "cl
 def run_project(image: Path, scheduler: str, out: Path) -> tuple[dict, dict]:
     """Run ``python -m core`` in this process; return its stage times (task seconds, as
     the command line reports them) and the wall time of every stage (see ``SWEEP_STAGES``)."""
-    from . import cli
+    from core import cli
 
     side = max(tifffile_shape(image)[:2])
     grid = max(2, math.ceil(side / TILE_SIDE))
@@ -156,7 +156,7 @@ def measure(pipeline: str, image: Path, timeout: float, cores: int | None = None
         except ImportError:
             return None
     if pipeline.startswith("project-"):
-        command = [sys.executable, "-m", "core.bench", "--one"]
+        command = [sys.executable, "-m", "benchmarks.bench", "--one"]
     else:  # as a file, its folder kept off the path (-P): it imports nothing of this project
         command = [sys.executable, "-P", baselines.__file__]
     # The outputs are deleted after the clock stops: removing gigabytes is not the work.
@@ -361,7 +361,7 @@ def run_sweep(args, cores: list[int]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m core.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[4, 16, 64, 256], metavar="MPIX")
     parser.add_argument("--gigapixel", action="store_true", help="also 1024 MPix (32768 x 32768)")
     parser.add_argument("--pipelines", nargs="+", choices=PIPELINES, default=list(PIPELINES))

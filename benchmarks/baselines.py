@@ -1,6 +1,6 @@
 """The pipelines the benchmark compares this project with: the tutorial's, SciPy's, OpenCV's.
 
-Run as a file (``python -P core/baselines.py PIPELINE IMAGE OUT``) this module imports nothing
+Run as a file (``python -P benchmarks/baselines.py PIPELINE IMAGE OUT``) this module imports nothing
 of the project, as none of these pipelines would; it prints one line of JSON with the
 time of each stage, the work time (from the moment the pipeline's libraries are imported
 to its last result) and the process's peak memory.
