@@ -18,9 +18,10 @@ import math
 import dask
 import dask.array as da
 import dask_image.ndfilters
-import dask_image.ndmeasure
 import numpy as np
 import scipy.ndimage
+import scipy.sparse
+import scipy.sparse.csgraph
 from skimage.filters import threshold_otsu
 
 from .chain import Param, Stage, Step, parse_step
@@ -70,14 +71,15 @@ def _grouped(sizes: tuple[int, ...], min_size: int, min_count: int) -> tuple[int
     return tuple(groups)
 
 
-def merge_small_chunks(
-    image: da.Array, min_size: int = MIN_FILTER_CHUNK, min_count: int = MIN_CHUNKS_PER_AXIS
-) -> da.Array:
+def merge_small_chunks(image: da.Array, min_size: int | None = None, min_count: int = MIN_CHUNKS_PER_AXIS) -> da.Array:
     """``image`` with runs of neighbouring chunks merged until each is ``min_size`` a side,
     keeping at least ``min_count`` chunks per axis (or all of them, if there are fewer).
 
     Chunk borders stay on tile borders, so the rechunk only concatenates whole tiles.
+    ``min_size`` defaults to ``MIN_FILTER_CHUNK`` as it is when called (tests set it to 1
+    to keep every tile border a chunk border).
     """
+    min_size = MIN_FILTER_CHUNK if min_size is None else min_size
     chunks = tuple(_grouped(sizes, min_size, min_count) for sizes in image.chunks)
     return image if chunks == image.chunks else image.rechunk(chunks, method="tasks")
 
@@ -215,12 +217,73 @@ def _value_implies_method(values: dict, given: set[str]) -> dict:
 # -- labels ------------------------------------------------------------------------------
 
 
+def _offset_labels(labels: np.ndarray, offset) -> np.ndarray:
+    return np.where(labels > 0, labels + np.int32(offset), np.int32(0)).astype(np.int32)
+
+
+def _touching_pairs(strip: np.ndarray, structure: np.ndarray) -> np.ndarray:
+    """(2, M) pairs of labels that touch across a two-pixel-wide strip along a chunk border.
+
+    Labels are unique to their chunk, so two labels joined by the strip's own connected
+    regions are one region (``dask_image.ndmeasure``'s rule for chunk faces).
+    """
+    joined, _ = scipy.ndimage.label(strip > 0, structure)
+    pairs = np.unique(np.stack([joined.ravel(), strip.ravel()], axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] > 0]  # sorted by joined region, then label
+    same_region = np.flatnonzero(np.diff(pairs[:, 0]) == 0)
+    return np.stack([pairs[same_region, 1], pairs[same_region + 1, 1]])
+
+
+def _final_labels(pairs: list[np.ndarray], counts: list[int]) -> np.ndarray:
+    """For every provisional label (0..total), its final label: one per connected group,
+    numbered 1..N in the order of the provisional labels, 0 kept for the background."""
+    total = int(np.sum(counts)) + 1
+    i, j = np.concatenate([np.empty((2, 0), np.int64), *pairs], axis=1)
+    graph = scipy.sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(total, total))
+    _, groups = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    return groups.astype(np.int32)  # label 0 is node 0, alone: group 0
+
+
 def label(image: da.Array, connectivity: int) -> da.Array:
     """Connected regions of the non-zero pixels, numbered 1..N (0: background); a region
-    that crosses chunk borders gets one number."""
+    that crosses chunk borders gets one number.
+
+    ``dask_image.ndmeasure.label``'s method: ``scipy.ndimage.label`` on each chunk, labels
+    made unique by offsets, pairs of labels that touch across chunk borders, connected
+    components of those pairs, and a relabelling. Written here on the chunks' delayed
+    values because ``dask_image.ndmeasure.label`` wraps slices of the dask array in
+    ``dask.delayed``, which copies the graph before them once per chunk and per border
+    (``optimize_graph`` or not): after an Otsu threshold, whose histogram every chunk
+    depends on, the 303 x 384 coins in 2 x 2 tiles took 16,587 tasks and 4.6 s, against
+    304 tasks and 0.11 s with the threshold computed first.
+    """
     structure = scipy.ndimage.generate_binary_structure(2, connectivity)
-    labels, _ = dask_image.ndmeasure.label(merge_small_chunks(image), structure)
-    return labels
+    image = merge_small_chunks(image)
+    blocks = image.to_delayed(optimize_graph=False)
+    labelled = [[dask.delayed(scipy.ndimage.label, nout=2, pure=True)(b, structure) for b in row] for row in blocks]
+    counts = [n for row in labelled for _, n in row]
+    offsets = dask.delayed(lambda counts: np.cumsum([0, *counts[:-1]]), pure=True)(counts)
+    unique = [[dask.delayed(_offset_labels, pure=True)(labels, offsets[i * len(row) + j])
+               for j, (labels, _) in enumerate(row)] for i, row in enumerate(labelled)]
+    pairs = []
+    for i in range(1, len(unique)):  # a strip of the last row above each row border, and the first below
+        strip = dask.delayed(np.concatenate, pure=True)(
+            [dask.delayed(np.concatenate, pure=True)([a[-1:], b[:1]], axis=0) for a, b in zip(unique[i - 1], unique[i])],
+            axis=1,
+        )
+        pairs.append(dask.delayed(_touching_pairs, pure=True)(strip, structure))
+    for j in range(1, len(unique[0])):  # and of the columns either side of each column border
+        strip = dask.delayed(np.concatenate, pure=True)(
+            [dask.delayed(np.concatenate, pure=True)([row[j - 1][:, -1:], row[j][:, :1]], axis=1) for row in unique],
+            axis=0,
+        )
+        pairs.append(dask.delayed(_touching_pairs, pure=True)(strip, structure))
+    final = dask.delayed(_final_labels, pure=True)(pairs, counts)
+    relabel = dask.delayed(lambda final, labels: final[labels], pure=True)
+    return da.block([
+        [da.from_delayed(relabel(final, labels), (height, width), np.int32) for labels, width in zip(row, image.chunks[1])]
+        for row, height in zip(unique, image.chunks[0])
+    ])
 
 
 # -- the table ---------------------------------------------------------------------------
