@@ -6,8 +6,8 @@ time of each stage, the work time (from the moment the pipeline's libraries are 
 to its last result) and the process's peak memory.
 
 Every pipeline computes the full-resolution Sobel x of the grayscale image, clipped to
-[0, 1]. SciPy's and OpenCV's write what the project writes, a float32 ``edges.npy`` and an
-8-bit ``edges.png``; the tutorial's ends as its notebook does, with pictures.
+[0, 1]. SciPy's and OpenCV's write what the project writes, a float32 ``result.npy`` and an
+8-bit ``result.png``; the tutorial's ends as its notebook does, with pictures.
 """
 
 from __future__ import annotations
@@ -131,9 +131,9 @@ def run_scipy(image: Path, out: Path) -> dict:
     gray = _timed(stages, "grayscale", lambda: rgb2gray(pixels).astype(np.float32))
     edges = _timed(stages, "sobel", lambda: scipy.ndimage.sobel(gray, axis=-1))
     _timed(stages, "clip", lambda: np.clip(edges, 0, 1, out=edges))
-    _timed(stages, "write npy", lambda: np.save(out / "edges.npy", edges))
+    _timed(stages, "write npy", lambda: np.save(out / "result.npy", edges))
     eight_bit = Image.fromarray(np.rint(edges * 255).astype(np.uint8))
-    _timed(stages, "write png", lambda: eight_bit.save(out / "edges.png", compress_level=1))
+    _timed(stages, "write png", lambda: eight_bit.save(out / "result.png", compress_level=1))
     return stages
 
 
@@ -146,9 +146,9 @@ def run_opencv(image: Path, out: Path) -> dict:
     gray = _timed(stages, "grayscale", lambda: cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255)
     edges = _timed(stages, "sobel", lambda: cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REFLECT))
     _timed(stages, "clip", lambda: np.clip(edges, 0, 1, out=edges))
-    _timed(stages, "write npy", lambda: np.save(out / "edges.npy", edges))
+    _timed(stages, "write npy", lambda: np.save(out / "result.npy", edges))
     eight_bit = cv2.convertScaleAbs(edges, alpha=255)
-    _timed(stages, "write png", lambda: cv2.imwrite(str(out / "edges.png"), eight_bit, [cv2.IMWRITE_PNG_COMPRESSION, 1]))
+    _timed(stages, "write png", lambda: cv2.imwrite(str(out / "result.png"), eight_bit, [cv2.IMWRITE_PNG_COMPRESSION, 1]))
     return stages
 
 

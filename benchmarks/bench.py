@@ -3,8 +3,8 @@
 Each pipeline runs in a fresh process on the same TIFF photo, so peak memory (the
 process's maximum resident set, with its worker processes) is its own. Every pipeline
 computes the full-resolution Sobel x of the grayscale image, clipped to [0, 1]. The
-project's, SciPy's and OpenCV's deliver the same files, a float32 ``edges.npy`` and an
-8-bit ``edges.png`` (the project also writes its tiles); the tutorial's ends as its
+project's, SciPy's and OpenCV's deliver the same files, a float32 ``result.npy`` and an
+8-bit ``result.png`` (the project also writes its tiles); the tutorial's ends as its
 notebook does, with pictures (``tutorial``), or with the clipped edges in memory and no
 pictures (``tutorial-compute``). The other pipelines live in ``benchmarks/baselines.py``.
 
@@ -48,6 +48,9 @@ PIPELINES = ("project-threads", "project-local", *BASELINES)
 #: 9.0 GB, and they grow linearly.
 TOO_BIG_FOR_MEMORY = {"tutorial": 512, "tutorial-compute": 512, "scipy": 512}
 TILE_SIDE = 2048  # the project's grid: tiles of about this many pixels a side
+#: What every pipeline here computes (the baselines' chain), given to the command line
+#: explicitly so that a change of its default chain cannot make it compare unlike with unlike.
+CHAIN = ("sobel:mode=x", "clip:lo=0,hi=1")
 LABELS = {
     "project-threads": "this project, threads",
     "project-local": "this project, local cluster",
@@ -98,8 +101,8 @@ def run_project(image: Path, scheduler: str, out: Path) -> tuple[dict, dict]:
     side = max(tifffile_shape(image)[:2])
     grid = max(2, math.ceil(side / TILE_SIDE))
     args = cli.build_parser().parse_args(
-        [str(image), "--grid", f"{grid}x{grid}", "--out", str(out), "--scheduler", scheduler,
-         "--max-pixels", str(2**31), "--no-progress"]
+        [str(image), "--grid", f"{grid}x{grid}", *(f"--stage={step}" for step in CHAIN), "--out", str(out),
+         "--scheduler", scheduler, "--max-pixels", str(2**31), "--no-progress"]
     )
     report = cli.run(args)
     stages = {"load": report.wall["load"], "partition": report.wall["partition"]}

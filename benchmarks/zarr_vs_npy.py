@@ -35,14 +35,15 @@ from core.results import NpyFile  # noqa: E402
 from core.tiling import split_edges  # noqa: E402
 
 
-def edges_in_memory(megapixels: int, grid: int, workdir: Path) -> np.ndarray:
+def result_in_memory(megapixels: int, grid: int, workdir: Path) -> np.ndarray:
+    """The command line's default result (Sobel x clipped to [0, 1]) of the benchmark's photo."""
     image = load_image(make_photo(megapixels, workdir), max_pixels=2**31)
     pipeline = build_pipeline(partition(image, grid, grid, workdir / "tiles"))
-    return pipeline.clipped.compute(scheduler="threads")
+    return pipeline.result.compute(scheduler="threads")
 
 
 def npy(result: da.Array, out: Path) -> list:
-    return [da.store(result, NpyFile(out / "edges.npy", result.shape, np.float32), lock=False, compute=False)]
+    return [da.store(result, NpyFile(out / "result.npy", result.shape, np.float32), lock=False, compute=False)]
 
 
 VARIANTS = {
@@ -78,19 +79,19 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "dask-tiles-bench")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    edges = edges_in_memory(args.megapixels, args.grid, args.workdir)
-    side = edges.shape[0]
-    print(f"{side} x {edges.shape[1]} float32 ({edges.nbytes / 2**20:.0f} MiB), {dask.system.CPU_COUNT} cores, "
+    result = result_in_memory(args.megapixels, args.grid, args.workdir)
+    side = result.shape[0]
+    print(f"{side} x {result.shape[1]} float32 ({result.nbytes / 2**20:.0f} MiB), {dask.system.CPU_COUNT} cores, "
           f"median of {args.repeat}")
     print(f"{'variant':<34}{'seconds':>9}{'MB on disk':>12}")
-    blocks = da.from_array(edges, chunks=math.ceil(side / args.grid))
+    blocks = da.from_array(result, chunks=math.ceil(side / args.grid))
     for name, write in VARIANTS.items():
         seconds, size = time_variant(write, blocks, args.workdir, args.repeat)
         print(f"{name + f' ({args.grid}x{args.grid})':<34}{seconds:>9.2f}{size / 1e6:>12.1f}")
     # The project's tiles come in blocks of sizes differing by one pixel (numpy.array_split's);
     # zarr needs them equal, so the zarr is rechunked and the .npy is not.
     uneven = tuple(np.diff(split_edges(side, args.uneven_grid)))
-    blocks = da.from_array(edges, chunks=(uneven, uneven))
+    blocks = da.from_array(result, chunks=(uneven, uneven))
     for name in ("npy", "zarr level 0, zstd"):
         seconds, size = time_variant(VARIANTS[name], blocks, args.workdir, args.repeat)
         print(f"{name + f' ({args.uneven_grid}x{args.uneven_grid} uneven)':<34}{seconds:>9.2f}{size / 1e6:>12.1f}")

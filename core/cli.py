@@ -6,6 +6,7 @@ import argparse
 import re
 import resource
 import sys
+import textwrap
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -15,16 +16,21 @@ import dask
 import dask.threaded
 from dask.diagnostics import ProgressBar
 
+from .chain import Param, Stage, Step
 from .cluster import THREADS, check_workers_can_read, configured_scheduler, connect, raise_first_error
 from .errors import PipelineError
+from .filters import DERIVATIVE_MODES, MODE_LABELS, STAGES, chain_text, parse_chain, sobel_range
 from .graphs import task_graph
 from .loading import DEFAULT_MAX_PIXELS, load_image
-from .results import atomic_path, write_results
-from .stages import SOBEL_MODES, build_pipeline, check_clip, sobel_range
+from .outputs import write_outputs
+from .results import atomic_path
+from .stages import build_pipeline
 from .tiling import check_grid, partition
-from .timing import STAGE_NAMES, stage_of_layer, stage_timing
+from .timing import stage_of_layer, stage_timing
 
-__all__ = ["RunReport", "build_parser", "format_report", "main", "run"]
+__all__ = ["RunReport", "build_parser", "chain_from_args", "format_report", "main", "run", "stages_help"]
+
+GRAPH_DOT = "graph.dot"
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -41,14 +47,20 @@ def parse_grid(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+EXAMPLE_CHAIN = ("gaussian:sigma=2", "sobel:mode=magnitude", "clip:lo=0,hi=1")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="python -m core",
-        description=(
+        description=textwrap.fill(
             "Split an image into a grid of tile files, read them back lazily with Dask, "
-            "convert to grayscale, stitch, run a Sobel filter and clip it: the same pipeline "
-            "as the dashboard, for scripts and images too big to upload."
+            "convert to grayscale, stitch, and run a chain of stages (by default a Sobel "
+            "filter, then a clip): the same pipeline as the dashboard, for scripts and "
+            "images too big to upload."
         ),
+        epilog=stages_help(STAGES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the stage list's layout
     )
     parser.add_argument("image", type=Path, help="the image file (PNG, JPEG, TIFF, GIF, BMP, WebP)")
     parser.add_argument(
@@ -56,22 +68,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="split into R rows by C columns of tiles (default: 2x2)",
     )
     parser.add_argument(
-        "--clip", type=float, nargs=2, default=(0.0, 1.0), metavar=("LO", "HI"),
-        help="clip the Sobel response to [LO, HI], LO < HI (default: 0 1); "
-        f"x and y lie in [-4, 4], magnitude in [0, {sobel_range('magnitude')[1]:.2f}]",
+        "--stage", action="append", dest="stages", metavar="NAME[:PARAM=VALUE,...]",
+        help="one stage of the chain, run in the order given; repeat for each stage, e.g. "
+        + " ".join(f"--stage {text}" for text in EXAMPLE_CHAIN)
+        + " (the stages and their parameters are listed below)",
+    )
+    mode, lo, hi = STAGES["sobel"].param("mode"), STAGES["clip"].param("lo"), STAGES["clip"].param("hi")
+    along_x, magnitude = sobel_range("x"), sobel_range("magnitude")
+    parser.add_argument(
+        "--sobel", choices=DERIVATIVE_MODES,
+        help="without --stage: the Sobel stage's mode; " + "; ".join(MODE_LABELS[m] for m in DERIVATIVE_MODES)
+        + f" (default: {mode.default})",
     )
     parser.add_argument(
-        "--sobel", choices=SOBEL_MODES, default="x",
-        help="x: derivative along columns (the tutorial's), y: along rows, "
-        "magnitude: both combined (default: x)",
+        "--clip", type=float, nargs=2, metavar=("LO", "HI"),
+        help=f"without --stage: clip the Sobel response to [LO, HI], LO < HI (default: {lo.default:g} {hi.default:g}); "
+        f"x and y lie in [{along_x[0]:g}, {along_x[1]:g}], magnitude in [{magnitude[0]:g}, {magnitude[1]:.2f}]",
     )
     parser.add_argument(
         "--out", type=Path, default=Path("out"), metavar="DIR",
-        help="write tiles/, edges.npy, edges.png and graph.dot here (default: ./out)",
+        help="write tiles/, result.npy, result.png, regions.csv (after a label stage) and "
+        "graph.dot here (default: ./out)",
     )
     parser.add_argument(
         "--zarr", action="store_true",
-        help="also write edges.ome.zarr, an OME-Zarr multiscale image (zarr v3) that napari "
+        help="also write result.ome.zarr, an OME-Zarr multiscale image (zarr v3) that napari "
         "and other viewers open and zoom; about 1 s more at 64 MPix",
     )
     parser.add_argument(
@@ -102,6 +123,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def stages_help(stages: dict[str, Stage]) -> str:
+    """The list of stages for ``--help``, from the stage table: each stage's name and title,
+    then each parameter with its type, range or choices, default and help."""
+    lines = ["stages (--stage NAME or --stage NAME:PARAM=VALUE,PARAM=VALUE):"]
+    for stage in stages.values():
+        lines.append(f"  {stage.name:<11}{stage.title}" + ("" if stage.params else " (no parameters)"))
+        for param in stage.params:
+            lines.append(f"      {param.name + '=':<14}{_param_help(param)}")
+            lines += [f"{'':<22}{_choice_help(choice, param.labels[choice])}" for choice in param.choices
+                      if choice in param.labels]
+    lines += [
+        "",
+        "example: python -m core photo.jpg " + " ".join(f"--stage {text}" for text in EXAMPLE_CHAIN),
+        "without --stage the chain is " + " -> ".join(chain_text(_default_chain(None, None))),
+    ]
+    return "\n".join(lines)
+
+
+def _param_help(param: Param) -> str:
+    if param.choices:
+        kind = ", ".join(param.choices[:-1]) + f" or {param.choices[-1]}"
+    else:
+        kind = {float: "a number", int: "a whole number"}[param.type]
+        if param.low is not None and param.high is not None:
+            kind += f" in [{param.low:g}, {param.high:g}]"
+        elif param.low is not None:
+            kind += f" >= {param.low:g}"
+    return f"{param.help} ({kind}, default {param.text(param.default)})"
+
+
+def _choice_help(choice: str, label: str) -> str:
+    # Some tables' words already start with their choice ("x: change along each row").
+    return label if label.startswith(f"{choice}:") else f"{choice}: {label}"
+
+
+def chain_from_args(args: argparse.Namespace) -> tuple[Step, ...]:
+    """The chain the options ask for: the ``--stage`` texts, or else Sobel then clip from
+    ``--sobel`` and ``--clip``. Raises ``PipelineError`` for a bad stage, or for ``--stage``
+    given with ``--sobel`` or ``--clip``, which would otherwise be silently ignored."""
+    if args.stages:
+        if args.sobel is not None or args.clip is not None:
+            raise PipelineError(
+                "--sobel and --clip set the default chain; with --stage, write them as stages: "
+                "--stage sobel:mode=M --stage clip:lo=A,hi=B"
+            )
+        return parse_chain(args.stages)
+    return _default_chain(args.sobel, args.clip)
+
+
+def _default_chain(sobel: str | None, clip: tuple[float, float] | None) -> tuple[Step, ...]:
+    # Options not given take the stage table's defaults, the tutorial's chain.
+    sobel_step = STAGES["sobel"].step(**({"mode": sobel} if sobel is not None else {}))
+    clip_step = STAGES["clip"].step(**(dict(zip(("lo", "hi"), clip)) if clip is not None else {}))
+    return sobel_step, clip_step
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -124,6 +201,9 @@ class RunReport:
     """What one run did and how long each part took."""
 
     args: argparse.Namespace
+    chain: tuple[Step, ...]
+    stages: tuple[str, ...]  # the pipeline's stages, in order: read, grayscale, stitch, then each step
+    written: tuple[str, ...]  # the result files, by name
     shape: tuple[int, ...]
     grid: tuple[int, int]
     wall: dict[str, float]  # load, partition, compute and write
@@ -135,8 +215,7 @@ class RunReport:
 
 
 def run(args: argparse.Namespace) -> RunReport:
-    lo, hi = args.clip
-    check_clip(lo, hi)
+    chain = chain_from_args(args)  # a bad stage stops the run before any work
     rows, cols = args.grid
     wall: dict[str, float] = {}
 
@@ -164,25 +243,24 @@ def run(args: argparse.Namespace) -> RunReport:
         wall["partition"] = time.perf_counter() - started
         check_workers_can_read(runner, tiles.folder)
 
-        pipeline = build_pipeline(tiles, mode=args.sobel, lo=lo, hi=hi)
+        pipeline = build_pipeline(tiles, chain)
         show_progress = sys.stderr.isatty() if args.progress is None else args.progress
         started = time.perf_counter()
         with stage_timing(stage_of_layer(pipeline), runner.client) as times:
-            write_results(
-                pipeline.clipped, lo, hi, args.out / "edges.npy", args.out / "edges.png",
-                zarr_path=args.out / "edges.ome.zarr" if args.zarr else None,
+            written = write_outputs(
+                pipeline, args.out, zarr=args.zarr,
                 compute=lambda collections, what: _compute(collections, what, runner, show_progress, args.timeout),
             )
         wall["compute and write"] = time.perf_counter() - started
     finally:
         runner.close()
 
-    with atomic_path(args.out / "graph.dot") as partial:
-        partial.write_text(task_graph(pipeline.clipped).source)
+    with atomic_path(args.out / GRAPH_DOT) as partial:
+        partial.write_text(task_graph(pipeline.result).source)
 
     return RunReport(
-        args=args, shape=shape, grid=tiles.grid, wall=wall, stage_seconds=dict(times.seconds),
-        stage_wall=times.wall_seconds(),
+        args=args, chain=chain, stages=tuple(pipeline.stages()), written=(*written, GRAPH_DOT), shape=shape,
+        grid=tiles.grid, wall=wall, stage_seconds=dict(times.seconds), stage_wall=times.wall_seconds(),
         stage_tasks=dict(times.tasks), ran_on=f"{runner.kind} ({runner.address})",
         peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
@@ -228,16 +306,16 @@ def format_report(report: RunReport) -> str:
     args, wall = report.args, report.wall
     height, width = report.shape[:2]
     lines = [
+        f"chain: {' -> '.join(chain_text(report.chain)) or '(none: the stitched grayscale image)'}",
         f"{args.image.name}: {width} x {height} ({width * height / 1e6:.1f} MPix), "
-        f"grid {report.grid[0]}x{report.grid[1]}, sobel {args.sobel}, "
-        f"clip [{args.clip[0]:g}, {args.clip[1]:g}]",
+        f"grid {report.grid[0]}x{report.grid[1]}",
         f"ran on: {report.ran_on}",
         "",
         f"{'step':<22}{'tasks':>8}{'seconds':>10}",
         f"{'load image':<22}{'':>8}{wall['load']:>10.2f}",
         f"{'partition (write)':<22}{'':>8}{wall['partition']:>10.2f}",
     ]
-    for stage in (*STAGE_NAMES, "other"):
+    for stage in (*report.stages, "other"):
         label = "write results" if stage == "other" else stage
         tasks, seconds = report.stage_tasks.get(stage, 0), report.stage_seconds.get(stage, 0.0)
         lines.append(f"  {label:<20}{tasks:>8}{seconds:>10.2f}")
@@ -247,6 +325,6 @@ def format_report(report: RunReport) -> str:
         "",
         "Stage seconds are task time summed over threads and workers; they can exceed the wall time.",
         f"peak memory of this process: {report.peak_mb:,.0f} MB",
-        f"wrote {args.out}/tiles/, edges.npy, edges.png, {'edges.ome.zarr, ' if args.zarr else ''}graph.dot",
+        f"wrote {args.out}/tiles/, {', '.join(report.written)}",
     ]
     return "\n".join(lines)

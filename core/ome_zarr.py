@@ -1,9 +1,11 @@
 """Store a 2-D result as an OME-Zarr multiscale image (OME-NGFF 0.5 on zarr v3), block by block.
 
-Level 0 is the full-resolution array; each next level is the 2 x 2 mean of the one above,
-until the image fits in ``SMALLEST_SIDE`` pixels, so viewers such as napari open it zoomed
-out and fetch detail only where one zooms in. Every level is written by whichever thread or
-worker computed its blocks, in the caller's graph pass: nothing is gathered in memory.
+Level 0 is the full-resolution array; each next level halves the one above (values by the
+2 x 2 mean, masks and region labels by keeping every other pixel: a mean of labels would be
+a label of no region) until the image fits in ``SMALLEST_SIDE`` pixels, so viewers such as
+napari open it zoomed out and fetch detail only where one zooms in. Every level is written
+by whichever thread or worker computed its blocks, in the caller's graph pass: nothing is
+gathered in memory.
 
 ``zarr`` is imported inside the functions that write: importing it costs about 0.1 s after
 dask (0.2 s alone), which the command line's start-up budget does not have to pay when no
@@ -25,9 +27,11 @@ from .errors import PipelineError
 
 __all__ = [
     "AXES",
+    "DOWNSAMPLINGS",
     "OME_NGFF_VERSION",
     "SMALLEST_SIDE",
     "atomic_folder",
+    "downsampling_of",
     "multiscale_metadata",
     "pyramid",
     "store_multiscale",
@@ -36,17 +40,43 @@ __all__ = [
 OME_NGFF_VERSION = "0.5"
 #: Halve until the whole image fits in this many pixels a side: one screen, one chunk.
 SMALLEST_SIDE = 512
-#: Rows then columns, both in space; edge maps have no physical unit, so none is given.
+#: Rows then columns, both in space; the results have no physical unit, so none is given.
 AXES = ({"name": "y", "type": "space"}, {"name": "x", "type": "space"})
+#: How a level is made from the one before, by the metadata's name for it: what it says
+#: in words, and how it is computed.
+DOWNSAMPLINGS = {
+    "mean": (
+        "each level the 2 x 2 mean of the one before, the odd last row or column dropped",
+        "dask.array.coarsen with a 2 x 2 mean, trim_excess=True",
+    ),
+    "nearest": (
+        "each level the top-left pixel of every 2 x 2 block of the one before, the odd last row or column dropped",
+        "dask.array slicing [::2, ::2]",
+    ),
+}
+
+
+def downsampling_of(dtype) -> str:
+    """``mean`` for floating-point values; ``nearest`` (every other pixel) for integers and
+    booleans, which here are masks and region labels: categories, which a mean would turn
+    into values of no category (the mean of labels 1 and 3 is 2, another region)."""
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.floating):
+        return "mean"
+    if np.issubdtype(dtype, np.integer) or dtype == np.bool_:
+        return "nearest"
+    raise PipelineError(f"a multiscale image here holds real numbers, integers or booleans, got {dtype}")
 
 
 def pyramid(image: da.Array, *, levels: int | None = None, smallest: int = SMALLEST_SIDE) -> list[da.Array]:
-    """The resolution levels of a 2-D image, each the 2 x 2 mean of the one before.
+    """The resolution levels of a 2-D image, each half the one before: the 2 x 2 mean for
+    floating-point values, every other pixel for integers and booleans (``downsampling_of``).
 
     Parameters
     ----------
     image : dask.array.Array
-        The full-resolution 2-D image; it is level 0 as it is (float32 stays float32).
+        The full-resolution 2-D image; it is level 0 as it is, and every level keeps its
+        dtype (float32 stays float32, labels stay int32).
     levels : int, optional
         How many levels, level 0 included. By default, halve until neither side exceeds
         ``smallest``.
@@ -62,22 +92,30 @@ def pyramid(image: da.Array, *, levels: int | None = None, smallest: int = SMALL
     Raises
     ------
     PipelineError
-        If ``image`` is not a 2-D floating-point array, or ``levels`` asks for a level
-        with a side under 1 pixel.
+        If ``image`` is not a 2-D array of real numbers, integers or booleans, or
+        ``levels`` asks for a level with a side under 1 pixel.
     """
     if image.ndim != 2:
         raise PipelineError(f"a multiscale image here is 2-D (rows, columns), got shape {image.shape}")
-    if not np.issubdtype(image.dtype, np.floating):
-        raise PipelineError(f"a multiscale image here holds floating-point values, got {image.dtype}")
+    halve = _HALVINGS[downsampling_of(image.dtype)]
     if levels is not None:
         most = min(image.shape).bit_length()  # halvings until a side would be 0 pixels, plus one
         if not 1 <= levels <= most:
             raise PipelineError(f"a {image.shape[1]} x {image.shape[0]} image has 1 to {most} levels, got levels={levels}")
     result = [image]
     while _another_level(result[-1].shape, len(result), levels, smallest):
-        # dask rechunks blocks of odd size to even ones itself.
-        result.append(da.coarsen(_mean_of_2x2, result[-1], {0: 2, 1: 2}, trim_excess=True))
+        result.append(halve(result[-1]))
     return result
+
+
+def _mean_halving(image: da.Array) -> da.Array:
+    # dask rechunks blocks of odd size to even ones itself.
+    return da.coarsen(_mean_of_2x2, image, {0: 2, 1: 2}, trim_excess=True)
+
+
+def _nearest_halving(image: da.Array) -> da.Array:
+    height, width = (side // 2 * 2 for side in image.shape)  # the odd last row or column dropped
+    return image[:height:2, :width:2]
 
 
 def _mean_of_2x2(pairs: np.ndarray, axis: tuple[int, int] | None = None) -> np.ndarray:
@@ -96,22 +134,29 @@ def _mean_of_2x2(pairs: np.ndarray, axis: tuple[int, int] | None = None) -> np.n
     return total
 
 
+_HALVINGS = {"mean": _mean_halving, "nearest": _nearest_halving}
+
+
 def _another_level(shape: tuple[int, int], count: int, levels: int | None, smallest: int) -> bool:
     if levels is not None:
         return count < levels
     return max(shape) > smallest and min(shape) >= 2
 
 
-def multiscale_metadata(levels: int, *, name: str) -> dict:
-    """The group's ``ome`` attribute for ``levels`` levels named ``"0"``, ``"1"``, ...
+def multiscale_metadata(levels: int, *, name: str, downsampling: str = "mean") -> dict:
+    """The group's ``ome`` attribute for ``levels`` levels named ``"0"``, ``"1"``, ...,
+    made by ``downsampling`` (a key of ``DOWNSAMPLINGS``).
 
     Level ``i`` has pixels ``2**i`` times as large as level 0's (one scale per dataset, as
     0.5 requires). Taking a pixel's coordinate to be its centre, as napari does (the 0.5
     text leaves it unstated), a 2 x 2 mean is centred between the four pixels it averages,
     so level ``i`` also gets the one translation 0.5 allows, after the scale:
     ``(2**i - 1) / 2`` level-0 pixels. Without it, the levels would drift apart by up to
-    half a coarse pixel as one zooms.
+    half a coarse pixel as one zooms. A ``nearest`` level keeps the same transformations:
+    each of its pixels stands for the ``2**i`` x ``2**i`` block of level 0 whose top-left
+    pixel it is, so every level covers the same area.
     """
+    description, method = DOWNSAMPLINGS[downsampling]
     datasets = [
         {
             "path": str(level),
@@ -129,10 +174,10 @@ def multiscale_metadata(levels: int, *, name: str) -> dict:
                 "name": name,
                 "axes": [dict(axis) for axis in AXES],
                 "datasets": datasets,
-                "type": "mean",
+                "type": downsampling,
                 "metadata": {
-                    "description": "each level the 2 x 2 mean of the one before, the odd last row or column dropped",
-                    "method": "dask.array.coarsen with a 2 x 2 mean, trim_excess=True",
+                    "description": description,
+                    "method": method,
                     "version": dask.__version__,
                 },
             }
@@ -158,7 +203,8 @@ def store_multiscale(
     Parameters
     ----------
     image : dask.array.Array
-        The 2-D image, level 0.
+        The 2-D image, level 0: values (averaged into the coarser levels), or a mask or
+        labels (integers: every other pixel kept).
     path : str or os.PathLike
         The folder of the zarr group, replaced if it exists (write into
         ``atomic_folder(...)``'s path to keep a previous one until the writes succeed).
@@ -189,7 +235,9 @@ def store_multiscale(
     chunk_shape = (chunk, chunk) if chunk else tuple(max(sizes) for sizes in image.chunks)
     group = zarr.open_group(
         store=os.fspath(path), mode="w", zarr_format=3,
-        attributes={"ome": multiscale_metadata(len(resolutions), name=name)},
+        attributes={
+            "ome": multiscale_metadata(len(resolutions), name=name, downsampling=downsampling_of(image.dtype))
+        },
     )
     arrays, targets = [], []
     for index, level in enumerate(resolutions):

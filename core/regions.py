@@ -63,7 +63,11 @@ def region_table(labels: da.Array, intensity: da.Array):
     intensity = intensity.rechunk(labels.chunks, method="tasks")
     tops = np.cumsum((0,) + labels.chunks[0][:-1])
     lefts = np.cumsum((0,) + labels.chunks[1][:-1])
-    label_blocks, intensity_blocks = labels.to_delayed(), intensity.to_delayed()
+    # Unoptimised, the blocks keep their task names: computed with the labels' other
+    # outputs (the .npy, the picture), the table shares their tasks instead of running the
+    # whole chain again under optimised names.
+    label_blocks = labels.to_delayed(optimize_graph=False)
+    intensity_blocks = intensity.to_delayed(optimize_graph=False)
     measure = dask.delayed(_chunk_regions, pure=True)
     parts = [
         measure(label_blocks[i, j], intensity_blocks[i, j], int(top), int(left))

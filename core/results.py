@@ -13,7 +13,7 @@ from dask.system import CPU_COUNT
 from numpy.lib.format import open_memmap
 from PIL import Image
 
-from .png_stream import deflate_strip, write_png_strips
+from .png_stream import channels_of, deflate_strip, write_png_strips
 
 __all__ = ["NpyFile", "atomic_path", "deflated_png_strips", "to_uint8", "write_png", "write_results"]
 
@@ -62,7 +62,8 @@ def write_png(pixels: np.ndarray, target) -> None:
 
 
 class NpyFile:
-    """A ``dask.array.store`` target that writes each 2-D block into an ``.npy`` file.
+    """A ``dask.array.store`` target that writes each 2-D block into an ``.npy`` file of
+    ``dtype`` (float32 values, a uint8 mask, int32 labels: whatever the result holds).
 
     The object pickles as a path, so threads, and workers of a cluster that share the
     disk, can all write their blocks. Rows are written with ``pwrite`` rather than through
@@ -117,23 +118,44 @@ def _strip_rows(row_chunks: tuple[int, ...], strip_rows: int) -> tuple[int, ...]
 
 def deflated_png_strips(pixels: da.Array, *, strip_rows: int | None = None) -> list:
     """One lazy ``DeflatedStrip`` per strip of at most ``strip_rows`` rows (default:
-    ``png_strip_rows``) of an 8-bit (H, W) dask array, top to bottom; ``write_png_strips``
-    joins them into a PNG."""
+    ``png_strip_rows``) of an 8-bit dask array, (H, W) grayscale or (H, W, 3) RGB, top to
+    bottom; ``write_png_strips`` joins them into a PNG."""
     strip_rows = strip_rows or png_strip_rows(pixels.shape[0])
     # Task-based rechunking, each strip gathered from its own row of tiles; naming the
     # method also spares a run on threads importing distributed to look for a cluster.
-    strips = pixels.rechunk((_strip_rows(pixels.chunks[0], strip_rows), pixels.shape[1]), method="tasks")
+    whole_rows = pixels.shape[1:]  # every column (and colour) of a row in one strip
+    strips = pixels.rechunk((_strip_rows(pixels.chunks[0], strip_rows), *whole_rows), method="tasks")
     blocks = strips.to_delayed(optimize_graph=False).ravel()
     deflate = dask.delayed(deflate_strip, pure=True)
     return [deflate(block, last=i == len(blocks) - 1, level=PNG_LEVEL) for i, block in enumerate(blocks)]
 
 
+def _compute_in_order(compute, collections: list, what: str) -> list:
+    """``compute(collections, what)``'s values, in the order of ``collections``.
+
+    ``dask.compute`` with graph optimisation (dask 2026.8) returns the values of mixed
+    collections grouped by type, dask arrays apart from delayed objects, whatever order
+    they were given in; handed over already grouped, they come back in the order given.
+    """
+    first_of_type: dict[type, int] = {}
+    for i, collection in enumerate(collections):
+        first_of_type.setdefault(type(collection), i)
+    order = sorted(range(len(collections)), key=lambda i: (first_of_type[type(collections[i])], i))
+    values = [None] * len(collections)
+    for i, value in zip(order, compute([collections[i] for i in order], what)):
+        values[i] = value
+    return values
+
+
 def write_results(
-    clipped: da.Array, lo: float, hi: float, npy_path, png_path, *, zarr_path=None, compute=None
-) -> None:
-    """Store ``clipped`` as an 8-bit PNG, as a float32 ``.npy`` unless ``npy_path`` is
-    None, and as an OME-Zarr multiscale image if ``zarr_path`` is given, in one pass over
-    the graph: each block is computed once for every file.
+    result: da.Array, picture: da.Array, npy_path, png_path, *, zarr_path=None, also_compute=(), compute=None
+) -> list:
+    """Store ``result`` as a ``.npy`` of its own dtype unless ``npy_path`` is None, and as
+    an OME-Zarr multiscale image if ``zarr_path`` is given, and its 8-bit ``picture`` (a
+    uint8 dask array, (H, W) grayscale or (H, W, 3) RGB, such as ``core.pictures.
+    to_picture`` makes) as a PNG, in one pass over the graph: each block is computed once
+    for every file. ``also_compute`` are more lazy collections (a region table, say)
+    computed in the same pass; their values are returned, in order.
 
     The threads or workers that compute the blocks write them into the ``.npy`` (on a
     cluster, a file on storage the workers share) and compress the PNG in strips of rows;
@@ -142,21 +164,25 @@ def write_results(
     list of collections and returns their results, ``what`` saying in words what it does
     (default: ``dask.compute``), so the caller chooses scheduler, progress and timing.
     """
-    png_path = Path(png_path)
+    channels = channels_of(picture)  # refuses anything a PNG cannot hold before any work
     with ExitStack() as cleanup:
-        stores, result = [], clipped.astype(np.float32)
+        stores = []
         if npy_path is not None:
-            target = NpyFile(cleanup.enter_context(atomic_path(npy_path)), clipped.shape, np.float32)
+            target = NpyFile(cleanup.enter_context(atomic_path(npy_path)), result.shape, result.dtype)
             stores.append(da.store(result, target, lock=False, compute=False))
         if zarr_path is not None:
             from .ome_zarr import atomic_folder, store_multiscale  # imports zarr: only when asked
 
             zarr_partial = cleanup.enter_context(atomic_folder(zarr_path))
             stores += store_multiscale(result, zarr_partial, name=Path(zarr_path).name.split(".")[0])
-        strips = deflated_png_strips(to_uint8(clipped, lo, hi))
+        strips = deflated_png_strips(picture)
         png_partial = cleanup.enter_context(atomic_path(png_path))
         compute = compute or (lambda collections, what: list(dask.compute(*collections)))
-        results = compute([*stores, *strips], "computing the blocks, storing them and compressing the PNG")
-        height, width = clipped.shape
+        values = _compute_in_order(
+            compute, [*stores, *strips, *also_compute], "computing the blocks, storing them and compressing the PNG"
+        )
+        compressed, also_values = values[len(stores):len(stores) + len(strips)], values[len(stores) + len(strips):]
+        height, width = picture.shape[:2]
         with open(png_partial, "wb") as file:
-            write_png_strips(file, width, height, results[len(stores):])
+            write_png_strips(file, width, height, compressed, channels=channels)
+    return list(also_values)

@@ -19,9 +19,15 @@ def rng():
     return np.random.default_rng(0)
 
 
+def whole_image_gray(image: np.ndarray) -> np.ndarray:
+    """The grayscale of the whole image as scikit-image makes it (float64 in [0, 1]): what
+    the tiled grayscale stage must reproduce."""
+    return rgb2gray(image) if image.ndim == 3 else img_as_float(image)
+
+
 def scipy_on_the_whole_image(image: np.ndarray, mode: str, lo: float, hi: float) -> np.ndarray:
     """SciPy on the whole image: what the tiled pipeline must reproduce."""
-    gray = rgb2gray(image) if image.ndim == 3 else img_as_float(image)
+    gray = whole_image_gray(image)
     if mode == "x":
         edges = scipy.ndimage.sobel(gray, axis=-1)
     elif mode == "y":
@@ -36,3 +42,10 @@ def reference() -> Callable[[np.ndarray, str, float, float], np.ndarray]:
     """``reference(image, mode, lo, hi)``: the clipped Sobel edges SciPy gives for the whole
     image, which every tiled result is compared with."""
     return scipy_on_the_whole_image
+
+
+@pytest.fixture(scope="session")
+def grayscale() -> Callable[[np.ndarray], np.ndarray]:
+    """``grayscale(image)``: the whole image's grayscale, which ``reference`` starts from,
+    for references of other chains."""
+    return whole_image_gray

@@ -1,18 +1,24 @@
+import csv
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.ndimage as ndi
 from PIL import Image
+from skimage.filters import threshold_otsu
 
-from core import build_pipeline, partition
+from core import STAGES, Param, Stage
 from core.cli import build_parser, main, run
-from core.timing import STAGE_NAMES
+from core.tiling import split_edges
 from helpers import png_header_claiming
 
 REPO = Path(__file__).resolve().parents[1]
+#: Within float32 rounding of SciPy's float64, as in test_stages.
+ATOL = 1e-4
 
 
 @pytest.fixture
@@ -22,28 +28,126 @@ def photo_file(tmp_path, photo) -> Path:
     return path
 
 
-def test_writes_tiles_edges_png_and_graph(tmp_path, photo, photo_file, capsys):
+def run_command(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_issues_chain_equals_scipy_on_the_whole_image(tmp_path, photo, photo_file, grayscale):
+    out = tmp_path / "out"
+    done = run_command(
+        str(photo_file), "--stage", "gaussian:sigma=2", "--stage", "sobel:mode=magnitude", "--stage", "clip:lo=0,hi=1",
+        "--grid", "3x5", "--out", str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    smooth = ndi.gaussian_filter(grayscale(photo), 2)
+    expected = np.clip(np.hypot(ndi.sobel(smooth, axis=0), ndi.sobel(smooth, axis=1)), 0, 1)
+    result = np.load(out / "result.npy")
+    assert result.dtype == np.float32 and result.shape == photo.shape[:2]
+    np.testing.assert_allclose(result, expected, rtol=0, atol=ATOL)
+    assert 0 < expected.max() < 1  # not all clipped away
+    picture = np.asarray(Image.open(out / "result.png"))
+    np.testing.assert_array_equal(picture, np.rint(result * 255))  # [lo, hi] is black..white
+    assert sorted(os.listdir(out)) == ["graph.dot", "result.npy", "result.png", "tiles"]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "chain: gaussian:sigma=2 -> sobel:mode=magnitude -> clip:lo=0,hi=1"
+    steps = [line.split()[0] for line in lines if line.startswith("  ")]
+    assert steps == ["read", "grayscale", "stitch", "gaussian", "sobel", "clip", "write"]
+
+
+def test_a_chain_ending_in_a_threshold_writes_a_mask_of_0_and_1(tmp_path, photo, photo_file, grayscale):
+    out = tmp_path / "out"
+    assert main([str(photo_file), "--stage", "threshold:method=otsu", "--grid", "2x3", "--out", str(out)]) == 0
+    gray = grayscale(photo)
+    level = threshold_otsu(gray)
+    assert np.abs(gray - level).min() > ATOL  # no pixel so close that float32 could tip it
+    mask = np.load(out / "result.npy")
+    assert mask.dtype == np.uint8
+    np.testing.assert_array_equal(mask, gray > level)
+    assert set(np.unique(mask)) == {0, 1}
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "result.png")), mask * 255)
+    assert not (out / "regions.csv").exists()
+
+
+def assert_same_partition(labels: np.ndarray, expected: np.ndarray) -> None:
+    """The same regions, however numbered: each label stands for exactly one expected
+    label and each expected label for exactly one label, background for background."""
+    pairs = set(zip(labels.ravel().tolist(), expected.ravel().tolist()))
+    assert len({label for label, _ in pairs}) == len(pairs) == len({want for _, want in pairs})
+    assert (0, 0) in pairs
+
+
+@pytest.fixture
+def coins_file(tmp_path) -> Path:
+    """Coins that a 1 x 2 grid cuts through: regions that cross a tile border."""
+    from skimage import data
+
+    path = tmp_path / "coins.png"
+    Image.fromarray(data.coins()[180:260, 120:260]).save(path)
+    return path
+
+
+def test_a_chain_ending_in_labels_writes_scipys_regions_and_their_table(tmp_path, coins_file, grayscale):
+    out = tmp_path / "out"
+    chain = ["--stage", "gaussian:sigma=2", "--stage", "threshold:method=otsu", "--stage", "label:connectivity=2"]
+    # A 1 x 2 grid: the Otsu threshold feeding the label stage costs dask-image's label
+    # a copy of the whole graph per block, seconds from 2 x 2 on.
+    assert main([str(coins_file), *chain, "--grid", "1x2", "--out", str(out), "--no-progress"]) == 0
+    smooth = ndi.gaussian_filter(grayscale(np.asarray(Image.open(coins_file))), 2)
+    level = threshold_otsu(smooth)
+    assert np.abs(smooth - level).min() > ATOL  # no pixel so close that float32 could tip it
+    expected, count = ndi.label(smooth > level, ndi.generate_binary_structure(2, 2))
+    labels = np.load(out / "result.npy")
+    assert np.issubdtype(labels.dtype, np.integer) and labels.shape == expected.shape
+    border = split_edges(expected.shape[1], 2)[1]
+    left, right = expected[:, border - 1], expected[:, border]
+    assert count > 3 and set(left[left > 0]) & set(right[right > 0])  # regions across the tile border
+    assert_same_partition(labels, expected)
+
+    with open(out / "regions.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert {"label", "area"} <= set(rows[0])
+    assert Counter(int(row["area"]) for row in rows) == Counter(np.bincount(expected.ravel())[1:].tolist())
+    areas = np.bincount(labels.ravel())
+    assert {int(row["label"]): int(row["area"]) for row in rows} == {
+        label: int(areas[label]) for label in np.unique(labels[labels > 0])
+    }
+    picture = Image.open(out / "result.png")
+    assert picture.mode == "RGB" and picture.size == (labels.shape[1], labels.shape[0])
+    colours = np.asarray(picture)
+    assert not colours[labels == 0].any() and colours[labels > 0].any(axis=1).all()  # background black
+    for label in np.unique(labels[labels > 0]):
+        assert len(np.unique(colours[labels == label], axis=0)) == 1  # one colour per region
+
+
+def test_without_stages_sobel_and_clip_build_the_default_chain(tmp_path, photo, photo_file, reference, capsys):
     out = tmp_path / "out"
     status = main([str(photo_file), "--grid", "3x5", "--sobel", "magnitude", "--clip", "0", "2", "--out", str(out)])
     assert status == 0
     assert sorted(p.name for p in (out / "tiles").glob("*.tif"))[-1] == "tile_r002_c004.tif"
-    expected = build_pipeline(partition(photo, 3, 5, tmp_path / "ref"), mode="magnitude", lo=0, hi=2).clipped
-    edges = np.load(out / "edges.npy")
-    assert edges.dtype == np.float32 and edges.shape == photo.shape[:2]
-    np.testing.assert_array_equal(edges, expected.compute())
-    assert np.asarray(Image.open(out / "edges.png")).shape == photo.shape[:2]
+    result = np.load(out / "result.npy")
+    assert result.dtype == np.float32 and result.shape == photo.shape[:2]
+    np.testing.assert_allclose(result, reference(photo, "magnitude", 0, 2), rtol=0, atol=ATOL)
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "result.png")), np.rint(result / 2 * 255))
     assert (out / "graph.dot").read_text().startswith("digraph")
     report = capsys.readouterr().out
-    for stage in ("partition", "read", "grayscale", "stitch", "sobel", "clip", "total", "peak memory of this process"):
+    assert report.splitlines()[0] == "chain: sobel:mode=magnitude -> clip:lo=0,hi=2"
+    for stage in ("partition", "read", "grayscale", "stitch", "sobel", "clip", "write results", "total",
+                  "peak memory of this process"):
         assert stage in report
 
 
 def test_the_report_attributes_tasks_to_every_stage(tmp_path, photo_file):
-    args = build_parser().parse_args([str(photo_file), "--grid", "3x5", "--out", str(tmp_path / "out")])
+    args = build_parser().parse_args(
+        [str(photo_file), "--grid", "3x5", "--stage", "gaussian", "--stage", "gaussian:sigma=2", "--stage", "laplace",
+         "--out", str(tmp_path / "out")]
+    )
     report = run(args)
+    assert report.stages == ("read", "grayscale", "stitch", "gaussian", "gaussian 2", "laplace")
     assert report.stage_tasks["grayscale"] == 15  # one per tile: tasks were not fused away
     assert report.stage_tasks["read"] >= 15
-    for stage in STAGE_NAMES:
+    for stage in report.stages:
         assert report.stage_tasks[stage] > 0 and report.stage_seconds[stage] > 0, stage
         assert 0 < report.stage_wall[stage] <= report.wall["compute and write"], stage
     assert report.stage_tasks["other"] > 0  # storing, and compressing the PNG
@@ -59,34 +163,75 @@ def test_progress_goes_to_stderr_step_by_step_and_only_when_asked(tmp_path, phot
     assert capsys.readouterr().err == ""
 
 
-def test_defaults_are_2x2_clip_0_1_sobel_x(tmp_path, photo_file, capsys):
+def test_defaults_are_2x2_clip_0_1_sobel_x(tmp_path, photo, photo_file, reference, capsys):
     assert main([str(photo_file), "--out", str(tmp_path / "out")]) == 0
-    assert "grid 2x2, sobel x, clip [0, 1]" in capsys.readouterr().out
+    first, second = capsys.readouterr().out.splitlines()[:2]
+    assert first == "chain: sobel:mode=x -> clip:lo=0,hi=1" and second.endswith("grid 2x2")
     assert len(list((tmp_path / "out" / "tiles").glob("*.tif"))) == 4
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "result.npy"), reference(photo, "x", 0, 1), rtol=0, atol=ATOL)
 
 
-def test_zarr_on_request_holds_the_result(tmp_path, photo_file, capsys):
+def test_sobel_alone_keeps_the_default_clip_and_clip_alone_the_default_sobel(tmp_path, photo, photo_file, reference):
+    assert main([str(photo_file), "--sobel", "y", "--out", str(tmp_path / "a")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "a" / "result.npy"), reference(photo, "y", 0, 1), rtol=0, atol=ATOL)
+    assert main([str(photo_file), "--clip", "-1", "0.5", "--out", str(tmp_path / "b")]) == 0
+    clipped = reference(photo, "x", -1, 0.5)
+    np.testing.assert_allclose(np.load(tmp_path / "b" / "result.npy"), clipped, rtol=0, atol=ATOL)
+
+
+LABELS = ["--stage", "threshold:value=0.4", "--stage", "label"]
+
+
+@pytest.mark.parametrize("stages, dtype_kind", [([], "f"), (LABELS, "i")])
+def test_zarr_on_request_holds_the_result(tmp_path, photo_file, capsys, stages, dtype_kind):
     import zarr
 
     out = tmp_path / "out"
-    assert main([str(photo_file), "--grid", "3x2", "--out", str(out), "--zarr"]) == 0
-    assert "edges.ome.zarr" in capsys.readouterr().out
-    group = zarr.open_group(out / "edges.ome.zarr", mode="r")
+    assert main([str(photo_file), *stages, "--grid", "3x2", "--out", str(out), "--zarr"]) == 0
+    assert "result.ome.zarr" in capsys.readouterr().out
+    group = zarr.open_group(out / "result.ome.zarr", mode="r")
     datasets = group.attrs["ome"]["multiscales"][0]["datasets"]
-    np.testing.assert_array_equal(group[datasets[0]["path"]][:], np.load(out / "edges.npy"))
+    level_0 = group[datasets[0]["path"]][:]
+    assert level_0.dtype.kind == dtype_kind  # labels stay whole numbers
+    np.testing.assert_array_equal(level_0, np.load(out / "result.npy"))
     assert len(datasets) == 1  # a 67 x 53 picture needs no coarser level
     assert main([str(photo_file), "--out", str(tmp_path / "plain")]) == 0
-    assert not (tmp_path / "plain" / "edges.ome.zarr").exists()  # only when asked
+    assert not (tmp_path / "plain" / "result.ome.zarr").exists()  # only when asked
 
 
-def test_help_explains_every_option(capsys):
+def help_text(capsys) -> str:
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
     assert exit_info.value.code == 0
-    text = capsys.readouterr().out
-    for option in ("--grid", "--clip", "--sobel", "--out", "--zarr", "--max-pixels", "magnitude", "default: 2x2"):
+    return " ".join(capsys.readouterr().out.split())  # as one line, whatever the wrapping
+
+
+def test_help_explains_every_option(capsys):
+    text = help_text(capsys)
+    for option in ("--grid", "--stage", "--clip", "--sobel", "--out", "--zarr", "--max-pixels", "default: 2x2"):
         assert option in text
-    assert "magnitude in [0, 4.47]" in " ".join(text.split())  # sqrt(4² + 2²), the largest reached
+    assert "magnitude in [0, 4.47]" in text  # sqrt(4² + 2²), the largest reached
+    assert "--stage gaussian:sigma=2 --stage sobel:mode=magnitude --stage clip:lo=0,hi=1" in text
+    # --sobel in the stage table's words: x is the change along each row
+    sobel_help = text.split("options:")[1].split("--sobel")[1].split("--clip")[0]
+    for words in STAGES["sobel"].param("mode").labels.values():
+        assert words in sobel_help
+
+
+def test_help_lists_every_stage_of_the_table_with_its_parameters(capsys, monkeypatch):
+    monkeypatch.setitem(STAGES, "sharpen", Stage(
+        "sharpen", "Unsharp mask", "for this test", lambda image, amount: image,
+        (Param("amount", float, 1.5, "how much of the detail to add back", low=0.0, high=9.0),),
+    ))
+    text = help_text(capsys)
+    stage_list = text.split("stages (--stage")[1]
+    assert "sharpen Unsharp mask" in stage_list
+    assert "amount= how much of the detail to add back (a number in [0, 9], default 1.5)" in stage_list
+    for stage in STAGES.values():
+        assert f"{stage.name} {stage.title}" in stage_list
+        for param in stage.params:
+            assert f"{param.name}= {param.help} (" in stage_list
+            assert f"default {param.text(param.default)})" in stage_list
 
 
 def bad_file(tmp_path, name, data) -> str:
@@ -113,8 +258,8 @@ BAD_RUNS = {
     "zero grid": (lambda t, f: [str(f), "--grid", "0x3"], "at least 1 row"),
     "grid larger than image": (lambda t, f: [str(f), "--grid", "2x500"], "does not fit"),
     "malformed grid": (lambda t, f: [str(f), "--grid", "three"], "ROWSxCOLS"),
-    "lo equal to hi": (lambda t, f: [str(f), "--clip", "1", "1"], "LO < HI"),
-    "lo above hi": (lambda t, f: [str(f), "--clip", "2", "1"], "LO < HI"),
+    "lo equal to hi": (lambda t, f: [str(f), "--clip", "1", "1"], "lo < hi"),
+    "lo above hi": (lambda t, f: [str(f), "--clip", "2", "1"], "lo < hi"),
     "unknown sobel mode": (lambda t, f: [str(f), "--sobel", "z"], "invalid choice"),
 }
 
@@ -123,15 +268,40 @@ BAD_RUNS = {
 def test_bad_input_gives_one_line_and_writes_nothing(tmp_path, photo_file, case):
     make_args, message = BAD_RUNS[case]
     out = tmp_path / "out"
-    args = [*make_args(tmp_path, photo_file), "--out", str(out)]
-    run = subprocess.run(
-        [sys.executable, "-m", "core", *args], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
+    run = run_command(*make_args(tmp_path, photo_file), "--out", str(out))
     assert run.returncode != 0
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1, run.stderr
     assert message in lines[0]
     assert "Traceback" not in run.stderr
+    assert not out.exists()
+
+
+BAD_STAGES = {
+    "foo": "unknown stage 'foo'",
+    "gaussian:sigma=-1": "gaussian:sigma must lie in [0, 20], got -1",
+    "sobel:mode=z": "sobel:mode must be one of x, y, magnitude, got 'z'",
+    "clip:lo=1,hi=0": "clip needs lo < hi",
+    "median:size=0": "median:size must lie in [1, 25], got 0",
+}
+
+
+@pytest.mark.parametrize("stage", BAD_STAGES)
+def test_a_bad_stage_is_one_line_and_exit_1(tmp_path, photo_file, stage):
+    out = tmp_path / "out"
+    run = run_command(str(photo_file), "--stage", "gaussian", "--stage", stage, "--out", str(out))
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("python -m core: error: ")
+    assert BAD_STAGES[stage] in run.stderr
+    assert run.stdout == "" and not out.exists()
+
+
+@pytest.mark.parametrize("option", [["--sobel", "x"], ["--clip", "0", "1"]])
+def test_stages_together_with_sobel_or_clip_are_refused(tmp_path, photo_file, option):
+    out = tmp_path / "out"
+    run = run_command(str(photo_file), "--stage", "sobel", *option, "--out", str(out))
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and "with --stage, write them as stages" in run.stderr
     assert not out.exists()
 
 
@@ -144,9 +314,17 @@ def test_rerun_replaces_outputs_atomically(tmp_path, photo, photo_file):
     out = tmp_path / "out"
     assert main([str(photo_file), "--out", str(out), "--clip", "0", "1"]) == 0
     assert main([str(photo_file), "--out", str(out), "--clip", "-1", "1", "--grid", "3x3"]) == 0
-    assert sorted(os.listdir(out)) == ["edges.npy", "edges.png", "graph.dot", "tiles"]
+    assert sorted(os.listdir(out)) == ["graph.dot", "result.npy", "result.png", "tiles"]
     assert len(list((out / "tiles").glob("*.tif"))) == 9
-    assert np.load(out / "edges.npy").min() < 0
+    assert np.load(out / "result.npy").min() < 0
+
+
+def test_a_rerun_leaves_no_regions_or_zarr_of_an_earlier_result(tmp_path, photo_file):
+    out = tmp_path / "out"
+    assert main([str(photo_file), "--out", str(out), *LABELS, "--zarr"]) == 0
+    assert {"regions.csv", "result.ome.zarr"} <= set(os.listdir(out))
+    assert main([str(photo_file), "--out", str(out)]) == 0
+    assert sorted(os.listdir(out)) == ["graph.dot", "result.npy", "result.png", "tiles"]
 
 
 def test_an_unwritable_output_folder_is_one_line(tmp_path, photo_file):
@@ -162,14 +340,14 @@ def test_an_unwritable_output_folder_is_one_line(tmp_path, photo_file):
 
 def test_a_run_on_threads_imports_neither_distributed_nor_matplotlib(tmp_path, photo_file):
     # Start-up a run on threads does not need: distributed 0.2 s, matplotlib (through
-    # pims) 0.24 s.
+    # pims) 0.24 s, and pandas (for the region table alone) 0.26 s.
     code = (
         "import sys\n"
         "from core.cli import main\n"
         f"assert main([{str(photo_file)!r}, '--out', {str(tmp_path / 'out')!r}]) == 0\n"
-        "print('distributed' in sys.modules, 'matplotlib' in sys.modules, file=sys.stderr)\n"
+        "print('distributed' in sys.modules, 'matplotlib' in sys.modules, 'pandas' in sys.modules, file=sys.stderr)\n"
         "import matplotlib.pyplot\n"  # still importable afterwards
     )
     run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert run.stderr.strip().splitlines()[-1] == "False False"
+    assert run.stderr.strip().splitlines()[-1] == "False False False"

@@ -144,7 +144,7 @@ def photo_file(tmp_path, size=(600, 800)) -> Path:
 def run_cli(tmp_path, name, *options) -> np.ndarray:
     out = tmp_path / name
     assert main([str(photo_file(tmp_path)), "--grid", "3x5", "--sobel", "magnitude", "--out", str(out), *options]) == 0
-    return np.load(out / "edges.npy")
+    return np.load(out / "result.npy")
 
 
 def test_command_line_on_a_local_cluster_equals_threads(tmp_path, capsys):

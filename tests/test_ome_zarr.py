@@ -65,6 +65,23 @@ def test_each_level_is_the_2x2_mean_of_the_whole_image_until_it_fits_512(tmp_pat
     assert max(group["2"].shape) <= SMALLEST_SIDE < max(group["1"].shape)
 
 
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.bool_])
+def test_labels_and_masks_keep_every_other_pixel_never_a_mean(tmp_path, rng, dtype):
+    # Labels 1 and 3 side by side: a mean would make 2, a region that is not there.
+    image = rng.integers(0, 4, (1101, 1303)).astype(dtype)
+    group = write(da.from_array(image, chunks=((400, 367, 334), (500, 433, 370))), tmp_path / "labels.ome.zarr")
+    assert sorted(group.array_keys()) == ["0", "1", "2"]
+    for level in range(3):
+        stored = group[str(level)][:]
+        step = 2**level
+        height, width = image.shape[0] // step, image.shape[1] // step
+        assert stored.dtype == dtype, level
+        every_other = image[: height * step : step, : width * step : step]
+        np.testing.assert_array_equal(stored, every_other, err_msg=f"level {level}")
+    (multiscale,) = group.attrs["ome"]["multiscales"]
+    assert multiscale["type"] == "nearest" and "top-left pixel" in multiscale["metadata"]["description"]
+
+
 def test_the_levels_can_be_asked_for_and_impossible_ones_are_refused(uneven):
     _, blocks = uneven
     assert [level.shape for level in pyramid(blocks, levels=5)] == [
@@ -75,8 +92,8 @@ def test_the_levels_can_be_asked_for_and_impossible_ones_are_refused(uneven):
         pyramid(blocks, levels=12)
     with pytest.raises(PipelineError, match="2-D"):
         pyramid(da.zeros((4, 4, 3)))
-    with pytest.raises(PipelineError, match="floating-point values, got uint8"):
-        pyramid(da.zeros((4, 4), dtype=np.uint8))  # its means would be truncated
+    with pytest.raises(PipelineError, match="real numbers, integers or booleans, got complex64"):
+        pyramid(da.zeros((4, 4), dtype=np.complex64))
     assert len(pyramid(da.zeros((512, 300)))) == 1  # already fits: level 0 alone
 
 
@@ -119,12 +136,12 @@ def test_the_pipeline_result_written_on_a_local_cluster_equals_threads(tmp_path,
     pipeline = build_pipeline(partition(photo, 3, 2, tmp_path / "tiles"))
     runner = connect("local", dashboard=False)
     try:
-        futures = runner.client.compute(store_multiscale(pipeline.clipped, tmp_path / "cluster.zarr"))
+        futures = runner.client.compute(store_multiscale(pipeline.result, tmp_path / "cluster.zarr"))
         runner.client.gather(futures)
     finally:
         runner.close()
     stored = zarr.open_group(tmp_path / "cluster.zarr", mode="r")
-    np.testing.assert_array_equal(stored["0"][:], pipeline.clipped.compute())
+    np.testing.assert_array_equal(stored["0"][:], pipeline.result.compute())
     assert sorted(stored.array_keys()) == ["0"]  # 67 x 53 fits in one level
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.png_stream import adler32_combine, deflate_strip, write_png_strips
+from core.png_stream import adler32_combine, channels_of, deflate_strip, write_png_strips
 
 
 def encode_in_strips(pixels: np.ndarray, heights: list[int]) -> bytes:
@@ -15,20 +15,35 @@ def encode_in_strips(pixels: np.ndarray, heights: list[int]) -> bytes:
         for i, (top, bottom) in enumerate(zip(edges[:-1], edges[1:]))
     ]
     file = io.BytesIO()
-    write_png_strips(file, pixels.shape[1], pixels.shape[0], strips)
+    write_png_strips(file, pixels.shape[1], pixels.shape[0], strips, channels=channels_of(pixels))
     return file.getvalue()
 
 
 @pytest.mark.parametrize("heights", [[37], [1, 36], [10, 10, 10, 7], [1] * 37])
-def test_strips_deflated_apart_make_one_png_that_decoders_read_back(rng, heights):
-    pixels = rng.integers(0, 256, (37, 53), dtype=np.uint8)
+@pytest.mark.parametrize("channels, mode", [(1, "L"), (3, "RGB")])
+def test_strips_deflated_apart_make_one_png_that_decoders_read_back(rng, heights, channels, mode):
+    pixels = rng.integers(0, 256, (37, 53, channels)[: 2 if channels == 1 else 3], dtype=np.uint8)
     pixels[:20] //= 64  # compressible rows beside incompressible ones
     encoded = encode_in_strips(pixels, heights)
     # Pillow and zlib check every chunk's CRC and the stream's Adler-32.
     decoded = Image.open(io.BytesIO(encoded))
     decoded.load()
-    assert decoded.mode == "L" and decoded.size == (53, 37)
+    assert decoded.mode == mode and decoded.size == (53, 37)
     np.testing.assert_array_equal(np.asarray(decoded), pixels)
+
+
+def test_an_rgb_row_holds_each_pixels_red_green_and_blue_in_turn(rng):
+    pixels = rng.integers(0, 256, (3, 4, 3), dtype=np.uint8)
+    strip = deflate_strip(pixels, last=True)
+    filtered = zlib.decompress(strip.data, -zlib.MAX_WBITS)
+    assert strip.length == len(filtered) == 3 * (1 + 4 * 3)  # a filter byte, then width x 3 bytes
+    assert filtered[1:13] == pixels[0].tobytes()  # R, G, B of pixel 0, then of pixel 1, ...
+
+
+@pytest.mark.parametrize("shape", [(4,), (4, 5, 4), (4, 5, 1)])
+def test_only_grayscale_and_rgb_are_written(shape):
+    with pytest.raises(ValueError, match="grayscale or"):
+        deflate_strip(np.zeros(shape, np.uint8), last=True)
 
 
 def test_the_joined_stream_carries_the_adler32_of_all_rows(rng):
