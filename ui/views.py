@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import io
+import shlex
 import zipfile
 
 import dask.array as da
 import numpy as np
 import streamlit as st
 
-from core import TileSet, task_count, task_graph
+from core import Step, TileSet, chain_text, task_count, task_graph
 from core.graphs import MAX_TASK_NODES
-from core.previews import preview_step
+from core.previews import preview_stride
 from core.results import write_png
 
 from .plots import figure_png
@@ -19,6 +20,7 @@ from .store import BoundedStore
 
 __all__ = [
     "array_facts",
+    "command_line",
     "png_bytes",
     "show_figure",
     "show_graph",
@@ -50,8 +52,8 @@ def fit(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
     """
     if max_side is None:
         return pixels
-    step = preview_step(pixels.shape, max_side)
-    return pixels[::step, ::step]
+    stride = preview_stride(pixels.shape, max_side)
+    return pixels[::stride, ::stride]
 
 
 def show_image(pixels: np.ndarray, caption: str | None = None, *, max_side: int | None = None) -> None:
@@ -139,3 +141,10 @@ def tiles_zip(tiles: TileSet) -> bytes:
             for path in row:
                 archive.write(path, arcname=path.name)
     return buffer.getvalue()
+
+
+def command_line(image_name: str, grid: tuple[int, int], chain: tuple[Step, ...]) -> str:
+    """The command that runs the same grid and chain on ``image_name`` (quoted for a shell)."""
+    rows, cols = grid
+    stages = " ".join(f"--stage {shlex.quote(text)}" for text in chain_text(chain))
+    return f"python -m core {shlex.quote(image_name)} --grid {rows}x{cols} {stages}".rstrip()
