@@ -191,9 +191,13 @@ def otsu_threshold(image: da.Array) -> da.Array:
     """Otsu's threshold of the whole image as a lazy 0-d array: ``skimage.filters.
     threshold_otsu``'s histogram (256 bins from the minimum to the maximum), summed over
     the chunks."""
-    lo, hi = image.min(), image.max()
-    histograms = [dask.delayed(_block_histogram)(block, lo, hi) for block in image.to_delayed().ravel()]
-    threshold = dask.delayed(_otsu_from_histogram)(histograms, lo, hi, image.dtype)
+    # The extremes and the blocks as delayed objects of the image's own graph: handing the
+    # 0-d arrays to each delayed call, or letting ``to_delayed`` optimise, made every call
+    # finalize its own copy of the graph, which read each tile 11 times for 4 chunks.
+    lo, hi = (extreme.to_delayed(optimize_graph=False).item() for extreme in (image.min(), image.max()))
+    histogram = dask.delayed(_block_histogram, pure=True)
+    histograms = [histogram(block, lo, hi) for block in image.to_delayed(optimize_graph=False).ravel()]
+    threshold = dask.delayed(_otsu_from_histogram, pure=True)(histograms, lo, hi, image.dtype)
     return da.from_delayed(threshold, shape=(), dtype=image.dtype)
 
 

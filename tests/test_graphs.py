@@ -1,7 +1,7 @@
 import graphviz
 import pytest
 
-from core import MAX_TASK_NODES, build_pipeline, partition, task_count, task_graph
+from core import MAX_TASK_NODES, build_pipeline, parse_chain, partition, task_count, task_graph
 
 
 def node_lines(digraph: graphviz.Digraph) -> list[str]:
@@ -11,16 +11,17 @@ def node_lines(digraph: graphviz.Digraph) -> list[str]:
 @pytest.fixture
 def pipeline_for(tmp_path, photo):
     def make(rows, cols, mode="x"):
-        return build_pipeline(partition(photo, rows, cols, tmp_path / f"t{rows}x{cols}"), mode=mode)
+        chain = parse_chain([f"sobel:mode={mode}", "clip:lo=0,hi=1"])
+        return build_pipeline(partition(photo, rows, cols, tmp_path / f"t{rows}x{cols}"), chain)
     return make
 
 
 def test_small_graphs_are_drawn_task_by_task(pipeline_for):
     pipeline = pipeline_for(1, 2)
-    digraph = task_graph(pipeline.clipped)
+    digraph = task_graph(pipeline.result)
     assert isinstance(digraph, graphviz.Digraph)
     nodes = node_lines(digraph)
-    assert task_count(pipeline.clipped) <= len(nodes) <= MAX_TASK_NODES
+    assert task_count(pipeline.result) <= len(nodes) <= MAX_TASK_NODES
     source = digraph.source
     for step in ("map_read_frame", "grayscale", "sobel", "clip"):
         assert f"label={step}" in source
@@ -29,9 +30,9 @@ def test_small_graphs_are_drawn_task_by_task(pipeline_for):
 @pytest.mark.parametrize("grid", [(4, 4), (16, 16)])
 def test_large_graphs_are_drawn_layer_by_layer_with_task_counts(pipeline_for, grid):
     pipeline = pipeline_for(*grid, mode="magnitude")
-    total = task_count(pipeline.clipped)
+    total = task_count(pipeline.result)
     assert total > MAX_TASK_NODES
-    nodes = node_lines(task_graph(pipeline.clipped))
+    nodes = node_lines(task_graph(pipeline.result))
     assert len(nodes) <= 15
     counts = [int(line.split("\n")[1].split(" task")[0].replace(",", "")) for line in nodes]
     assert sum(counts) == total
@@ -43,18 +44,18 @@ def test_large_graphs_are_drawn_layer_by_layer_with_task_counts(pipeline_for, gr
 
 def test_a_list_of_arrays_is_one_graph(pipeline_for):
     pipeline = pipeline_for(2, 3)
-    tiles = [tile for row in pipeline.tiles for tile in row]
+    tiles = [tile for row in pipeline.tile_arrays for tile in row]
     assert task_count(tiles) == sum(task_count(t) for t in tiles)
     assert "map_read_frame" in task_graph(tiles).source
 
 
 def test_the_graph_threshold_is_a_parameter(pipeline_for):
     pipeline = pipeline_for(1, 2)
-    assert "tasks" in task_graph(pipeline.clipped, max_nodes=5).source
+    assert "tasks" in task_graph(pipeline.result, max_nodes=5).source
 
 
 def test_side_by_side_chains_are_drawn_left_to_right(pipeline_for):
     pipeline = pipeline_for(3, 3)
-    tiles = [tile for row in pipeline.tiles for tile in row]
+    tiles = [tile for row in pipeline.tile_arrays for tile in row]
     assert "rankdir=LR" in task_graph(tiles).source
-    assert "rankdir=BT" in task_graph(pipeline_for(1, 2).clipped).source
+    assert "rankdir=BT" in task_graph(pipeline_for(1, 2).result).source
