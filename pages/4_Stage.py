@@ -2,11 +2,10 @@ import streamlit as st
 
 from core import MIN_CHUNKS_PER_AXIS, MIN_FILTER_CHUNK, STAGES
 from core.previews import full_resolution_png, to_display
-from ui.chain_editor import RANGE_PARAMS, has_range
 from ui.navigation import step_number, step_title
 from ui.page import start_step_page
-from ui.runs import region_table_of, step_key, value_histogram
-from ui.views import show_image, show_preview, stage_details
+from ui.runs import region_table_of, step_key
+from ui.views import show_preview, show_step_histogram, stage_details
 
 HALF_WIDTH = 1000  # pixels: the before and after pictures share the page's width
 PICTURE_WORDS = {
@@ -29,7 +28,7 @@ st.caption(f"This step, as the link and the command line write it: `{step.text(S
 if output.numblocks != step_input.numblocks:
     merged, before = output.numblocks, step_input.numblocks
     st.caption(
-        f"The filter runs on {merged[0]} x {merged[1]} chunks rather than the {before[0]} x {before[1]} "
+        f"This stage runs on {merged[0]} x {merged[1]} chunks rather than the {before[0]} x {before[1]} "
         f"{'tiles' if index == 0 else 'chunks of its input'}: every task costs about a millisecond of "
         f"scheduling on a cluster, so neighbouring tiles are merged until chunks are {MIN_FILTER_CHUNK} "
         f"pixels a side, keeping at least {MIN_CHUNKS_PER_AXIS} chunks per axis. The result is the same."
@@ -56,28 +55,11 @@ with after_column:
 
 histogram_column, details = st.columns([3, 2], gap="large")
 with histogram_column:
-    # A range (clip's) or a level (threshold's) is drawn on the histogram of the step's input,
-    # which it cuts; any other values are drawn as the step's own histogram.
-    input_histogram = previous_run.histogram if previous_run else context.stitch_run.histogram
-    band = tuple(step.values[name] for name in RANGE_PARAMS) if has_range(stage) else None
-    marked = (band is not None or step_run.level is not None) and input_histogram is not None
-    if marked:
-        input_key = step_key(context.tile_files, chain, index - 1) if index else (folder, ())
-        drawing = value_histogram(("input", *input_key), input_histogram, "value of the step's input")
-        text = f"range [{band[0]:g}, {band[1]:g}]" if band else f"threshold {step_run.level:.4g}"
-        st.subheader("Where the input's values lie")
-        show_image(drawing.render(band=band, level=None if band else step_run.level, text=text))
-        st.caption(
-            "Every pixel of the full image counts. Change the parameters in the sidebar: the "
-            "steps before this one do not run again."
-        )
-    elif step_run.histogram is not None:
-        drawing = value_histogram(
-            ("output", *step_key(context.tile_files, chain, index)), step_run.histogram, f"{stage.title} value"
-        )
-        st.subheader("Where the output's values lie")
-        show_image(drawing.render())
-        st.caption("Every pixel of the full image counts.")
+    show_step_histogram(
+        step, step_run, previous_run.histogram if previous_run else context.stitch_run.histogram,
+        step_key(context.tile_files, chain, index),
+        step_key(context.tile_files, chain, index - 1) if index else (folder, ()),
+    )
     st.download_button(
         "Download the result (PNG, full resolution)",
         lambda: full_resolution_png(step_run.output, step_run.kind, step_run.value_range, scheduler=context.scheduler),

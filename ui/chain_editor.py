@@ -207,19 +207,21 @@ def _draw_step(index: int, step_id: int, step: Step, input_range: tuple[float, f
                     _draw_range(step_id, stage, values, input_range)
             else:
                 _draw_param(step_id, stage, param.name, values[param.name])
+        # Icons alone: the sidebar leaves a third of its width to each button.
         up, down, remove = st.columns(3)
         up.button(
-            "Up", icon=":material/arrow_upward:", key=widget_key(step_id, "up"), on_click=_move,
-            args=(step_id, -1), disabled=index == 0, help="Move this step before the one above it",
+            "", icon=":material/arrow_upward:", key=widget_key(step_id, "up"), on_click=_move,
+            args=(step_id, -1), disabled=index == 0, help="Move this step up: it runs before the one above",
             width="stretch",
         )
         down.button(
-            "Down", icon=":material/arrow_downward:", key=widget_key(step_id, "down"), on_click=_move,
-            args=(step_id, 1), disabled=last, help="Move this step after the one below it", width="stretch",
+            "", icon=":material/arrow_downward:", key=widget_key(step_id, "down"), on_click=_move,
+            args=(step_id, 1), disabled=last, help="Move this step down: it runs after the one below",
+            width="stretch",
         )
         remove.button(
             "", icon=":material/delete:", key=widget_key(step_id, "remove"), on_click=_remove,
-            args=(step_id,), help="Remove this step", width="stretch",
+            args=(step_id,), help="Remove this step from the chain", width="stretch",
         )
 
 

@@ -8,6 +8,8 @@ visitor's chain gets its own link.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core import STAGES, Step
@@ -35,6 +37,8 @@ AFTER_STEPS = [
     ("pages/6_Speedup.py", "Speed-up", ":material/speed:"),
 ]
 STEP_PAGE = "pages/4_Stage.py"
+#: Its address: Streamlit's classic multipage mode drops the file name's number.
+STEP_URL = Path(STEP_PAGE).stem.split("_", 1)[1]
 STEP_ICON = ":material/filter_alt:"
 STEP_PARAM = "step"
 #: The first step's number: the tiles, grayscale and stitched pages come first.
@@ -51,9 +55,20 @@ def step_title(step: Step, index: int) -> str:
     return f"{step_number(index)} · {STAGES[step.stage].title}"
 
 
-def draw_navigation(chain: tuple[Step, ...]) -> None:
+def draw_navigation(chain: tuple[Step, ...], current_step: int | None = None) -> None:
     """One link per page, one per step of ``chain`` between the stitched image and the
-    Cluster page."""
+    Cluster page; ``current_step`` (from 1) on the step page."""
+    if current_step is not None:
+        # Streamlit marks every link to the page that runs as the current one, whatever its
+        # query string: on the step page, all the steps' links. Only the shown step's stays.
+        other_steps = (
+            "[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']"
+            f"[href*='{STEP_URL}?{STEP_PARAM}=']:not([href$='?{STEP_PARAM}={current_step}'])"
+        )
+        st.html(
+            f"<style>{other_steps} {{background-color: transparent !important;}} "
+            f"{other_steps} p {{font-weight: normal !important;}}</style>"
+        )
     for page, label, icon in BEFORE_STEPS:
         st.page_link(page, label=label, icon=icon)
     for index, step in enumerate(chain):

@@ -24,7 +24,7 @@ from core.chain import parse_step
 from core.samples import DEFAULT_SAMPLE, SAMPLES
 
 from .chain_editor import chain_in_session, draw_chain_editor, fit_ranges, set_chain
-from .navigation import draw_navigation
+from .navigation import STEP_PARAM, draw_navigation
 from .uploads import Upload, save_upload
 
 __all__ = ["CHAIN_SEPARATOR", "DEFAULTS", "Settings", "parse_query", "query_of", "sidebar"]
@@ -168,6 +168,10 @@ def _initialise_once() -> list[str]:
     return ignored
 
 
+def _current_step(page_params: Mapping[str, str] | None) -> int | None:
+    return int(page_params[STEP_PARAM]) if page_params and STEP_PARAM in page_params else None
+
+
 def sidebar(page_params: Mapping[str, str] | None = None) -> Settings:
     """Draw the shared sidebar and return the settings it holds. ``page_params`` are query
     parameters of the page itself (the step page's ``step``), kept in the address."""
@@ -177,7 +181,7 @@ def sidebar(page_params: Mapping[str, str] | None = None) -> Settings:
         state[key] = state[f"_{key}"]
 
     with st.sidebar:
-        draw_navigation(chain_in_session())
+        draw_navigation(chain_in_session(), _current_step(page_params))
         st.divider()
         st.header("Settings")
         upload = state.get("_upload")
