@@ -64,9 +64,35 @@ class Histogram:
     bin_edges: np.ndarray
 
 
-def _lazy_histogram(values: da.Array, value_range: tuple[float, float]):
+def _block_counts(block: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """How many of the block's values fall in each bin, as (1, 1, ``HISTOGRAM_BINS``).
+
+    Scaled to bin numbers in float32 and counted with ``np.bincount``: 3.8 ms a megapixel
+    here, where ``np.histogram`` took 7.8 ms, and 19 ms on clipped values (every value on
+    the last edge goes through its slow correction), and ``da.histogram``, which hands
+    NumPy the bins' edges to search, more still: a clip change at 16.8 MPix spent 0.3 s
+    of its 0.4 s on its histogram. Values outside the range count in the end bins (the
+    ranges are bounds, so only rounding puts a value there); a value within float32
+    rounding of a bin's edge may count in the bin beside it.
+    """
+    scaled = np.subtract(block, np.float32(lo), dtype=np.float32)
+    scaled *= np.float32(HISTOGRAM_BINS / (hi - lo))
+    bins = scaled.astype(np.intp)
+    np.clip(bins, 0, HISTOGRAM_BINS - 1, out=bins)
+    return np.bincount(bins.ravel(), minlength=HISTOGRAM_BINS).reshape(1, 1, HISTOGRAM_BINS)
+
+
+def _lazy_histogram(values: da.Array, value_range: tuple[float, float]) -> tuple[da.Array, np.ndarray]:
+    """Lazy counts of every value in ``HISTOGRAM_BINS`` equal bins over ``value_range``
+    (``_block_counts`` per chunk, summed), and the bins' edges."""
     lo, hi = value_range
-    return da.histogram(values, bins=HISTOGRAM_BINS, range=(lo, hi if hi > lo else lo + 1.0))
+    hi = hi if hi > lo else lo + 1.0
+    rows, cols = values.numblocks
+    per_chunk = values.map_blocks(
+        _block_counts, lo, hi, new_axis=2, chunks=((1,) * rows, (1,) * cols, (HISTOGRAM_BINS,)),
+        dtype=np.int64, meta=np.empty((0, 0, 0), np.int64), token="histogram",
+    )
+    return per_chunk.sum(axis=(0, 1)), np.histogram_bin_edges(np.empty(0), HISTOGRAM_BINS, (lo, hi))
 
 
 @dataclass(frozen=True)
