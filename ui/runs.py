@@ -98,15 +98,18 @@ def lazy_pipeline(tile_files: TileSet, chain: tuple[Step, ...]) -> Pipeline:
 
 
 def _with_progress(label: str, compute):
-    """Run ``compute(report)`` under a progress bar that goes away when it is done."""
+    """Run ``compute(report)`` under a progress bar that goes away when it is done.
+
+    A bare bar, not ``st.status``: a status box sleeps 50 ms as it opens and again as it
+    closes, which was most of a clip change's rerun on the 512 x 512 samples.
+    """
     placeholder = st.empty()
-    with placeholder.status(label, expanded=True):
-        bar = st.progress(0.0)
+    bar = placeholder.progress(0.0, text=f"{label}…")
 
-        def report(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=f"{done:,} of {total:,} tasks done")
+    def report(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"{label}: {done:,} of {total:,} tasks done")
 
-        result = compute(report)
+    result = compute(report)
     placeholder.empty()
     return result
 
