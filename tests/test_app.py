@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui.runs
 import ui.server
-from core import PipelineError
+from core import STAGES, Param, PipelineError, Stage
 from core.scaling import default_worker_counts
 from helpers import BAD_FILES, png_header_claiming
 
@@ -225,6 +225,27 @@ def test_a_new_step_can_be_moved_down_and_every_stage_has_a_widget():
     at.radio(key="step1.method").set_value("otsu").run()
     assert chain_of(at) == "median:size=3;threshold:method=otsu;laplace"
     assert all(widget.key != "step1.value" for widget in at.number_input)
+
+
+def test_a_stage_added_to_the_table_gets_its_widgets_and_its_page(monkeypatch):
+    invert = Stage(
+        "invert", "Inverted", "Each value v becomes top - v.", lambda image, top, kind: top - image,
+        (Param("top", float, 1.0, "what values are taken from", low=0.0, high=2.0),
+         Param("kind", str, "plain", "a choice", choices=("plain", "other"), labels={"plain": "Plain words"})),
+        output_range=lambda input_range, *, top, kind: (top - input_range[1], top - input_range[0]),
+    )
+    monkeypatch.setitem(STAGES, "invert", invert)  # the table the sidebar and the pages read
+    at = open_app(query={"chain": "gaussian:sigma=1"})
+    at.selectbox(key="add_stage").set_value("invert")
+    at.button(key="add_step").click().run()
+    at.slider(key="step2.top").set_value(1.5).run()
+    at.radio(key="step2.kind").set_value("other").run()
+    assert_clean(at, "app.py")
+    assert chain_of(at) == "gaussian:sigma=1;invert:top=1.5,kind=other"
+    assert at.radio(key="step2.kind").options == ["Plain words", "other"]
+    go(at, STEP_PAGE, 2)
+    assert_clean(at, STEP_PAGE, "5 · Inverted")
+    assert "Where the output's values lie" in [s.value for s in at.subheader]
 
 
 def test_a_sobel_mode_change_keeps_the_clip_range_inside_the_new_range():

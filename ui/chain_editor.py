@@ -66,15 +66,15 @@ def has_range(stage: Stage) -> bool:
 
 
 def slider_grid(value_range: tuple[float, float]) -> tuple[float, float, float]:
-    """(low, high, step) of a slider over ``value_range``: a power of ten for a step, about
-    ``SLIDER_POSITIONS`` positions, and both ends on its grid, inside the range (Sobel's
-    magnitude reaches sqrt(20), which the slider offers as 4.47)."""
+    """(low, high, increment) of a slider over ``value_range``: a power of ten for an
+    increment, about ``SLIDER_POSITIONS`` positions, and both ends on its grid, inside the
+    range (Sobel's magnitude reaches sqrt(20), which the slider offers as 4.47)."""
     lo, hi = value_range
-    step = 10.0 ** math.floor(math.log10((hi - lo) / SLIDER_POSITIONS))
-    digits = max(0, -math.floor(math.log10(step)))
-    low = round(math.ceil(lo / step - 1e-9) * step, digits)
-    high = round(math.floor(hi / step + 1e-9) * step, digits)
-    return low, high, step
+    increment = 10.0 ** math.floor(math.log10((hi - lo) / SLIDER_POSITIONS))
+    digits = max(0, -math.floor(math.log10(increment)))
+    low = round(math.ceil(lo / increment - 1e-9) * increment, digits)
+    high = round(math.floor(hi / increment + 1e-9) * increment, digits)
+    return low, high, increment
 
 
 def fit_ranges(chain: tuple[Step, ...]) -> tuple[tuple[Step, ...], list[str]]:
@@ -178,8 +178,8 @@ def _draw_param(step_id: int, stage: Stage, name: str, value) -> None:
         if param.type is int:
             st.slider(label, min_value=int(param.low), max_value=int(param.high), step=1, **common)
         else:
-            low, high, step = slider_grid((param.low, param.high))
-            st.slider(label, min_value=low, max_value=high, step=step, **common)
+            low, high, increment = slider_grid((param.low, param.high))
+            st.slider(label, min_value=low, max_value=high, step=increment, **common)
     elif param.type is int:
         st.number_input(label, min_value=param.low, max_value=param.high, step=1, **common)
     else:
@@ -189,10 +189,10 @@ def _draw_param(step_id: int, stage: Stage, name: str, value) -> None:
 def _draw_range(step_id: int, stage: Stage, values: dict, input_range: tuple[float, float]) -> None:
     key = range_key(step_id)
     st.session_state[key] = tuple(values[name] for name in RANGE_PARAMS)
-    low, high, step = slider_grid(input_range)
+    low, high, increment = slider_grid(input_range)
     lo, hi = (stage.param(name) for name in RANGE_PARAMS)
     st.slider(
-        f"{stage.title} range", min_value=low, max_value=high, step=step, key=key,
+        f"{stage.title} range", min_value=low, max_value=high, step=increment, key=key,
         on_change=_changed_range, args=(step_id,), help=f"lo: {lo.help}; hi: {hi.help}.",
     )
 

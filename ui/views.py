@@ -159,11 +159,11 @@ def show_step_histogram(
         st.caption("Every pixel of the full image counts.")
 
 
-def tiles_zip(tiles: TileSet) -> bytes:
+def tiles_zip(tile_files: TileSet) -> bytes:
     """Every tile file of the set in one zip archive (TIFFs are stored as they are)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for row in tiles.paths:
+        for row in tile_files.paths:
             for path in row:
                 archive.write(path, arcname=path.name)
     return buffer.getvalue()
