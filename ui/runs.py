@@ -14,7 +14,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from core import STAGES, Pipeline, PipelineError, Step, TileSet, build_pipeline, chain_arrays, chain_text, output_ranges
+from core import Pipeline, PipelineError, Step, TileSet, build_pipeline, chain_arrays, chain_text, output_ranges
 from core.cluster import check_workers_can_read
 from core.disk_cache import prune
 from core.previews import GRAYSCALE_RANGE, Histogram, StepRun, StitchRun, measure_regions, run_step, run_stitch_stages
