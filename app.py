@@ -1,46 +1,71 @@
 import streamlit as st
 
-from core import task_count
-from core.previews import clipped_preview, mosaic, to_display
-from ui.run import TITLE, start_page
-from ui.views import show_image, show_preview
+from core import chain_text, task_count
+from core.previews import mosaic, to_display
+from ui.navigation import BEFORE_STEPS, STEP_PAGE, STEP_PARAM, step_title
+from ui.page import TITLE, start_page
+from ui.runs import step_key
+from ui.views import command_line, show_preview
 
 THUMBNAIL = 480  # pixels: four pictures share the page's width
+PER_ROW = 4
 
-run = start_page("Home", with_edges=True)
-rows, cols = run.tiles.grid
-lo, hi = run.settings.clip
-pipeline, gray, folder = run.pipeline, run.gray, str(run.tiles.folder)
+context = start_page("Home", all_steps=True)
+settings, pipeline, stitched = context.settings, context.pipeline, context.stitch_run
+rows, cols = context.tile_files.grid
+folder = str(context.tile_files.folder)
+chain = settings.chain
 
 st.title(TITLE)
 st.write(
     "This app splits an image into a grid of tile files, as if each part lived on a different "
-    "machine, and lets Dask read the tiles back, turn them to grayscale, stitch them and find "
-    "edges with a Sobel filter, in parallel. Each page shows one stage: its result, its Dask "
-    "array, how long it took and the task graph Dask ran."
+    "machine, and lets Dask read the tiles back, turn them to grayscale and stitch them, then "
+    "run the chain of stages you build in the sidebar (by default the tutorial's: Sobel edges, "
+    "clipped), in parallel. Each page shows one stage: its result, its Dask array, how long it "
+    "took and the task graph Dask ran."
 )
-st.caption(f"Now showing: {run.image.label}, {rows} x {cols} tiles, Sobel {run.settings.sobel}.")
+chain_words = " → ".join(f"`{text}`" for text in chain_text(chain)) or "no stages"
+st.caption(f"Now showing: {context.image.label}, {rows} x {cols} tiles; chain: {chain_words}.")
 
-stages = [
-    ("pages/1_Tiles.py", "1 · Tiles", ("tiles", folder), lambda: mosaic(gray.tile_previews),
-     gray.seconds.get("read", 0.0), [t for row in pipeline.tiles for t in row]),
-    ("pages/2_Grayscale.py", "2 · Grayscale", ("gray", folder), lambda: mosaic(gray.gray_previews),
-     gray.seconds.get("grayscale", 0.0), [g for row in pipeline.gray for g in row]),
-    ("pages/3_Stitched.py", "3 · Stitched", ("stitched", folder), lambda: to_display(gray.stitched_preview),
-     gray.seconds.get("stitch", 0.0), pipeline.stitched),
-    ("pages/4_Edges.py", "4 · Edges", None, lambda: clipped_preview(run.edges, lo, hi),
-     run.edges.wall, run.clipped()),
+(tiles_page, tiles_label, _), (gray_page, gray_label, _), (stitched_page, stitched_label, _) = BEFORE_STEPS[1:]
+thumbnails = [
+    (tiles_page, tiles_label, None, ("tiles", folder), lambda: mosaic(stitched.tile_previews),
+     stitched.seconds.get("read", 0.0), [t for row in pipeline.tile_arrays for t in row], ""),
+    (gray_page, gray_label, None, ("gray", folder), lambda: mosaic(stitched.gray_previews),
+     stitched.seconds.get("grayscale", 0.0), [g for row in pipeline.gray_tiles for g in row], ""),
+    (stitched_page, stitched_label, None, ("stitched", folder), lambda: to_display(stitched.stitched_preview),
+     stitched.seconds.get("stitch", 0.0), pipeline.stitched, ""),
 ]
-for column, (page, label, key, picture, seconds, arrays) in zip(st.columns(len(stages)), stages):
-    with column:
-        st.page_link(page, label=label)
-        if key is None:  # depends on the clip range: drawn afresh
-            show_image(picture(), max_side=THUMBNAIL)
-        else:
+for index, (step, step_run) in enumerate(zip(chain, context.step_runs)):
+    regions = "" if step_run.regions is None else f" · {step_run.regions:,} regions"
+    thumbnails.append(
+        (STEP_PAGE, step_title(step, index), {STEP_PARAM: index + 1},
+         ("step-picture", *step_key(context.tile_files, chain, index)), lambda step_run=step_run: step_run.picture,
+         step_run.wall, pipeline.steps[index], regions)
+    )
+for first in range(0, len(thumbnails), PER_ROW):
+    for column, (page, label, query, key, picture, seconds, arrays, extra) in zip(
+        st.columns(PER_ROW), thumbnails[first:first + PER_ROW]
+    ):
+        with column:
+            st.page_link(page, label=label, query_params=query)
             show_preview(key, picture, max_side=THUMBNAIL)
-        st.caption(f"{seconds:.2f} s · {task_count(arrays):,} tasks")
+            st.caption(f"{seconds:.2f} s · {task_count(arrays):,} tasks{extra}")
 st.caption(
-    "Tiles, grayscale and stitching: seconds their tasks ran, summed over threads. Edges: "
-    "wall-clock seconds of the Sobel filter over the full image. Tasks: the size of each "
-    "stage's graph, from the tile files on."
+    "Tiles, grayscale and stitching: seconds their tasks ran, summed over threads. Each step: "
+    "wall-clock seconds over the full image, from the previous stage's output kept in memory. "
+    "Tasks: the size of each stage's graph, from the tile files on."
 )
+
+st.subheader("The same chain on a big image, from the command line")
+st.code(command_line(context.image.file_name, settings.grid, chain), language="bash")
+if chain:
+    st.caption(
+        f"Replace `{context.image.file_name}` with your image's path. It writes the tiles, the "
+        "result at full resolution and its task graph into `out/` (see `python -m core --help`)."
+    )
+else:
+    st.caption(
+        "The command line has no empty chain: without `--stage` it runs the tutorial's Sobel "
+        "and clip. Add a stage in the sidebar to get a command for it."
+    )

@@ -145,6 +145,16 @@ class Step:
         shown = ",".join(f"{p.name}={p.text(values[p.name])}" for p in stage.shown(values))
         return f"{self.stage}:{shown}" if shown else self.stage
 
+    def with_values(self, stages: Mapping[str, Stage], **changes) -> Step:
+        """This step with ``changes`` (text or numbers) converted and checked, and every other
+        value kept, including those that do not matter now: a dashboard that switches
+        threshold's method to Otsu and back finds its value again. Raises ``PipelineError``."""
+        stage = stages[self.stage]
+        values = {**self.values, **{name: stage.param(name).convert(value, stage.name) for name, value in changes.items()}}
+        if stage.check is not None:
+            stage.check(values)
+        return Step(self.stage, tuple(values.items()))
+
 
 def parse_step(text: str, stages: Mapping[str, Stage]) -> Step:
     """A ``Step`` from ``name`` or ``name:k=v,k2=v2``; raises ``PipelineError`` in one line."""

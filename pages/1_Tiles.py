@@ -2,11 +2,12 @@ import pandas as pd
 import streamlit as st
 
 from core.previews import mosaic
-from ui.run import start_page
+from ui.page import start_page
 from ui.views import show_preview, stage_details, tiles_zip
 
-run = start_page("Tiles")
-rows, cols = run.tiles.grid
+context = start_page("Tiles")
+tile_files = context.tile_files
+rows, cols = tile_files.grid
 
 st.title("1 · Tiles on disk")
 st.write(
@@ -16,18 +17,18 @@ st.write(
 picture, details = st.columns([3, 2], gap="large")
 with picture:
     show_preview(
-        ("tiles", str(run.tiles.folder)), lambda: mosaic(run.gray.tile_previews),
-        caption=f"{run.image.label}: {rows} x {cols} tiles",
+        ("tiles", str(tile_files.folder)), lambda: mosaic(context.stitch_run.tile_previews),
+        caption=f"{context.image.label}: {rows} x {cols} tiles",
     )
 
 files = pd.DataFrame(
     [
         {
-            "file": run.tiles.path(r, c).name,
+            "file": tile_files.path(r, c).name,
             "row": r,
             "column": c,
-            "pixels (h x w)": " x ".join(str(n) for n in run.tiles.tile_shape(r, c)[:2]),
-            "size on disk (kB)": round(run.tiles.path(r, c).stat().st_size / 1000, 1),
+            "pixels (h x w)": " x ".join(str(n) for n in tile_files.tile_shape(r, c)[:2]),
+            "size on disk (kB)": round(tile_files.path(r, c).stat().st_size / 1000, 1),
         }
         for r in range(rows)
         for c in range(cols)
@@ -37,13 +38,14 @@ with picture:
     st.dataframe(files, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(files)))
     st.download_button(
         f"Download the tiles (zip, {files['size on disk (kB)'].sum() / 1000:,.1f} MB)",
-        lambda: tiles_zip(run.tiles), file_name="tiles.zip", mime="application/zip",
+        lambda: tiles_zip(tile_files), file_name="tiles.zip", mime="application/zip",
     )
 
-tiles = [tile for row in run.pipeline.tiles for tile in row]
+tile_arrays = [tile for row in context.pipeline.tile_arrays for tile in row]
 with details:
     stage_details(
-        tiles, f"Tile {run.tiles.path(0, 0).name}", "Reading time", run.gray.seconds.get("read", 0.0),
+        tile_arrays, f"Tile {tile_files.path(0, 0).name}", "Reading time",
+        context.stitch_run.seconds.get("read", 0.0),
         "Seconds the read tasks ran, summed over threads and workers.",
-        ("tiles", str(run.tiles.folder)), "tiles.dot",
+        ("tiles", str(tile_files.folder)), "tiles.dot",
     )

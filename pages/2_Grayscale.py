@@ -1,11 +1,12 @@
 import streamlit as st
 
 from core.previews import mosaic
-from ui.run import start_page
+from ui.page import start_page
 from ui.views import show_preview, stage_details
 
-run = start_page("Grayscale")
-rows, cols = run.tiles.grid
+context = start_page("Grayscale")
+folder = str(context.tile_files.folder)
+rows, cols = context.tile_files.grid
 
 st.title("2 · Grayscale, tile by tile")
 st.write(
@@ -16,14 +17,14 @@ st.write(
 picture, details = st.columns([3, 2], gap="large")
 with picture:
     show_preview(
-        ("gray", str(run.tiles.folder)), lambda: mosaic(run.gray.gray_previews),
+        ("gray", folder), lambda: mosaic(context.stitch_run.gray_previews),
         caption=f"{rows} x {cols} grayscale tiles",
     )
 
-gray = [tile for row in run.pipeline.gray for tile in row]
+gray_tiles = [tile for row in context.pipeline.gray_tiles for tile in row]
 with details:
     stage_details(
-        gray, "Grayscale tile (0, 0)", "Grayscale time", run.gray.seconds.get("grayscale", 0.0),
+        gray_tiles, "Grayscale tile (0, 0)", "Grayscale time", context.stitch_run.seconds.get("grayscale", 0.0),
         "Seconds the grayscale tasks ran, summed over threads and workers.",
-        ("gray", str(run.tiles.folder)), "grayscale.dot",
+        ("gray", folder), "grayscale.dot",
     )

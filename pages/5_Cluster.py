@@ -4,13 +4,13 @@ import streamlit as st
 from core.cluster import MIN_CLUSTER_TILE_PIXELS
 from core.previews import tinted_mosaic
 from ui.plots import WORKER_COLOURS
-from ui.run import start_page
-from ui.state import runner
+from ui.page import start_page
+from ui.server import runner
 from ui.views import show_image
 
-run = start_page("Cluster", wait_for_cluster=True)
+context = start_page("Cluster", wait_for_cluster=True)
 active = runner(wait=True)
-rows, cols = run.tiles.grid
+rows, cols = context.tile_files.grid
 
 st.title("Where Dask runs")
 if active.client is None:
@@ -27,8 +27,8 @@ st.write(
     "Each tile is read and converted by whichever worker is free, and the stitched image "
     "stays in the workers' memory: only screen-sized previews come back to this app."
 )
-on_cluster = run.scheduler is active.scheduler
-tile_workers = run.gray.tile_workers if on_cluster else {}
+on_cluster = context.scheduler is active.scheduler
+tile_workers = context.stitch_run.tile_workers if on_cluster else {}
 workers = active.client.scheduler_info(n_workers=-1)["workers"]
 gone = sorted(set(tile_workers.values()) - set(workers))  # since the tiles were read
 labels = {address: f"worker {i + 1}" for i, address in enumerate([*sorted(workers), *gone])}
@@ -59,7 +59,7 @@ if active.dashboard_link:
 
 st.subheader("Which worker read which tile")
 if not on_cluster:
-    height, width = run.tiles.tile_shape(0, 0)[:2]
+    height, width = context.tile_files.tile_shape(0, 0)[:2]
     st.info(
         f"These tiles ({width} x {height} pixels) were read on threads in the server, not on "
         "the cluster: a cluster spends about a millisecond scheduling each task, more than "
@@ -72,7 +72,7 @@ elif tile_workers:
     colour_of = {address: i for i, address in enumerate(labels)}  # the legend's order
     show_image(
         tinted_mosaic(
-            run.gray.tile_previews, [[colour_of.get(a) for a in row] for row in readers],
+            context.stitch_run.tile_previews, [[colour_of.get(a) for a in row] for row in readers],
             [rgb for _, rgb in WORKER_COLOURS],
         ),
         caption="Each tile tinted with the colour of the worker that read it", max_side=900,

@@ -1,26 +1,29 @@
 import pandas as pd
 import streamlit as st
 
-from core import MIN_SOBEL_CHUNK, PipelineError
+from core import MIN_FILTER_CHUNK, chain_text
 from core.scaling import GRID_SIZES
+from ui.page import show_errors, start_page
 from ui.plots import grid_figure, speedup_figure
-from ui.run import start_page
-from ui.state import SWEEP_REPEATS, grid_scaling, runner, worker_scaling
+from ui.runs import SWEEP_REPEATS, grid_scaling, worker_scaling
+from ui.server import runner
 from ui.views import show_figure
 
 #: Seconds on one worker below which a run is mostly scheduling, and the page says so.
 SHORT_RUN = 0.05
 
-run = start_page("Speed-up")
-rows, cols = run.tiles.grid
-mode, clip_range = run.settings.sobel, run.settings.clip
+context = start_page("Speed-up")
+rows, cols = context.tile_files.grid
+chain = context.settings.chain
+chain_key = tuple(chain_text(chain))
 
 st.title("Speed-up: what more workers buy")
 st.write(
     f"How much faster does the pipeline run with more workers? **Measure** times it on 1, 2, … "
-    f"worker threads, up to the cores this server may use, for {run.image.label} in {rows} x {cols} "
-    "tiles. If the work divided perfectly, k workers would take 1/k of one worker's time: the "
-    "dashed line. It never quite does: whatever cannot run side by side (handing out tasks, "
+    f"worker threads, up to the cores this server may use, for {context.image.label} in {rows} x "
+    f"{cols} tiles and the chain in the sidebar. If the work divided perfectly, k workers would "
+    "take 1/k of one worker's time: the dashed line. It never quite does: whatever cannot run "
+    "side by side (handing out tasks, "
     "Python code that holds the GIL, the memory bus all threads share) stays as long as it "
     "was, and by Amdahl's law that serial fraction caps the speed-up at 1 / fraction."
 )
@@ -42,15 +45,12 @@ stop = stop_column.button(
 )
 if stop:
     st.info("Stopped: an unfinished measurement keeps nothing. Press Measure to start again.")
-try:
-    workers = worker_scaling(run.tiles, mode, clip_range, measure=measure)
-    grids = grid_scaling(run.image, mode, clip_range, measure=measure)
-except PipelineError as e:
-    st.error(f"Could not measure: {e}.")
-    st.stop()
+with show_errors("Could not measure"):
+    workers = worker_scaling(context.tile_files, chain, measure=measure)
+    grids = grid_scaling(context.image, chain, measure=measure)
 if workers is None and grids is None and not stop:
     st.info(
-        "Nothing measured yet for this image, grid and Sobel mode. A measurement takes a few "
+        "Nothing measured yet for this image, grid and chain. A measurement takes a few "
         "seconds, and is kept for every visitor of this server."
     )
 
@@ -74,13 +74,15 @@ if workers is not None:
             "the tasks costs about as much as running them, and more workers cannot gain much. "
             "Upload a large photo to see the cores help."
         )
-    show_figure(("speedup", str(run.tiles.folder), mode, tuple(workers.walls)), lambda: speedup_figure(workers))
+    show_figure(
+        ("speedup", str(context.tile_files.folder), chain_key, tuple(workers.walls)), lambda: speedup_figure(workers)
+    )
     st.caption(
         "Right: every bar adds up the time each task ran, over all threads. If the work divided "
         "perfectly the bars would keep one height as k grows; where they grow, the threads slowed "
         "each other down (memory bandwidth, the GIL, other programs on the machine), and that time "
-        "is lost to parallelism. Other: summing the clipped edges, which stands in for using the "
-        "result, so that nothing full-sized is gathered."
+        "is lost to parallelism. Other: summing the chain's result, which stands in for using it, so "
+        "that nothing full-sized is gathered."
     )
     with st.expander("The numbers"):
         st.dataframe(
@@ -102,14 +104,14 @@ if grids is not None:
     figure, numbers = st.columns([3, 2], gap="large")
     with figure:
         show_figure(
-            ("grids", run.image.digest, mode, tuple(p.wall for p in grids.points)), lambda: grid_figure(grids)
+            ("grids", context.image.digest, chain_key, tuple(p.wall for p in grids.points)), lambda: grid_figure(grids)
         )
     with numbers:
         st.write(
             "More tiles make more tasks, and each task costs scheduling time of its own whatever "
-            "its size: past some grid that overhead outgrows what the parallelism wins. The Sobel "
-            f"filter merges tiles narrower than {MIN_SOBEL_CHUNK} pixels first (see the Edges page), "
-            "so its tasks grow more slowly than the tiles."
+            "its size: past some grid that overhead outgrows what the parallelism wins. The filters "
+            f"merge tiles narrower than {MIN_FILTER_CHUNK} pixels first (see their pages), so their "
+            "tasks grow more slowly than the tiles."
         )
         st.dataframe(
             pd.DataFrame(

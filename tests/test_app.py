@@ -1,24 +1,37 @@
-"""The app run headless with Streamlit's AppTest: every page, setting, link and upload."""
+"""The app run headless with Streamlit's AppTest: every page, setting, link and upload.
+
+A ``pages/`` folder puts Streamlit in its classic multipage mode: ``switch_page`` runs a
+page file with the session's state, as a click in the sidebar does. Every step of the
+chain is shown by one page file, ``pages/4_Stage.py``, told which by ``?step=``.
+"""
 
 import io
 import threading
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.ndimage
 import streamlit as st
 from dask.system import CPU_COUNT
 from PIL import Image
+from skimage import data
+from skimage.color import rgb2gray
+from skimage.filters import threshold_otsu
+from skimage.util import img_as_float32
 from streamlit.testing.v1 import AppTest
 
-import ui.state
-from core import PipelineError
+import ui.runs
+import ui.server
+from core import STAGES, Param, PipelineError, Stage
 from core.scaling import default_worker_counts
 from helpers import BAD_FILES, png_header_claiming
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+STEP_PAGE = "pages/4_Stage.py"
 PAGES = [
-    "pages/1_Tiles.py", "pages/2_Grayscale.py", "pages/3_Stitched.py", "pages/4_Edges.py", "pages/5_Cluster.py",
+    "pages/1_Tiles.py", "pages/2_Grayscale.py", "pages/3_Stitched.py", STEP_PAGE, "pages/5_Cluster.py",
     "pages/6_Speedup.py",
 ]
 TITLES = {
@@ -26,12 +39,15 @@ TITLES = {
     "pages/1_Tiles.py": "1 · Tiles on disk",
     "pages/2_Grayscale.py": "2 · Grayscale, tile by tile",
     "pages/3_Stitched.py": "3 · Stitched into one image",
-    "pages/4_Edges.py": "4 · Sobel edges, clipped",
+    STEP_PAGE: "4 · Sobel edges",
     "pages/5_Cluster.py": "Where Dask runs",
     "pages/6_Speedup.py": "Speed-up: what more workers buy",
 }
 #: Pages without a task graph of their own.
 GRAPHLESS = ("app.py", "pages/5_Cluster.py", "pages/6_Speedup.py")
+DEFAULT_QUERY = {"sample": "astronaut", "rows": "2", "cols": "2", "chain": "sobel:mode=x;clip:lo=0,hi=1"}
+#: The default chain's widgets: steps are numbered in the order the session first saw them.
+SOBEL_MODE, CLIP_RANGE = "step1.mode", "step2.lo_hi"
 
 
 @pytest.fixture(autouse=True)
@@ -44,23 +60,41 @@ def fresh_server(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
-def open_app(page: str = "app.py", query: dict | None = None) -> AppTest:
+def go(at: AppTest, page: str, step: int | None = None) -> AppTest:
+    """Switch to ``page`` as its sidebar link does: a step's link carries ``?step=``."""
+    at.query_params.pop("step", None)
+    if step is not None:
+        at.query_params["step"] = str(step)
+    return at.switch_page(page).run()
+
+
+def open_app(page: str = "app.py", query: dict | None = None, step: int | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     if query:
         at.query_params.update(query)
-    if page != "app.py":
-        at.switch_page(page)
-    return at.run()
+    if page == "app.py":
+        return at.run()
+    return go(at, page, step)
 
 
-def assert_clean(at: AppTest, page: str) -> None:
+def assert_clean(at: AppTest, page: str, title: str | None = None) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    assert at.title[0].value == TITLES[page]
+    assert at.title[0].value == (title or TITLES[page])
 
 
 def graphs(at: AppTest) -> list[str]:
     return [element.proto.spec for element in at.get("graphviz_chart")]
+
+
+def chain_of(at: AppTest) -> str:
+    return at.query_params["chain"]
+
+
+def step_links(at: AppTest) -> list[tuple[str, str]]:
+    """(label, query) of the sidebar's links to step pages."""
+    return [(link.proto.label, link.proto.query_string) for link in at.sidebar.get("page_link")
+            if link.proto.page == "Stage"]
 
 
 def png(pixels: np.ndarray) -> bytes:
@@ -73,7 +107,8 @@ def png(pixels: np.ndarray) -> bytes:
 def test_every_page_runs_clean_with_defaults(page):
     at = open_app(page)
     assert_clean(at, page)
-    assert dict(at.query_params) == {"sample": "astronaut", "rows": "2", "cols": "2", "clip": "0,1", "sobel": "x"}
+    expected = {**DEFAULT_QUERY, "step": "1"} if page == STEP_PAGE else DEFAULT_QUERY
+    assert dict(at.query_params) == expected
     if page not in GRAPHLESS:
         assert graphs(at) and graphs(at)[0].startswith("digraph")
 
@@ -81,27 +116,28 @@ def test_every_page_runs_clean_with_defaults(page):
 @pytest.mark.parametrize("mode", ["x", "y", "magnitude"])
 def test_every_page_runs_with_each_sobel_mode(mode):
     at = open_app()
-    at.radio(key="sobel").set_value(mode).run()
+    at.radio(key=SOBEL_MODE).set_value(mode).run()
     assert_clean(at, "app.py")
-    for page in PAGES:
-        at.switch_page(page).run()
-        assert_clean(at, page)
-        assert at.radio(key="sobel").value == mode
-    assert at.query_params["sobel"] == mode
+    for page, step, title in [*((p, None, None) for p in PAGES if p != STEP_PAGE),
+                              (STEP_PAGE, 1, "4 · Sobel edges"), (STEP_PAGE, 2, "5 · Clip")]:
+        go(at, page, step)
+        assert_clean(at, page, title)
+        assert at.radio(key=SOBEL_MODE).value == mode
+    assert chain_of(at).startswith(f"sobel:mode={mode};clip:")
 
 
-SHARED = {"sample": "coffee", "rows": "3", "cols": "5", "clip": "0,0.5", "sobel": "magnitude"}
+SHARED = {"sample": "coffee", "rows": "3", "cols": "5", "chain": "sobel:mode=magnitude;clip:lo=0,hi=0.5"}
 
 
 @pytest.mark.parametrize("page", ["app.py", *PAGES])
 def test_a_shared_link_opens_any_page_with_its_settings(page):
-    at = open_app(page, SHARED)
-    assert_clean(at, page)
+    at = open_app(page, SHARED, step=2 if page == STEP_PAGE else None)
+    assert_clean(at, page, "5 · Clip" if page == STEP_PAGE else None)
     assert at.selectbox(key="sample").value == "coffee"
     assert (at.number_input(key="rows").value, at.number_input(key="cols").value) == (3, 5)
-    assert at.slider(key="clip").value == (0.0, 0.5)
-    assert at.radio(key="sobel").value == "magnitude"
-    assert dict(at.query_params) == SHARED
+    assert at.slider(key=CLIP_RANGE).value == (0.0, 0.5)
+    assert at.radio(key=SOBEL_MODE).value == "magnitude"
+    assert dict(at.query_params) == ({**SHARED, "step": "2"} if page == STEP_PAGE else SHARED)
 
 
 def test_settings_survive_moving_between_pages():
@@ -110,12 +146,15 @@ def test_settings_survive_moving_between_pages():
     at.number_input(key="cols").set_value(3)
     at.button(key="apply_grid").click().run()
     at.selectbox(key="sample").set_value("chelsea").run()
+    at.slider(key=CLIP_RANGE).set_value((0.1, 0.7)).run()
     for page in [*PAGES, "app.py", "pages/2_Grayscale.py"]:
-        at.switch_page(page).run()
-        assert_clean(at, page)
+        go(at, page, 2 if page == STEP_PAGE else None)
+        assert_clean(at, page, "5 · Clip" if page == STEP_PAGE else None)
         assert (at.number_input(key="rows").value, at.number_input(key="cols").value) == (4, 3)
         assert at.selectbox(key="sample").value == "chelsea"
+        assert at.slider(key=CLIP_RANGE).value == (0.1, 0.7)
     assert at.query_params["rows"] == "4" and at.query_params["sample"] == "chelsea"
+    assert chain_of(at) == "sobel:mode=x;clip:lo=0.1,hi=0.7"
 
 
 def test_rows_and_columns_are_applied_together(tmp_path):
@@ -139,6 +178,98 @@ def test_the_tiles_page_lists_every_tile_file():
     assert set(table["pixels (h x w)"]) <= {"171 x 128", "170 x 128"}
 
 
+# -- building the chain in the sidebar -------------------------------------------------------
+
+
+def test_a_chain_is_built_in_the_sidebar_and_each_widget_follows_its_step():
+    at = open_app()
+    at.selectbox(key="add_stage").set_value("gaussian")
+    at.button(key="add_step").click().run()
+    assert_clean(at, "app.py")
+    assert chain_of(at) == "sobel:mode=x;clip:lo=0,hi=1;gaussian:sigma=1"
+    at.slider(key="step3.sigma").set_value(2.0).run()  # the new step's id: 3
+    assert chain_of(at) == "sobel:mode=x;clip:lo=0,hi=1;gaussian:sigma=2"
+    at.radio(key=SOBEL_MODE).set_value("y").run()
+    at.button(key="step3.up").click().run()
+    at.button(key="step3.up").click().run()
+    assert_clean(at, "app.py")
+    assert chain_of(at) == "gaussian:sigma=2;sobel:mode=y;clip:lo=0,hi=1"
+    # Moved twice, the Gaussian keeps its own sigma, the Sobel step its mode.
+    assert at.slider(key="step3.sigma").value == 2.0 and at.radio(key=SOBEL_MODE).value == "y"
+    assert [label for label, _ in step_links(at)] == ["4 · Gaussian smoothing", "5 · Sobel edges", "6 · Clip"]
+    assert [query for _, query in step_links(at)] == ["step=1", "step=2", "step=3"]
+    at.button(key="step1.remove").click().run()
+    assert_clean(at, "app.py")
+    assert chain_of(at) == "gaussian:sigma=2;clip:lo=0,hi=1"
+    assert all(radio.key != SOBEL_MODE for radio in at.radio)
+    assert len(at.get("image")) == 3 + 2  # a thumbnail per stage
+    go(at, STEP_PAGE, 2)
+    assert_clean(at, STEP_PAGE, "5 · Clip")
+    assert at.slider(key="step3.sigma").value == 2.0 and at.slider(key=CLIP_RANGE).value == (0.0, 1.0)
+    go(at, STEP_PAGE, 1)
+    assert_clean(at, STEP_PAGE, "4 · Gaussian smoothing")
+
+
+def test_a_new_step_can_be_moved_down_and_every_stage_has_a_widget():
+    at = open_app(query={"chain": ""})
+    assert_clean(at, "app.py")
+    for stage in ["threshold", "median", "laplace"]:
+        at.selectbox(key="add_stage").set_value(stage)
+        at.button(key="add_step").click().run()
+    assert chain_of(at) == "threshold:method=otsu;median:size=3;laplace"
+    at.radio(key="step1.method").set_value("value").run()  # its value appears when it matters
+    at.number_input(key="step1.value").set_value(0.3).run()
+    at.button(key="step1.down").click().run()
+    assert_clean(at, "app.py")
+    assert chain_of(at) == "median:size=3;threshold:method=value,value=0.3;laplace"
+    at.radio(key="step1.method").set_value("otsu").run()
+    assert chain_of(at) == "median:size=3;threshold:method=otsu;laplace"
+    assert all(widget.key != "step1.value" for widget in at.number_input)
+
+
+def test_a_stage_added_to_the_table_gets_its_widgets_and_its_page(monkeypatch):
+    invert = Stage(
+        "invert", "Inverted", "Each value v becomes top - v.", lambda image, top, kind: top - image,
+        (Param("top", float, 1.0, "what values are taken from", low=0.0, high=2.0),
+         Param("kind", str, "plain", "a choice", choices=("plain", "other"), labels={"plain": "Plain words"})),
+        output_range=lambda input_range, *, top, kind: (top - input_range[1], top - input_range[0]),
+    )
+    monkeypatch.setitem(STAGES, "invert", invert)  # the table the sidebar and the pages read
+    at = open_app(query={"chain": "gaussian:sigma=1"})
+    at.selectbox(key="add_stage").set_value("invert")
+    at.button(key="add_step").click().run()
+    at.slider(key="step2.top").set_value(1.5).run()
+    at.radio(key="step2.kind").set_value("other").run()
+    assert_clean(at, "app.py")
+    assert chain_of(at) == "gaussian:sigma=1;invert:top=1.5,kind=other"
+    assert at.radio(key="step2.kind").options == ["Plain words", "other"]
+    go(at, STEP_PAGE, 2)
+    assert_clean(at, STEP_PAGE, "5 · Inverted")
+    assert "Where the output's values lie" in [s.value for s in at.subheader]
+
+
+def test_a_sobel_mode_change_keeps_the_clip_range_inside_the_new_range():
+    at = open_app(STEP_PAGE, {"chain": "sobel:mode=x;clip:lo=-3,hi=-1"}, step=2)
+    assert at.slider(key=CLIP_RANGE).value == (-3.0, -1.0)
+    at.radio(key=SOBEL_MODE).set_value("magnitude").run()
+    assert_clean(at, STEP_PAGE, "5 · Clip")
+    lo, hi = at.slider(key=CLIP_RANGE).value
+    assert 0 <= lo < hi <= 4.48
+
+
+def test_the_empty_chain_shows_the_stitched_image_as_the_result():
+    at = open_app(query={"chain": ""})
+    assert_clean(at, "app.py")
+    assert at.query_params["chain"] == "" and step_links(at) == []
+    assert len(at.get("image")) == 3
+    at = go(at, STEP_PAGE, 1)
+    assert not at.exception
+    assert "The chain has 0 steps" in at.error[0].value
+
+
+# -- links ---------------------------------------------------------------------------------
+
+
 def test_bad_link_values_are_ignored_with_a_warning():
     at = open_app("app.py", {"rows": "99", "sobel": "diagonal", "clip": "3,1", "sample": "nope"})
     assert not at.exception
@@ -146,43 +277,139 @@ def test_bad_link_values_are_ignored_with_a_warning():
     for part in ("rows=99", "sobel=diagonal", "clip=3,1", "sample=nope"):
         assert part in warning
     assert at.number_input(key="rows").value == 2
+    assert chain_of(at) == DEFAULT_QUERY["chain"]
 
 
-def test_switching_to_magnitude_keeps_the_clip_range_inside_its_range():
-    at = open_app("pages/4_Edges.py", {"clip": "-3,-1"})
-    assert at.slider(key="clip").value == (-3.0, -1.0)
-    at.radio(key="sobel").set_value("magnitude").run()
-    assert_clean(at, "pages/4_Edges.py")
-    lo, hi = at.slider(key="clip").value
-    assert 0 <= lo < hi
+def test_a_bad_chain_part_is_ignored_with_a_warning_and_the_rest_is_kept():
+    at = open_app("app.py", {"chain": "gaussian:sigma=2;blur:radius=3;clip:lo=5,hi=1;median:size=0"})
+    assert_clean(at, "app.py")
+    warning = at.sidebar.warning[0].value
+    assert warning.startswith("Ignored from the link: ")
+    for part in ("blur:radius=3 (unknown stage 'blur'", "clip:lo=5,hi=1 (clip needs lo < hi", "median:size=0"):
+        assert part in warning
+    assert chain_of(at) == "gaussian:sigma=2"
 
 
-def test_a_clip_change_does_not_rerun_the_sobel_filter_or_reread_tiles(monkeypatch):
-    calls = {"gray": 0, "edges": 0}
-    real_gray, real_edges = ui.state.run_gray_stages, ui.state.run_edge_stage
-
-    def counting(name, real):
-        def wrapper(*args, **kwargs):
-            calls[name] += 1
-            return real(*args, **kwargs)
-        return wrapper
-
-    monkeypatch.setattr(ui.state, "run_gray_stages", counting("gray", real_gray))
-    monkeypatch.setattr(ui.state, "run_edge_stage", counting("edges", real_edges))
-    at = open_app("pages/4_Edges.py")
-    assert calls == {"gray": 1, "edges": 1}
-    at.slider(key="clip").set_value((0.2, 0.6)).run()
-    assert_clean(at, "pages/4_Edges.py")
-    assert calls == {"gray": 1, "edges": 1}
-    at.radio(key="sobel").set_value("y").run()
-    assert calls == {"gray": 1, "edges": 2}  # a new mode filters again, from memory
+def test_a_range_outside_its_slider_is_moved_inside_and_the_warning_says_so():
+    at = open_app("app.py", {"chain": "sobel:mode=x;clip:lo=-10,hi=2"})
+    assert_clean(at, "app.py")
+    assert "clip:lo=-10,hi=2 (outside [-4, 4]: clip:lo=-4,hi=2 instead)" in at.sidebar.warning[0].value
+    assert at.slider(key=CLIP_RANGE).value == (-4.0, 2.0)
 
 
-def test_the_edges_page_says_when_tiles_are_merged_for_the_filter():
-    at = open_app("pages/4_Edges.py", {"rows": "16", "cols": "16"})  # 32-px tiles of a 512-px sample
-    assert_clean(at, "pages/4_Edges.py")
+def test_an_old_link_opens_the_chain_it_meant():
+    at = open_app(STEP_PAGE, {"sobel": "magnitude", "clip": "0,2"}, step=2)
+    assert_clean(at, STEP_PAGE, "5 · Clip")
+    assert at.radio(key=SOBEL_MODE).value == "magnitude" and at.slider(key=CLIP_RANGE).value == (0.0, 2.0)
+    assert dict(at.query_params) == {
+        "sample": "astronaut", "rows": "2", "cols": "2", "chain": "sobel:mode=magnitude;clip:lo=0,hi=2", "step": "2",
+    }
+    at = open_app("app.py", {"sobel": "y"})  # a part alone: the other takes its default
+    assert chain_of(at) == "sobel:mode=y;clip:lo=0,hi=1"
+    at = open_app("app.py", {"chain": "laplace", "sobel": "y"})  # the chain wins, and says so
+    assert chain_of(at) == "laplace" and "sobel=y (chain= replaces it)" in at.warning[0].value
+
+
+def test_a_step_beyond_the_chain_is_explained():
+    at = open_app(STEP_PAGE, step=5)
+    assert not at.exception
+    assert "The chain has 2 steps, so there is no step 5 to show" in at.error[0].value
+    assert at.query_params["step"] == "5"
+
+
+# -- the step pages --------------------------------------------------------------------------
+
+
+LABEL_CHAIN = "gaussian:sigma=2;threshold:method=otsu;label:connectivity=2"
+
+
+def astronaut_regions() -> np.ndarray:
+    """SciPy and scikit-image on the whole astronaut: the regions the label page must find."""
+    gray = rgb2gray(img_as_float32(data.astronaut()))  # float32, as the tiles are converted
+    smooth = scipy.ndimage.gaussian_filter(gray, 2)
+    mask = smooth > threshold_otsu(smooth)
+    labels, count = scipy.ndimage.label(mask, scipy.ndimage.generate_binary_structure(2, 2))
+    return labels, count
+
+
+def test_a_label_link_shows_a_region_for_every_region_scipy_finds():
+    at = open_app(STEP_PAGE, {"chain": LABEL_CHAIN}, step=3)
+    assert_clean(at, STEP_PAGE, "6 · Labels")
+    assert chain_of(at) == LABEL_CHAIN
+    labels, count = astronaut_regions()
+    table = at.dataframe[0].value
+    assert len(table) == count > 1
+    assert {m.label: m.value for m in at.metric}["Regions found"] == f"{count:,}"
+    assert sorted(table["area"]) == sorted(np.bincount(labels.ravel())[1:])
+    assert {"Download the result (PNG, full resolution)", "Download the region table (CSV)"} <= {
+        button.proto.label for button in at.get("download_button")
+    }
+    at = go(at, STEP_PAGE, 2)  # the threshold's page draws Otsu's level on its input's histogram
+    assert_clean(at, STEP_PAGE, "5 · Threshold")
+    assert "Where the input's values lie" in [s.value for s in at.subheader]
+
+
+def test_home_shows_a_thumbnail_per_stage_and_the_command_line_for_the_chain():
+    at = open_app("app.py", {"chain": LABEL_CHAIN, "rows": "3", "cols": "2"})
+    assert_clean(at, "app.py")
+    assert len(at.get("image")) == 3 + 3
+    _, count = astronaut_regions()
+    assert any(f"{count:,} regions" in c.value for c in at.caption)
+    assert at.code[0].value == (
+        "python -m core astronaut.png --grid 3x2 --stage gaussian:sigma=2 --stage threshold:method=otsu "
+        "--stage label:connectivity=2"
+    )
+    links = [(link.proto.label, link.proto.query_string) for link in at.main.get("page_link")]
+    assert links[3:] == [("4 · Gaussian smoothing", "step=1"), ("5 · Threshold", "step=2"), ("6 · Labels", "step=3")]
+
+
+@pytest.fixture
+def counted_steps(monkeypatch):
+    """How often each stage really ran: the stitch stages and each step, by stage name."""
+    calls = Counter()
+    real_stitch, real_step = ui.runs.run_stitch_stages, ui.runs.run_step
+
+    def stitch(*args, **kwargs):
+        calls["stitch"] += 1
+        return real_stitch(*args, **kwargs)
+
+    def step(step_input, step, *args, **kwargs):
+        calls[step.stage] += 1
+        return real_step(step_input, step, *args, **kwargs)
+
+    monkeypatch.setattr(ui.runs, "run_stitch_stages", stitch)
+    monkeypatch.setattr(ui.runs, "run_step", step)
+    return calls
+
+
+def test_a_clip_change_does_not_rerun_the_sobel_filter_or_reread_tiles(counted_steps):
+    at = open_app(STEP_PAGE, step=2)
+    assert counted_steps == {"stitch": 1, "sobel": 1, "clip": 1}
+    at.slider(key=CLIP_RANGE).set_value((0.2, 0.6)).run()
+    assert_clean(at, STEP_PAGE, "5 · Clip")
+    assert counted_steps == {"stitch": 1, "sobel": 1, "clip": 2}
+    at.radio(key=SOBEL_MODE).set_value("y").run()
+    assert counted_steps == {"stitch": 1, "sobel": 2, "clip": 3}  # a new mode filters again, from memory
+    at.radio(key=SOBEL_MODE).set_value("x").run()
+    at.slider(key=CLIP_RANGE).set_value((0.2, 0.6)).run()
+    assert counted_steps == {"stitch": 1, "sobel": 2, "clip": 3}  # both seen before: nothing runs
+
+
+def test_a_change_to_one_step_runs_only_the_steps_after_it(counted_steps):
+    at = open_app("app.py", {"chain": "gaussian:sigma=1;sobel:mode=x;clip:lo=0,hi=1"})
+    assert counted_steps == {"stitch": 1, "gaussian": 1, "sobel": 1, "clip": 1}
+    at.radio(key="step2.mode").set_value("magnitude").run()
+    assert_clean(at, "app.py")
+    assert counted_steps == {"stitch": 1, "gaussian": 1, "sobel": 2, "clip": 2}
+    go(at, STEP_PAGE, 1)  # the Gaussian's page needs only the Gaussian: from the cache
+    assert counted_steps == {"stitch": 1, "gaussian": 1, "sobel": 2, "clip": 2}
+
+
+def test_the_step_page_says_when_tiles_are_merged_for_the_filter():
+    at = open_app(STEP_PAGE, {"rows": "16", "cols": "16"}, step=1)  # 32-px tiles of a 512-px sample
+    assert_clean(at, STEP_PAGE)
     assert any("runs on 4 x 4 chunks rather than the 16 x 16 tiles" in c.value for c in at.caption)
-    at = open_app("pages/4_Edges.py", {"rows": "2", "cols": "2"})
+    at = open_app(STEP_PAGE, {"rows": "2", "cols": "2"}, step=1)
     assert not any("chunks rather than" in c.value for c in at.caption)
 
 
@@ -197,10 +424,10 @@ def test_an_upload_replaces_the_sample_on_every_page_until_cleared(rng):
     assert "Using upload: holiday.png" in [t.value for t in at.text]
     shapes = ["(45, 60, 3)", "(45, 60)", "(90, 120)", "(90, 120)"]  # a tile, a gray tile, the image
     for page, shape in zip(PAGES[:4], shapes):
-        at.switch_page(page).run()
+        go(at, page, 1 if page == STEP_PAGE else None)
         assert_clean(at, page)
         assert f"shape `{shape}`" in " ".join(m.value for m in at.markdown)
-    at.switch_page("app.py").run()
+    go(at, "app.py")
     assert "holiday.png" in at.caption[0].value
     assert at.selectbox(key="sample").disabled
     at.button(key="forget_upload").click().run()
@@ -244,10 +471,10 @@ def test_the_uploaded_file_name_never_becomes_a_path(tmp_path, rng):
 
 @pytest.mark.parametrize("page, labels", [
     ("pages/1_Tiles.py", {"Download the tiles (zip, 0.8 MB)", "Download the graph (DOT)"}),  # 4 x 197 kB
-    ("pages/4_Edges.py", {"Download the edges (PNG, full resolution)", "Download the graph (DOT)"}),
+    (STEP_PAGE, {"Download the result (PNG, full resolution)", "Download the graph (DOT)"}),
 ])
 def test_pages_offer_their_downloads(page, labels):
-    at = open_app(page)
+    at = open_app(page, step=1 if page == STEP_PAGE else None)
     assert labels <= {button.proto.label for button in at.get("download_button")}
 
 
@@ -264,8 +491,8 @@ def test_the_cluster_page_shows_workers_and_which_tiles_they_read(monkeypatch):
     assert "Dask runs on: a local Dask cluster" in " ".join(c.value for c in at.sidebar.caption)
     links = [button.proto for button in at.get("link_button")]
     assert links and links[0].url.startswith("http://127.0.0.1:") and links[0].url.endswith("/status")
-    at.switch_page("pages/4_Edges.py").run()  # the other pages run on the cluster too
-    assert_clean(at, "pages/4_Edges.py")
+    go(at, STEP_PAGE, 2)  # the other pages run on the cluster too
+    assert_clean(at, STEP_PAGE, "5 · Clip")
 
 
 def test_tiles_too_small_for_the_cluster_are_read_on_threads_and_the_page_says_why(monkeypatch):
@@ -279,14 +506,14 @@ def test_tiles_too_small_for_the_cluster_are_read_on_threads_and_the_page_says_w
 
 def test_pages_run_on_threads_while_the_cluster_starts_and_on_it_once_it_is_up(monkeypatch):
     starting = threading.Event()
-    real_connect = ui.state.connect
+    real_connect = ui.server.connect
 
     def slow_connect(choice, **kwargs):
         if choice == "local":
             starting.wait(60)
         return real_connect(choice, **kwargs)
 
-    monkeypatch.setattr(ui.state, "connect", slow_connect)
+    monkeypatch.setattr(ui.server, "connect", slow_connect)
     monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
     try:
         at = open_app("app.py", {"rows": "3", "cols": "4"})
@@ -341,7 +568,7 @@ def figures(at: AppTest) -> list:
 def counted_sweeps(monkeypatch):
     """How often each sweep really ran; one run per worker count or grid keeps tests quick."""
     calls = {"workers": 0, "grids": 0}
-    real = {"workers": ui.state.measure_workers, "grids": ui.state.measure_grids}
+    real = {"workers": ui.runs.measure_workers, "grids": ui.runs.measure_grids}
 
     def counting(name):
         def wrapper(*args, **kwargs):
@@ -349,9 +576,9 @@ def counted_sweeps(monkeypatch):
             return real[name](*args, **kwargs)
         return wrapper
 
-    monkeypatch.setattr(ui.state, "SWEEP_REPEATS", 1)
-    monkeypatch.setattr(ui.state, "measure_workers", counting("workers"))
-    monkeypatch.setattr(ui.state, "measure_grids", counting("grids"))
+    monkeypatch.setattr(ui.runs, "SWEEP_REPEATS", 1)
+    monkeypatch.setattr(ui.runs, "measure_workers", counting("workers"))
+    monkeypatch.setattr(ui.runs, "measure_grids", counting("grids"))
     return calls
 
 
@@ -391,13 +618,16 @@ def test_the_speedup_page_says_when_a_measurement_was_stopped_or_failed(monkeypa
     def failing(*args, **kwargs):
         raise PipelineError("the disk is full")
 
-    monkeypatch.setattr(ui.state, "measure_workers", failing)
+    monkeypatch.setattr(ui.runs, "measure_workers", failing)
     at.button(key="measure_speedup").click().run()
     assert not at.exception
     assert at.error[0].value == "Could not measure: the disk is full."
 
 
-def test_every_page_links_to_the_speedup_page():
-    for page in ("app.py", SPEEDUP, "pages/1_Tiles.py"):
+def test_every_page_links_to_every_page_and_to_each_step():
+    for page in ("app.py", SPEEDUP, "pages/1_Tiles.py", STEP_PAGE):
         links = [(link.proto.page, link.proto.label) for link in open_app(page).sidebar.get("page_link")]
-        assert ("Speedup", "Speed-up") in links, links  # the page's URL path, from its file name
+        assert links == [  # each page's URL path, from its file name
+            ("", "Home"), ("Tiles", "1 · Tiles"), ("Grayscale", "2 · Grayscale"), ("Stitched", "3 · Stitched"),
+            ("Stage", "4 · Sobel edges"), ("Stage", "5 · Clip"), ("Cluster", "Cluster"), ("Speedup", "Speed-up"),
+        ], links

@@ -17,10 +17,10 @@ from PIL import Image
 from skimage import data
 from skimage.transform import resize
 
-from core import PipelineError, build_pipeline, partition
+from core import PipelineError, build_pipeline, output_ranges, parse_chain, partition
 from core.cli import main
 from core.cluster import MIN_CLUSTER_TILE_PIXELS, check_workers_can_read, connect
-from core.previews import full_resolution_png, run_edge_stage, run_gray_stages
+from core.previews import full_resolution_png, run_step, run_stitch_stages
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -76,9 +76,9 @@ def separate_processes(tmp_path):
 
 @pytest.mark.parametrize("mode", ["x", "magnitude"])
 def test_local_cluster_previews_equal_threads(tmp_path, photo, local_cluster, reference, mode):
-    pipeline = build_pipeline(partition(photo, 3, 4, tmp_path / "tiles"))
-    on_threads = run_gray_stages(pipeline, max_side=30)
-    on_cluster = run_gray_stages(pipeline, max_side=30, scheduler=local_cluster.client)
+    pipeline = build_pipeline(partition(photo, 3, 4, tmp_path / "tiles"), ())
+    on_threads = run_stitch_stages(pipeline, max_side=30)
+    on_cluster = run_stitch_stages(pipeline, max_side=30, scheduler=local_cluster.client)
     np.testing.assert_array_equal(on_cluster.stitched_preview, on_threads.stitched_preview)
     np.testing.assert_array_equal(
         on_cluster.stitched.compute(scheduler=local_cluster.client), on_threads.stitched.compute()
@@ -87,24 +87,28 @@ def test_local_cluster_previews_equal_threads(tmp_path, photo, local_cluster, re
     workers = set(local_cluster.client.scheduler_info()["workers"])
     assert set(on_cluster.tile_workers) == {(r, c) for r in range(3) for c in range(4)}
     assert set(on_cluster.tile_workers.values()) <= workers
-    edges = run_edge_stage(on_cluster.stitched, mode, on_cluster.step, scheduler=local_cluster.client)
-    expected = reference(photo, mode, -10, 10)[:: on_cluster.step, :: on_cluster.step]
+    chain = parse_chain([f"sobel:mode={mode}", "clip:lo=0,hi=1"])
+    runs = {}
+    for where, stitched, scheduler in [("cluster", on_cluster, local_cluster.client), ("threads", on_threads, "threads")]:
+        step_input, runs[where] = stitched.stitched, []
+        for step, value_range in zip(chain, output_ranges(chain)):
+            runs[where].append(run_step(step_input, step, value_range, stitched.stride, scheduler=scheduler))
+            step_input = runs[where][-1].output
+    edges, clipped = runs["cluster"]
+    expected = reference(photo, mode, -10, 10)[:: on_cluster.stride, :: on_cluster.stride]
     np.testing.assert_allclose(edges.preview, expected, atol=1e-4)
-    assert edges.counts.sum() == photo.shape[0] * photo.shape[1]
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
+    assert edges.histogram.counts.sum() == photo.shape[0] * photo.shape[1]
     downloads = [
-        full_resolution_png(stitched, mode, 0, 1, scratch, scheduler=scheduler)
-        for stitched, scheduler in [(on_cluster.stitched, local_cluster.client), (on_threads.stitched, "threads")]
+        full_resolution_png(run.output, run.kind, run.value_range, scheduler=scheduler)
+        for run, scheduler in [(clipped, local_cluster.client), (runs["threads"][1], "threads")]
     ]
-    assert downloads[0] == downloads[1]  # written by the workers, byte for byte the same
-    assert list(scratch.iterdir()) == []
+    assert downloads[0] == downloads[1]  # compressed by the workers, byte for byte the same
 
 
 def test_progress_on_a_cluster_reaches_the_total(tmp_path, photo, local_cluster):
     reports = []
-    pipeline = build_pipeline(partition(photo, 2, 3, tmp_path / "tiles"))
-    run_gray_stages(pipeline, scheduler=local_cluster.client, on_progress=lambda d, t: reports.append((d, t)))
+    pipeline = build_pipeline(partition(photo, 2, 3, tmp_path / "tiles"), ())
+    run_stitch_stages(pipeline, scheduler=local_cluster.client, on_progress=lambda d, t: reports.append((d, t)))
     assert reports and reports[-1][0] == reports[-1][1]
     assert reports[-1][1] >= 3 * 6  # tasks, not outputs: each tile is read, converted and sliced
     assert [done for done, _ in reports] == sorted(done for done, _ in reports)
@@ -171,10 +175,10 @@ def test_command_line_on_separate_scheduler_and_workers(tmp_path, separate_proce
 def test_a_worker_killed_mid_compute_still_gives_the_right_result(tmp_path, separate_processes, reference):
     address, workers = separate_processes
     image = (resize(data.astronaut(), (1500, 1500), order=1) * 255).astype(np.uint8)
-    pipeline = build_pipeline(partition(image, 12, 12, tmp_path / "tiles"), mode="magnitude")
+    pipeline = build_pipeline(partition(image, 12, 12, tmp_path / "tiles"), parse_chain(["sobel:mode=magnitude"]))
     runner = connect(address)
     try:
-        future = runner.client.compute(pipeline.edges)
+        future = runner.client.compute(pipeline.result)
         deadline = time.monotonic() + 30
         while not runner.client.processing() or not any(runner.client.processing().values()):
             assert time.monotonic() < deadline

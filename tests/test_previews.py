@@ -1,70 +1,164 @@
 import io
 
+import dask
+import dask.array as da
 import numpy as np
 import pytest
+import scipy.ndimage
+from dask.callbacks import Callback
 from PIL import Image
+from skimage import data
+from skimage.color import rgb2gray
+from skimage.filters import threshold_otsu
+from skimage.util import img_as_float32
 
-from core import build_pipeline, partition, sobel_range
+from core import STAGES, build_pipeline, output_ranges, parse_chain, partition, sobel_range
 from core.previews import (
-    clipped_preview,
+    HISTOGRAM_BINS,
+    _lazy_histogram,
     full_resolution_png,
+    measure_regions,
     mosaic,
-    preview_step,
-    run_edge_stage,
-    run_gray_stages,
+    preview_stride,
+    run_step,
+    run_stitch_stages,
     tinted_mosaic,
     to_display,
 )
 
 
-@pytest.mark.parametrize("shape, max_side, step", [((512, 512), 1600, 1), ((4096, 3000), 1600, 3), ((1601, 10), 1600, 2)])
-def test_preview_step_brings_the_long_side_under_the_limit(shape, max_side, step):
-    assert preview_step(shape, max_side) == step
-    assert -(-max(shape) // step) <= max_side
+@pytest.mark.parametrize("shape, max_side, stride", [((512, 512), 1600, 1), ((4096, 3000), 1600, 3), ((1601, 10), 1600, 2)])
+def test_preview_stride_brings_the_long_side_under_the_limit(shape, max_side, stride):
+    assert preview_stride(shape, max_side) == stride
+    assert -(-max(shape) // stride) <= max_side
 
 
 @pytest.fixture
-def gray_run(tmp_path, photo):
-    pipeline = build_pipeline(partition(photo, 3, 4, tmp_path / "tiles"))
-    return run_gray_stages(pipeline, max_side=30)
+def stitch_run(tmp_path, photo):
+    pipeline = build_pipeline(partition(photo, 3, 4, tmp_path / "tiles"), ())
+    return run_stitch_stages(pipeline, max_side=30)
 
 
-def test_gray_stages_give_previews_and_a_persisted_image(gray_run, photo):
-    step = gray_run.step
-    assert step == 3
+def test_stitch_stages_give_previews_a_histogram_and_a_persisted_image(stitch_run, photo):
+    stride = stitch_run.stride
+    assert stride == 3
     r0, c0 = 23, 14  # where tile (1, 1) starts: 67 rows and 53 columns split 3 x 4
-    np.testing.assert_array_equal(gray_run.tile_previews[1][1], photo[r0:45, c0:27][::step, ::step])
-    assert gray_run.stitched_preview.shape == gray_run.stitched[::step, ::step].shape
-    stitched = gray_run.stitched.compute()
-    np.testing.assert_allclose(gray_run.stitched_preview, stitched[::step, ::step])
-    assert set(gray_run.seconds) >= {"read", "grayscale", "stitch"}
-    assert all(seconds >= 0 for seconds in gray_run.seconds.values())
+    np.testing.assert_array_equal(stitch_run.tile_previews[1][1], photo[r0:45, c0:27][::stride, ::stride])
+    assert stitch_run.stitched_preview.shape == stitch_run.stitched[::stride, ::stride].shape
+    stitched = stitch_run.stitched.compute()
+    np.testing.assert_allclose(stitch_run.stitched_preview, stitched[::stride, ::stride])
+    assert stitch_run.histogram.counts.sum() == stitched.size
+    # float32 bins: a value within rounding of an edge may count beside it, no more
+    assert np.abs(stitch_run.histogram.counts - np.histogram(stitched, 200, (0.0, 1.0))[0]).sum() <= 2
+    assert set(stitch_run.seconds) >= {"read", "grayscale", "stitch"}
+    assert all(seconds >= 0 for seconds in stitch_run.seconds.values())
+
+
+def test_histogram_bins_count_every_value_clipped_ones_at_the_ends():
+    values = da.from_array(np.array([[0.0, 0.5, 0.999, 1.0], [1.0, 1.0, -0.25, 2.5]], np.float32), chunks=(1, 2))
+    counts, edges = dask.compute(*_lazy_histogram(values, (0.0, 1.0)))
+    assert len(counts) == len(edges) - 1 == HISTOGRAM_BINS and (edges[0], edges[-1]) == (0.0, 1.0)
+    assert counts.sum() == 8  # the two outside the range too, in the end bins: rounding puts them there
+    assert (counts[0], counts[HISTOGRAM_BINS // 2], counts[-1]) == (2, 1, 5)
 
 
 def test_progress_reaches_the_total(tmp_path, photo):
     reports = []
-    run_gray_stages(build_pipeline(partition(photo, 2, 2, tmp_path / "t")), on_progress=lambda d, t: reports.append((d, t)))
+    pipeline = build_pipeline(partition(photo, 2, 2, tmp_path / "t"), ())
+    run_stitch_stages(pipeline, on_progress=lambda d, t: reports.append((d, t)))
     done, total = reports[-1]
     assert done == total > 0
     assert all(d <= t for d, t in reports)
 
 
+def run_chain(stitch_run, texts: list[str], **kwargs):
+    """Each step of the chain run from the one before, as the dashboard runs them."""
+    chain = parse_chain(texts)
+    runs, step_input = [], stitch_run.stitched
+    for step, value_range in zip(chain, output_ranges(chain)):
+        runs.append(run_step(step_input, step, value_range, stitch_run.stride, **kwargs))
+        step_input = runs[-1].output
+    return runs
+
+
 @pytest.mark.parametrize("mode", ["x", "y", "magnitude"])
-def test_clipping_the_preview_equals_a_preview_of_the_full_clip(tmp_path, gray_run, photo, reference, mode):
-    edges = run_edge_stage(gray_run.stitched, mode, gray_run.step)
+def test_the_clip_steps_picture_and_download_equal_scipys_clipped_sobel(stitch_run, photo, reference, mode):
     lo, hi = (0.1, 0.9) if mode == "magnitude" else (-0.5, 0.5)
+    edges, clipped = run_chain(stitch_run, [f"sobel:mode={mode}", f"clip:lo={lo},hi={hi}"])
     full = reference(photo, mode, lo, hi)
-    expected = np.rint((full[:: gray_run.step, :: gray_run.step] - lo) / (hi - lo) * 255)
-    assert np.abs(clipped_preview(edges, lo, hi).astype(int) - expected).max() <= 1
-    assert edges.counts.sum() == photo.shape[0] * photo.shape[1]  # every pixel, not the preview
-    assert (edges.bin_edges[0], edges.bin_edges[-1]) == pytest.approx(sobel_range(mode))
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    download = np.asarray(Image.open(io.BytesIO(full_resolution_png(gray_run.stitched, mode, lo, hi, scratch))))
-    assert download.dtype == np.uint8 and download.shape == photo.shape[:2]
-    assert list(scratch.iterdir()) == []  # nothing left behind
+    expected = np.rint((full - lo) / (hi - lo) * 255)
+    stride = stitch_run.stride
     # float32 against float64: a value on a rounding boundary may land one step apart
-    assert np.abs(download.astype(int) - np.rint((full - lo) / (hi - lo) * 255)).max() <= 1
+    assert np.abs(clipped.picture.astype(int) - expected[::stride, ::stride]).max() <= 1
+    assert edges.histogram.counts.sum() == photo.shape[0] * photo.shape[1]  # every pixel, not the preview
+    assert (edges.histogram.bin_edges[0], edges.histogram.bin_edges[-1]) == pytest.approx(sobel_range(mode))
+    assert clipped.value_range == (lo, hi) and edges.level is None and edges.regions is None
+    download = np.asarray(Image.open(io.BytesIO(full_resolution_png(clipped.output, clipped.kind, clipped.value_range))))
+    assert download.dtype == np.uint8 and download.shape == photo.shape[:2]
+    assert np.abs(download.astype(int) - expected).max() <= 1
+
+
+def test_a_step_runs_from_the_persisted_output_before_it_and_none_of_its_tasks(stitch_run):
+    (edges,) = run_chain(stitch_run, ["sobel:mode=x"])
+    sobel_layers = set(STAGES["sobel"].apply(stitch_run.stitched, mode="x").dask.layers)
+    ran = []
+
+    class Spy(Callback):
+        def _pretask(self, key, dsk, state):
+            ran.append(key[0] if isinstance(key, tuple) else key)
+
+    (clip,) = parse_chain(["clip:lo=0,hi=1"])
+    with Spy():
+        run_step(edges.output, clip, (0.0, 1.0), stitch_run.stride)
+    assert ran and not set(ran) & sobel_layers
+    with Spy():  # the same step on the lazy Sobel runs the filter: the check above can fail
+        run_step(STAGES["sobel"].apply(stitch_run.stitched, mode="x"), clip, (0.0, 1.0), stitch_run.stride)
+    assert set(ran) & sobel_layers
+
+
+@pytest.fixture
+def regions_run(tmp_path):
+    """Tiles of a crop with a dozen regions, several across tile borders."""
+    image = data.astronaut()[200:330, 100:300]
+    pipeline = build_pipeline(partition(image, 3, 4, tmp_path / "tiles"), ())
+    return image, run_stitch_stages(pipeline, max_side=60)
+
+
+@pytest.mark.parametrize("connectivity", [1, 2])
+def test_gaussian_otsu_and_labels_equal_scipy_and_scikit_image_on_the_whole_image(regions_run, connectivity):
+    image, stitch_run = regions_run
+    smooth, mask, labels = run_chain(
+        stitch_run, ["gaussian:sigma=1", "threshold:method=otsu", f"label:connectivity={connectivity}"]
+    )
+    gray = rgb2gray(img_as_float32(image))
+    expected_smooth = scipy.ndimage.gaussian_filter(gray, 1)
+    np.testing.assert_allclose(smooth.output.compute(), expected_smooth, atol=1e-6)
+    assert mask.kind == "mask" and mask.histogram is None
+    assert mask.level == pytest.approx(threshold_otsu(expected_smooth), abs=1e-6)
+    expected_labels, count = scipy.ndimage.label(
+        expected_smooth > threshold_otsu(expected_smooth), scipy.ndimage.generate_binary_structure(2, connectivity)
+    )
+    assert labels.regions == count > 1
+    assert labels.picture.shape == (*labels.preview.shape, 3)
+    table = measure_regions(labels.output, stitch_run.stitched)
+    assert len(table) == count
+    assert sorted(table["area"]) == sorted(np.bincount(expected_labels.ravel())[1:])
+    coloured = np.asarray(Image.open(io.BytesIO(full_resolution_png(labels.output, labels.kind, labels.value_range))))
+    assert coloured.shape == (*image.shape[:2], 3)
+    assert np.array_equal(coloured.any(axis=2), expected_labels > 0)  # background black, regions coloured
+
+
+def test_a_threshold_with_a_value_reports_that_value(stitch_run):
+    (mask,) = run_chain(stitch_run, ["threshold:value=0.4"])
+    assert mask.level == 0.4
+    np.testing.assert_array_equal(mask.output.compute(), stitch_run.stitched.compute() > np.float32(0.4))
+
+
+def test_step_progress_reaches_the_total(stitch_run):
+    reports = []
+    run_chain(stitch_run, ["median:size=3"], on_progress=lambda d, t: reports.append((d, t)))
+    done, total = reports[-1]
+    assert done == total > 0
 
 
 def test_mosaic_lays_tiles_out_with_gutters():

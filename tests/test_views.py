@@ -1,10 +1,11 @@
 import io
+import shlex
 import zipfile
 
 import numpy as np
 
-from core import partition
-from ui.views import fit, tiles_zip
+from core import parse_chain, partition
+from ui.views import command_line, fit, tiles_zip
 
 
 def test_the_tiles_zip_holds_every_tile_file(tmp_path, photo):
@@ -18,3 +19,13 @@ def test_fit_keeps_every_nth_pixel_under_the_limit():
     pixels = np.arange(30 * 20).reshape(30, 20)
     np.testing.assert_array_equal(fit(pixels, 10), pixels[::3, ::3])
     assert fit(pixels, None) is pixels
+
+
+def test_the_command_line_reads_back_as_the_same_grid_and_chain():
+    chain = parse_chain(["gaussian:sigma=2.5", "threshold:method=value,value=0.3", "label:connectivity=2"])
+    command = command_line("my photo.png", (3, 5), chain)
+    words = shlex.split(command)
+    assert words[:5] == ["python", "-m", "core", "my photo.png", "--grid"] and words[5] == "3x5"
+    stages = [text for option, text in zip(words[6::2], words[7::2]) if option == "--stage"]
+    assert len(stages) == len(words[6:]) // 2 == 3
+    assert parse_chain(stages) == chain

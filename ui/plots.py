@@ -13,11 +13,15 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from core.scaling import TIMED_STAGES, GridScaling, WorkerScaling
+from core import STAGES
+from core.scaling import GridScaling, WorkerScaling
 
-__all__ = ["ClipHistogram", "STAGE_COLOURS", "WORKER_COLOURS", "figure_png", "grid_figure", "speedup_figure"]
+__all__ = [
+    "STAGE_COLOURS", "ValueHistogram", "WORKER_COLOURS", "figure_png", "grid_figure", "speedup_figure", "stage_colour",
+]
 
-CLIP_COLOUR = "#d35400"
+#: The clip range or threshold drawn on a histogram: the theme's primary colour.
+MARK_COLOUR = "#d35400"
 #: Streamlit's markdown colour names, for a legend, with the colours they are drawn in.
 WORKER_COLOURS = [
     ("blue", (28, 131, 225)),
@@ -29,29 +33,30 @@ WORKER_COLOURS = [
 ]
 
 
-class ClipHistogram:
-    """The distribution of Sobel values (log scale), with the clip range drawn on top.
+class ValueHistogram:
+    """The distribution of a stage's values over the full image (log scale), with a range
+    (a clip's) or a level (a threshold's) drawn on top.
 
-    The histogram is drawn once; each clip change only redraws the shaded range and its
-    edges over a saved background (matplotlib's blitting): about 4 ms, against about
-    100 ms for a new figure, which keeps moving the slider fluid. One instance may serve
-    several sessions, so drawing is serialised by a lock.
+    The histogram is drawn once; each change of the marks only redraws them over a saved
+    background (matplotlib's blitting): about 4 ms, against about 100 ms for a new figure,
+    which keeps moving a slider fluid. One instance may serve several sessions, so drawing
+    is serialised by a lock.
     """
 
-    def __init__(self, counts: np.ndarray, bin_edges: np.ndarray):
+    def __init__(self, counts: np.ndarray, bin_edges: np.ndarray, label: str):
         self._figure = Figure(figsize=(7, 2.6), dpi=100, layout="constrained")
         axes = self._figure.add_subplot()
         axes.stairs(np.maximum(counts, 0.5), bin_edges, fill=True, color="#4c72b0")
         axes.set_yscale("log")
         axes.set_xlim(bin_edges[0], bin_edges[-1])
         axes.set_ylim(bottom=0.5)
-        axes.set_xlabel("Sobel value")
+        axes.set_xlabel(label)
         axes.set_ylabel("pixels (log scale)")
         self._axes = axes
-        self._band = axes.axvspan(0, 1, color=CLIP_COLOUR, alpha=0.2, animated=True)
-        self._edges = [axes.axvline(0, color=CLIP_COLOUR, linewidth=1.5, animated=True) for _ in range(2)]
-        self._label = axes.text(
-            0.99, 0.93, "", transform=axes.transAxes, ha="right", va="top", color=CLIP_COLOUR,
+        self._band = axes.axvspan(0, 1, color=MARK_COLOUR, alpha=0.2, animated=True)
+        self._edges = [axes.axvline(0, color=MARK_COLOUR, linewidth=1.5, animated=True) for _ in range(2)]
+        self._text = axes.text(
+            0.99, 0.93, "", transform=axes.transAxes, ha="right", va="top", color=MARK_COLOUR,
             animated=True,
         )
         self._canvas = FigureCanvasAgg(self._figure)
@@ -59,35 +64,60 @@ class ClipHistogram:
         self._background = self._canvas.copy_from_bbox(self._figure.bbox)
         self._lock = threading.Lock()
 
-    def render(self, lo: float, hi: float) -> np.ndarray:
-        """RGBA pixels of the histogram with ``[lo, hi]`` marked."""
+    def render(self, *, band: tuple[float, float] | None = None, level: float | None = None, text: str = "") -> np.ndarray:
+        """RGBA pixels of the histogram with ``band`` shaded between two lines, or one line
+        at ``level``, or neither; ``text`` in the top right corner."""
         with self._lock:
             self._canvas.restore_region(self._background)
-            self._band.set_x(lo)
-            self._band.set_width(hi - lo)
-            for line, bound in zip(self._edges, (lo, hi)):
-                line.set_xdata([bound, bound])
-            self._label.set_text(f"clip range [{lo:g}, {hi:g}]")
-            for artist in (self._band, *self._edges, self._label):
+            marks = [self._text]
+            if band is not None:
+                lo, hi = band
+                self._band.set_x(lo)
+                self._band.set_width(hi - lo)
+                for line, bound in zip(self._edges, band):
+                    line.set_xdata([bound, bound])
+                marks += [self._band, *self._edges]
+            elif level is not None:
+                self._edges[0].set_xdata([level, level])
+                marks.append(self._edges[0])
+            self._text.set_text(text)
+            for artist in marks:
                 self._axes.draw_artist(artist)
             return np.array(self._canvas.buffer_rgba())
 
 
-#: One colour per timed stage (``core.scaling.TIMED_STAGES``), in pipeline order.
+#: A colour per stage of the Speed-up page's bars: the fixed stages, then each stage of the
+#: table, by name; a stage without one of its own takes the next of ``FALLBACK_COLOURS``.
 STAGE_COLOURS = {
     "read": "#4c72b0",
     "grayscale": "#8c8c8c",
     "stitch": "#55a868",
     "sobel": "#c44e52",
-    "clip": CLIP_COLOUR,
+    "clip": MARK_COLOUR,
     "other": "#b8b8b8",
 }
+FALLBACK_COLOURS = ["#8172b2", "#937860", "#da8bc3", "#ccb974", "#64b5cd", "#2f4b7c", "#a05195"]
 STAGE_LABELS = {"other": "other (the checksum's sum)"}
 IDEAL_COLOUR = "#2ca02c"
 
 
+def stage_colour(name: str) -> str:
+    """The colour of a timed stage: ``read``, ``grayscale``, ``stitch``, ``other``, or a
+    step's label (``step_labels``: ``gaussian`` or ``gaussian 2``), coloured by its stage."""
+    stage = name.split(" ")[0]
+    if stage in STAGE_COLOURS:
+        return STAGE_COLOURS[stage]
+    others = [s for s in STAGES if s not in STAGE_COLOURS]
+    return FALLBACK_COLOURS[others.index(stage) % len(FALLBACK_COLOURS)] if stage in others else FALLBACK_COLOURS[0]
+
+
 def _milliseconds(seconds) -> list[float]:
     return [1000 * s for s in seconds]
+
+
+def _timed_stages(points) -> list[str]:
+    """Every stage timed in any of the points, in the order the pipeline runs them."""
+    return list(dict.fromkeys(stage for point in points for stage in point.stage_seconds))
 
 
 def speedup_figure(scaling: WorkerScaling) -> Figure:
@@ -122,11 +152,11 @@ def speedup_figure(scaling: WorkerScaling) -> Figure:
     speedup_axes.legend()
 
     bottoms = np.zeros(len(workers))
-    for stage in TIMED_STAGES:
-        colour = STAGE_COLOURS[stage]
+    for stage in _timed_stages(scaling.points):
         seconds = np.array(_milliseconds(p.stage_seconds.get(stage, 0.0) for p in scaling.points))
         stage_axes.bar(
-            [str(k) for k in workers], seconds, bottom=bottoms, color=colour, label=STAGE_LABELS.get(stage, stage)
+            [str(k) for k in workers], seconds, bottom=bottoms, color=stage_colour(stage),
+            edgecolor="white", linewidth=0.5, label=STAGE_LABELS.get(stage, stage),
         )
         bottoms += seconds
     stage_axes.set_xlabel("worker threads k")

@@ -1,53 +1,40 @@
 """The sidebar every page shares, and the settings it returns.
 
 Each setting lives in three places, so that it survives whatever a visitor does:
-- the widget's key (``rows``): what the widget shows on this run;
-- a shadow key (``_rows``): Streamlit drops a widget's key when a page runs without that
-  widget, and a page switch in the classic multipage mode starts without them all;
-- the URL query string: a copied link reproduces the view, even as the first request to a
-  freshly started server, and the query string is rewritten after every page switch.
+- the widget's key (``rows``; for a step of the chain, ``step3.sigma``, see
+  ``ui.chain_editor``): what the widget shows on this run;
+- a shadow key (``_rows``; for the chain, ``_chain``): Streamlit drops a widget's key
+  when a page runs without that widget, and a page switch in the classic multipage mode
+  starts without them all;
+- the URL query string (``chain=gaussian:sigma=2;sobel:mode=x``, each step as
+  ``Step.text`` writes it): a copied link reproduces the view, even as the first request
+  to a freshly started server, and the query string is rewritten after every page switch.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import streamlit as st
 
-from core import SOBEL_MODES, PipelineError, sobel_range
+from core import DEFAULT_CHAIN, STAGES, PipelineError, Step, chain_text
+from core.chain import parse_step
 from core.samples import DEFAULT_SAMPLE, SAMPLES
 
-from .state import save_upload
+from .chain_editor import chain_in_session, draw_chain_editor, fit_ranges, set_chain
+from .navigation import STEP_PARAM, draw_navigation
+from .uploads import Upload, save_upload
 
-__all__ = ["DEFAULTS", "SOBEL_LABELS", "Settings", "Upload", "parse_query", "sidebar"]
+__all__ = ["CHAIN_SEPARATOR", "DEFAULTS", "Settings", "parse_query", "query_of", "sidebar"]
 
 MAX_GRID = 16
-DEFAULTS = {"sample": DEFAULT_SAMPLE, "rows": 2, "cols": 2, "clip": (0.0, 1.0), "sobel": "x"}
-SOBEL_LABELS = {
-    "x": "x: change along each row (the tutorial's)",
-    "y": "y: change along each column",
-    "magnitude": "magnitude: both combined",
-}
-CLIP_STEP = 0.01
-#: The navigation, drawn by the sidebar so the home page reads "Home", not "app".
-PAGES = [
-    ("app.py", "Home", ":material/home:"),
-    ("pages/1_Tiles.py", "1 · Tiles", ":material/grid_view:"),
-    ("pages/2_Grayscale.py", "2 · Grayscale", ":material/contrast:"),
-    ("pages/3_Stitched.py", "3 · Stitched", ":material/view_quilt:"),
-    ("pages/4_Edges.py", "4 · Edges", ":material/border_style:"),
-    ("pages/5_Cluster.py", "Cluster", ":material/hub:"),
-    ("pages/6_Speedup.py", "Speed-up", ":material/speed:"),
-]
-
-
-@dataclass(frozen=True)
-class Upload:
-    digest: str  # SHA-256 of the file; its bytes are stored under this name
-    name: str  # shown to the user, never used in a path
+DEFAULTS = {"sample": DEFAULT_SAMPLE, "rows": 2, "cols": 2}
+#: Between the steps of ``chain=`` in a link: ``,`` and ``=`` are taken by ``Step.text``.
+CHAIN_SEPARATOR = ";"
+#: What links said before the chain: ``sobel=MODE&clip=LO,HI``, Sobel then clip.
+LEGACY_KEYS = ("sobel", "clip")
 
 
 @dataclass(frozen=True)
@@ -55,8 +42,7 @@ class Settings:
     sample: str
     rows: int
     cols: int
-    clip: tuple[float, float]
-    sobel: str
+    chain: tuple[Step, ...]
     upload: Upload | None
 
     @property
@@ -65,7 +51,7 @@ class Settings:
 
 
 def parse_query(params: Mapping[str, str]) -> tuple[dict, list[str]]:
-    """Valid settings from a query string, and a note for each value that was ignored.
+    """Valid settings from a query string, and a note for each part that was ignored.
 
     ``upload`` is the SHA-256 of a file uploaded to this server: knowing it is what lets a
     teammate open the same picture, as unguessable as a private link.
@@ -73,7 +59,7 @@ def parse_query(params: Mapping[str, str]) -> tuple[dict, list[str]]:
     values, ignored = {}, []
     if "upload" in params:
         if re.fullmatch(r"[0-9a-f]{64}", params["upload"]):
-            values["upload"] = Upload(digest=params["upload"], name="a shared upload")
+            values["upload"] = Upload(digest=params["upload"], file_name=None)
         else:
             ignored.append("upload=…")
     if "sample" in params:
@@ -91,51 +77,52 @@ def parse_query(params: Mapping[str, str]) -> tuple[dict, list[str]]:
                 values[key] = number
             else:
                 ignored.append(f"{key}={params[key]}")
+    if "chain" in params:
+        steps = _chain_from_text(params["chain"], ignored)
+        ignored += [f"{key}={params[key]} (chain= replaces it)" for key in LEGACY_KEYS if key in params]
+    elif any(key in params for key in LEGACY_KEYS):
+        steps = _legacy_chain(params, ignored)
+    else:
+        return values, ignored
+    values["chain"], moved = fit_ranges(tuple(steps))
+    return values, ignored + moved
+
+
+def _chain_from_text(text: str, ignored: list[str]) -> list[Step]:
+    """The steps of ``chain=``; an empty value is an empty chain, a bad part is left out."""
+    steps = []
+    for part in filter(None, (part.strip() for part in text.split(CHAIN_SEPARATOR))):
+        try:
+            steps.append(parse_step(part, STAGES))
+        except PipelineError as e:
+            ignored.append(f"{part} ({e})")
+    return steps
+
+
+def _legacy_chain(params: Mapping[str, str], ignored: list[str]) -> list[Step]:
+    """The chain an old link meant: Sobel in its mode (x unless given), then clip."""
+    sobel, clip = DEFAULT_CHAIN
     if "sobel" in params:
-        if params["sobel"] in SOBEL_MODES:
-            values["sobel"] = params["sobel"]
-        else:
+        try:
+            sobel = STAGES["sobel"].step(mode=params["sobel"])
+        except PipelineError:
             ignored.append(f"sobel={params['sobel']}")
     if "clip" in params:
-        clip = _parse_clip(params["clip"], values.get("sobel", DEFAULTS["sobel"]))
-        if clip:
-            values["clip"] = clip
-        else:
+        try:
+            lo, hi = params["clip"].split(",")
+            clip = STAGES["clip"].step(lo=lo, hi=hi)
+        except (ValueError, PipelineError):
             ignored.append(f"clip={params['clip']}")
-    return values, ignored
+    return [sobel, clip]
 
 
-def _parse_clip(text: str, mode: str) -> tuple[float, float] | None:
-    try:
-        lo, hi = (float(part) for part in text.split(","))
-    except ValueError:
-        return None
-    low, high = _clip_bounds(mode)
-    if not (math.isfinite(lo) and math.isfinite(hi) and low <= lo < hi <= high):
-        return None
-    return lo, hi
-
-
-def _to_query(values: dict, upload: Upload | None) -> dict[str, str]:
-    query = {key: str(value) for key, value in values.items()}
-    query["clip"] = ",".join(f"{bound:g}" for bound in values["clip"])
-    if upload is not None:
-        query["upload"] = upload.digest
+def query_of(settings: Settings) -> dict[str, str]:
+    """The query string that reproduces ``settings``."""
+    query = {"sample": settings.sample, "rows": str(settings.rows), "cols": str(settings.cols)}
+    query["chain"] = CHAIN_SEPARATOR.join(chain_text(settings.chain))
+    if settings.upload is not None:
+        query["upload"] = settings.upload.digest
     return query
-
-
-def _clip_bounds(mode: str) -> tuple[float, float]:
-    low, high = sobel_range(mode)
-    return low, math.floor(high / CLIP_STEP) * CLIP_STEP  # the slider's top lies on its grid
-
-
-def _fit_clip_to_mode() -> None:
-    """After a Sobel mode change, keep the clip range inside the new mode's range."""
-    state = st.session_state
-    state["_sobel"] = state["sobel"]
-    low, high = _clip_bounds(state["sobel"])
-    lo, hi = (min(max(bound, low), high) for bound in state["_clip"])
-    state["_clip"] = (lo, hi) if lo < hi else DEFAULTS["clip"]
 
 
 def _copy_to_shadow(key: str) -> None:
@@ -161,7 +148,7 @@ def _keep_upload() -> None:
         state["_upload"] = None
         state["_upload_error"] = f"Could not store the upload: {e}"
         return
-    state["_upload"] = Upload(digest=digest, name=file.name)
+    state["_upload"] = Upload(digest=digest, file_name=file.name)
 
 
 def _forget_upload() -> None:
@@ -174,22 +161,27 @@ def _initialise_once() -> list[str]:
         return []
     values, ignored = parse_query(st.query_params)
     state["_upload"] = values.pop("upload", None)
+    set_chain(values.pop("chain", DEFAULT_CHAIN))
     for key, value in {**DEFAULTS, **values}.items():
         state[f"_{key}"] = value
     state["_initialised"] = True
     return ignored
 
 
-def sidebar() -> Settings:
-    """Draw the shared sidebar and return the settings it holds."""
+def _current_step(page_params: Mapping[str, str] | None) -> int | None:
+    return int(page_params[STEP_PARAM]) if page_params and STEP_PARAM in page_params else None
+
+
+def sidebar(page_params: Mapping[str, str] | None = None) -> Settings:
+    """Draw the shared sidebar and return the settings it holds. ``page_params`` are query
+    parameters of the page itself (the step page's ``step``), kept in the address."""
     ignored = _initialise_once()
     state = st.session_state
     for key in DEFAULTS:  # a grid typed but not applied is dropped by any rerun
         state[key] = state[f"_{key}"]
 
     with st.sidebar:
-        for page, label, icon in PAGES:
-            st.page_link(page, label=label, icon=icon)
+        draw_navigation(chain_in_session(), _current_step(page_params))
         st.divider()
         st.header("Settings")
         upload = state.get("_upload")
@@ -204,7 +196,7 @@ def sidebar() -> Settings:
             help="PNG, JPEG, TIFF, GIF, BMP or WebP. It replaces the sample until you clear it.",
         )
         if upload is not None:
-            st.text(f"Using upload: {upload.name}")
+            st.text(f"Using upload: {upload.label}")
             st.button("Use the sample instead", on_click=_forget_upload, key="forget_upload")
         # Rows and columns change together: each alone would split the image into a
         # grid nobody asked for (3 x 2 on the way from 2 x 2 to 3 x 3).
@@ -213,17 +205,7 @@ def sidebar() -> Settings:
             left.number_input("Rows", min_value=1, max_value=MAX_GRID, step=1, key="rows")
             right.number_input("Columns", min_value=1, max_value=MAX_GRID, step=1, key="cols")
             st.form_submit_button("Split into this grid", key="apply_grid", on_click=_apply_grid)
-        st.radio(
-            "Sobel filter", list(SOBEL_MODES), format_func=SOBEL_LABELS.get, key="sobel",
-            on_change=_fit_clip_to_mode,
-        )
-        low, high = _clip_bounds(state["sobel"])
-        st.slider(
-            "Clip range", min_value=low, max_value=high, step=CLIP_STEP, key="clip",
-            on_change=_copy_to_shadow, args=("clip",),
-            help="Sobel values outside this range are set to its ends; "
-            "the edge image maps the range to black..white.",
-        )
+        draw_chain_editor()
         st.caption(
             "The address bar holds these settings, and the upload if there is one: copy it "
             "to share this view with someone who can reach this server."
@@ -233,9 +215,9 @@ def sidebar() -> Settings:
         if state.get("_upload_error"):
             st.error(state["_upload_error"])
 
-    values = {key: state[key] for key in DEFAULTS}
-    st.query_params.from_dict(_to_query(values, upload))
-    return Settings(
-        sample=values["sample"], rows=int(values["rows"]), cols=int(values["cols"]),
-        clip=tuple(float(b) for b in values["clip"]), sobel=values["sobel"], upload=upload,
+    settings = Settings(
+        sample=state["sample"], rows=int(state["rows"]), cols=int(state["cols"]),
+        chain=chain_in_session(), upload=upload,
     )
+    st.query_params.from_dict({**query_of(settings), **(page_params or {})})
+    return settings

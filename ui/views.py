@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import io
+import shlex
 import zipfile
 
 import dask.array as da
 import numpy as np
 import streamlit as st
 
-from core import TileSet, task_count, task_graph
+from core import STAGES, Step, TileSet, chain_text, task_count, task_graph
 from core.graphs import MAX_TASK_NODES
-from core.previews import preview_step
+from core.previews import Histogram, StepRun, preview_stride
 from core.results import write_png
 
+from .chain_editor import RANGE_PARAMS, has_range
 from .plots import figure_png
+from .runs import value_histogram
 from .store import BoundedStore
 
 __all__ = [
     "array_facts",
+    "command_line",
     "png_bytes",
     "show_figure",
     "show_graph",
     "show_image",
     "show_preview",
+    "show_step_histogram",
     "stage_details",
     "stage_time",
     "tiles_zip",
@@ -50,8 +55,8 @@ def fit(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
     """
     if max_side is None:
         return pixels
-    step = preview_step(pixels.shape, max_side)
-    return pixels[::step, ::step]
+    stride = preview_stride(pixels.shape, max_side)
+    return pixels[::stride, ::stride]
 
 
 def show_image(pixels: np.ndarray, caption: str | None = None, *, max_side: int | None = None) -> None:
@@ -131,11 +136,41 @@ def stage_details(
     show_graph(graph_key, arrays, filename)
 
 
-def tiles_zip(tiles: TileSet) -> bytes:
+def show_step_histogram(
+    step: Step, step_run: StepRun, input_histogram: Histogram | None, key: tuple, input_key: tuple
+) -> None:
+    """A step's values over the full image: a range (clip's) or a level (threshold's) on the
+    histogram of the input it cuts, else the step's own values; nothing for masks and labels.
+    ``key`` and ``input_key`` name the step's output and its input, for the drawings' cache."""
+    band = tuple(step.values[name] for name in RANGE_PARAMS) if has_range(STAGES[step.stage]) else None
+    if (band is not None or step_run.level is not None) and input_histogram is not None:
+        drawing = value_histogram(("input", *input_key), input_histogram, "value of the step's input")
+        text = f"range [{band[0]:g}, {band[1]:g}]" if band else f"threshold {step_run.level:.4g}"
+        st.subheader("Where the input's values lie")
+        show_image(drawing.render(band=band, level=None if band else step_run.level, text=text))
+        st.caption(
+            "Every pixel of the full image counts. Change the parameters in the sidebar: the "
+            "steps before this one do not run again."
+        )
+    elif step_run.histogram is not None:
+        drawing = value_histogram(("output", *key), step_run.histogram, f"{STAGES[step.stage].title} value")
+        st.subheader("Where the output's values lie")
+        show_image(drawing.render())
+        st.caption("Every pixel of the full image counts.")
+
+
+def tiles_zip(tile_files: TileSet) -> bytes:
     """Every tile file of the set in one zip archive (TIFFs are stored as they are)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for row in tiles.paths:
+        for row in tile_files.paths:
             for path in row:
                 archive.write(path, arcname=path.name)
     return buffer.getvalue()
+
+
+def command_line(image_name: str, grid: tuple[int, int], chain: tuple[Step, ...]) -> str:
+    """The command that runs the same grid and chain on ``image_name`` (quoted for a shell)."""
+    rows, cols = grid
+    stages = " ".join(f"--stage {shlex.quote(text)}" for text in chain_text(chain))
+    return f"python -m core {shlex.quote(image_name)} --grid {rows}x{cols} {stages}".rstrip()

@@ -1,0 +1,88 @@
+import streamlit as st
+
+from core import MIN_CHUNKS_PER_AXIS, MIN_FILTER_CHUNK, STAGES
+from core.previews import full_resolution_png, to_display
+from ui.navigation import step_number, step_title
+from ui.page import start_step_page
+from ui.runs import region_table_of, step_key
+from ui.views import show_preview, show_step_histogram, stage_details
+
+HALF_WIDTH = 1000  # pixels: the before and after pictures share the page's width
+PICTURE_WORDS = {
+    "values": "{lo:g} black, {hi:g} white",
+    "mask": "1 white, 0 black",
+    "labels": "each region in a colour of its own, the background black",
+}
+
+context = start_step_page()
+index, chain = context.step_index, context.settings.chain
+step, step_run = chain[index], context.step_runs[index]
+stage, number, folder = STAGES[step.stage], step_number(index), str(context.tile_files.folder)
+previous_run = context.step_runs[index - 1] if index else None
+step_input = context.pipeline.steps[index - 1] if index else context.pipeline.stitched
+output = context.pipeline.steps[index]
+
+st.title(step_title(step, index))
+st.write(stage.about)
+st.caption(f"This step, as the link and the command line write it: `{step.text(STAGES)}`")
+if output.numblocks != step_input.numblocks:
+    merged, before = output.numblocks, step_input.numblocks
+    st.caption(
+        f"This stage runs on {merged[0]} x {merged[1]} chunks rather than the {before[0]} x {before[1]} "
+        f"{'tiles' if index == 0 else 'chunks of its input'}: every task costs about a millisecond of "
+        f"scheduling on a cluster, so neighbouring tiles are merged until chunks are {MIN_FILTER_CHUNK} "
+        f"pixels a side, keeping at least {MIN_CHUNKS_PER_AXIS} chunks per axis. The result is the same."
+    )
+
+before_column, after_column = st.columns(2)
+with before_column:
+    if previous_run is None:
+        show_preview(
+            ("stitched", folder), lambda: to_display(context.stitch_run.stitched_preview),
+            caption="Before: the stitched grayscale image", max_side=HALF_WIDTH,
+        )
+    else:
+        show_preview(
+            ("step-picture", *step_key(context.tile_files, chain, index - 1)), lambda: previous_run.picture,
+            caption=f"Before: the output of {step_title(chain[index - 1], index - 1)}", max_side=HALF_WIDTH,
+        )
+with after_column:
+    lo, hi = step_run.value_range
+    show_preview(
+        ("step-picture", *step_key(context.tile_files, chain, index)), lambda: step_run.picture,
+        caption=f"After: {PICTURE_WORDS[step_run.kind].format(lo=lo, hi=hi)}", max_side=HALF_WIDTH,
+    )
+
+histogram_column, details = st.columns([3, 2], gap="large")
+with histogram_column:
+    show_step_histogram(
+        step, step_run, previous_run.histogram if previous_run else context.stitch_run.histogram,
+        step_key(context.tile_files, chain, index),
+        step_key(context.tile_files, chain, index - 1) if index else (folder, ()),
+    )
+    st.download_button(
+        "Download the result (PNG, full resolution)",
+        lambda: full_resolution_png(step_run.output, step_run.kind, step_run.value_range, scheduler=context.scheduler),
+        file_name=f"step{number}-{step.stage}.png", mime="image/png",
+    )
+    if step_run.regions is not None:
+        st.subheader("Regions")
+        st.metric("Regions found", f"{step_run.regions:,}")
+        table = region_table_of(context.tile_files, chain, index, step_run, context.stitch_run, context.scheduler)
+        st.dataframe(table, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(table)))
+        st.caption(
+            "One row per region: its area in pixels, its centroid, its bounding box (bottom and right "
+            "one past the region) and the mean of the grayscale image over it."
+        )
+        st.download_button(
+            "Download the region table (CSV)", lambda: table.to_csv(index=False),
+            file_name=f"step{number}-regions.csv", mime="text/csv",
+        )
+
+with details:
+    stage_details(
+        output, f"Output of {stage.title}", "Step time", step_run.wall,
+        "Wall-clock seconds of this step over the full image, from the previous stage's output kept "
+        "in memory, with its preview and histogram.",
+        ("step-graph", *step_key(context.tile_files, chain, index)), f"step{number}-{step.stage}.dot",
+    )

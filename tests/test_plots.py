@@ -1,0 +1,17 @@
+from core.scaling import ScalingPoint, WorkerScaling
+from ui.plots import FALLBACK_COLOURS, STAGE_COLOURS, speedup_figure, stage_colour
+
+
+def test_each_step_is_coloured_by_its_stage_and_any_stage_gets_a_colour():
+    assert stage_colour("sobel") == STAGE_COLOURS["sobel"] and stage_colour("read") == STAGE_COLOURS["read"]
+    assert stage_colour("gaussian 2") == stage_colour("gaussian") in FALLBACK_COLOURS
+    assert stage_colour("median") != stage_colour("gaussian")
+    assert stage_colour("not-a-stage") in FALLBACK_COLOURS
+
+
+def test_the_task_time_bars_show_the_stages_the_points_timed_in_order():
+    seconds = {"read": 0.1, "grayscale": 0.1, "stitch": 0.0, "gaussian": 0.2, "label": 0.3, "other": 0.01}
+    scaling = WorkerScaling(tuple(ScalingPoint(k, 1.0 / k, seconds, 10, 0.0) for k in (1, 2)))
+    stage_axes = speedup_figure(scaling).axes[2]
+    legend = [text.get_text() for text in stage_axes.get_legend().get_texts()]
+    assert legend == ["other (the checksum's sum)", "label", "gaussian", "stitch", "grayscale", "read"]  # reversed

@@ -1,0 +1,247 @@
+"""The chain of steps in the sidebar: a box per step with its parameters and buttons to
+move or remove it, and "Add a stage" below them.
+
+Every widget is derived from the stage table (``core.filters.STAGES``), so a new stage
+needs no change here: a parameter with choices becomes a radio (or a select box, past
+``MAX_RADIO_CHOICES``) showing the choices' labels, a number with both bounds a slider,
+any other number a number input, and a stage's ``lo`` and ``hi`` one range slider over
+its input's range (``core.filters.output_ranges``). A parameter with ``shown_when`` appears
+only when it matters.
+
+The chain's home in session state is ``CHAIN``: a list of (id, Step). A step keeps the id
+it was given when added, and its widgets' keys carry that id (``step3.sigma``), never its
+position, so that moving a step moves its values with it. Callbacks change ``CHAIN``; each
+run sets the widgets from it, as ``ui.settings`` does for the other settings.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from core import STAGES, PipelineError, Stage, Step
+from core.previews import GRAYSCALE_RANGE
+
+from .navigation import step_title
+
+__all__ = [
+    "ADD_BUTTON",
+    "ADD_STAGE",
+    "CHAIN",
+    "chain_in_session",
+    "draw_chain_editor",
+    "fit_ranges",
+    "range_key",
+    "set_chain",
+    "slider_grid",
+    "widget_key",
+]
+
+CHAIN = "_chain"
+NEXT_ID = "_next_step_id"
+PROBLEM = "_chain_problem"
+ADD_STAGE = "add_stage"
+ADD_BUTTON = "add_step"
+RANGE_PARAMS = ("lo", "hi")
+MAX_RADIO_CHOICES = 4
+#: Slider positions across a parameter's range, about: the step is a power of ten.
+SLIDER_POSITIONS = 100
+
+
+def widget_key(step_id: int, name: str) -> str:
+    """The key of a step's widget: ``step3.sigma``, ``step3.up``."""
+    return f"step{step_id}.{name}"
+
+
+def range_key(step_id: int) -> str:
+    """The key of a step's range slider, for its ``lo`` and ``hi``."""
+    return widget_key(step_id, "lo_hi")
+
+
+def has_range(stage: Stage) -> bool:
+    """Whether the stage has a ``lo`` and a ``hi``, shown as one range slider."""
+    numbers = {p.name for p in stage.params if p.type is float}
+    return set(RANGE_PARAMS) <= numbers
+
+
+def slider_grid(value_range: tuple[float, float]) -> tuple[float, float, float]:
+    """(low, high, increment) of a slider over ``value_range``: a power of ten for an
+    increment, about ``SLIDER_POSITIONS`` positions, and both ends on its grid, inside the
+    range (Sobel's magnitude reaches sqrt(20), which the slider offers as 4.47)."""
+    lo, hi = value_range
+    increment = 10.0 ** math.floor(math.log10((hi - lo) / SLIDER_POSITIONS))
+    digits = max(0, -math.floor(math.log10(increment)))
+    low = round(math.ceil(lo / increment - 1e-9) * increment, digits)
+    high = round(math.floor(hi / increment + 1e-9) * increment, digits)
+    return low, high, increment
+
+
+def fit_ranges(chain: tuple[Step, ...]) -> tuple[tuple[Step, ...], list[str]]:
+    """The chain with each range (``lo``, ``hi``) moved inside its slider, over the range of
+    the step's input, and a note for each range that moved.
+
+    A range that no longer overlaps the slider takes the stage's defaults, or the whole
+    slider if those do not fit either: after Sobel's mode changes from x to magnitude, a
+    clip of [-3, -1] becomes [0, 1].
+    """
+    fitted, notes = [], []
+    input_range = GRAYSCALE_RANGE
+    for step in chain:
+        stage = STAGES[step.stage]
+        if has_range(stage):
+            low, high, _ = slider_grid(input_range)
+            lo, hi = (step.values[name] for name in RANGE_PARAMS)
+            new_lo, new_hi = (min(max(bound, low), high) for bound in (lo, hi))
+            if not new_lo < new_hi:
+                defaults = tuple(stage.param(name).default for name in RANGE_PARAMS)
+                new_lo, new_hi = defaults if low <= defaults[0] < defaults[1] <= high else (low, high)
+            if (new_lo, new_hi) != (lo, hi):
+                before = step.text(STAGES)
+                step = step.with_values(STAGES, lo=new_lo, hi=new_hi)
+                notes.append(f"{before} (outside [{low:g}, {high:g}]: {step.text(STAGES)} instead)")
+        fitted.append(step)
+        input_range = stage.output_range(input_range, **step.values)
+    return tuple(fitted), notes
+
+
+def set_chain(chain: tuple[Step, ...]) -> None:
+    """Start the session's chain afresh, its steps numbered from 1."""
+    state = st.session_state
+    state[CHAIN] = [(index + 1, step) for index, step in enumerate(chain)]
+    state[NEXT_ID] = len(chain) + 1
+    state[PROBLEM] = None
+
+
+def chain_in_session() -> tuple[Step, ...]:
+    return tuple(step for _, step in st.session_state[CHAIN])
+
+
+def _store(entries: list[tuple[int, Step]]) -> None:
+    steps, _ = fit_ranges(tuple(step for _, step in entries))
+    st.session_state[CHAIN] = [(step_id, step) for (step_id, _), step in zip(entries, steps)]
+    st.session_state[PROBLEM] = None
+
+
+def _position(step_id: int) -> int:
+    return [i for i, _ in st.session_state[CHAIN]].index(step_id)
+
+
+def _change(step_id: int, changes: dict) -> None:
+    entries = list(st.session_state[CHAIN])
+    position = _position(step_id)
+    try:
+        entries[position] = (step_id, entries[position][1].with_values(STAGES, **changes))
+    except PipelineError as e:  # the widget goes back to the step's value on this run
+        st.session_state[PROBLEM] = f"Not changed: {e}."
+        return
+    _store(entries)
+
+
+def _changed_param(step_id: int, name: str) -> None:
+    _change(step_id, {name: st.session_state[widget_key(step_id, name)]})
+
+
+def _changed_range(step_id: int) -> None:
+    _change(step_id, dict(zip(RANGE_PARAMS, st.session_state[range_key(step_id)])))
+
+
+def _move(step_id: int, offset: int) -> None:
+    entries = list(st.session_state[CHAIN])
+    position = _position(step_id)
+    if 0 <= position + offset < len(entries):  # the buttons at the ends are disabled
+        entries.insert(position + offset, entries.pop(position))
+        _store(entries)
+
+
+def _remove(step_id: int) -> None:
+    _store([entry for entry in st.session_state[CHAIN] if entry[0] != step_id])
+
+
+def _add() -> None:
+    state = st.session_state
+    step_id = state[NEXT_ID]
+    state[NEXT_ID] = step_id + 1
+    _store([*state[CHAIN], (step_id, STAGES[state[ADD_STAGE]].step())])
+
+
+def _draw_param(step_id: int, stage: Stage, name: str, value) -> None:
+    param = stage.param(name)
+    key = widget_key(step_id, name)
+    st.session_state[key] = value
+    common = dict(key=key, on_change=_changed_param, args=(step_id, name), help=param.help)
+    label = name.capitalize()
+    if param.choices:
+        widget = st.radio if len(param.choices) <= MAX_RADIO_CHOICES else st.selectbox
+        widget(label, list(param.choices), format_func=lambda choice: param.labels.get(choice, choice), **common)
+    elif param.low is not None and param.high is not None:
+        if param.type is int:
+            st.slider(label, min_value=int(param.low), max_value=int(param.high), step=1, **common)
+        else:
+            low, high, increment = slider_grid((param.low, param.high))
+            st.slider(label, min_value=low, max_value=high, step=increment, **common)
+    elif param.type is int:
+        st.number_input(label, min_value=param.low, max_value=param.high, step=1, **common)
+    else:
+        st.number_input(label, min_value=param.low, max_value=param.high, step=0.01, **common)
+
+
+def _draw_range(step_id: int, stage: Stage, values: dict, input_range: tuple[float, float]) -> None:
+    key = range_key(step_id)
+    st.session_state[key] = tuple(values[name] for name in RANGE_PARAMS)
+    low, high, increment = slider_grid(input_range)
+    lo, hi = (stage.param(name) for name in RANGE_PARAMS)
+    st.slider(
+        f"{stage.title} range", min_value=low, max_value=high, step=increment, key=key,
+        on_change=_changed_range, args=(step_id,), help=f"lo: {lo.help}; hi: {hi.help}.",
+    )
+
+
+def _draw_step(index: int, step_id: int, step: Step, input_range: tuple[float, float], last: bool) -> None:
+    stage, values = STAGES[step.stage], step.values
+    with st.container(border=True):
+        st.markdown(f"**{step_title(step, index)}**")
+        for param in stage.shown(values):
+            if has_range(stage) and param.name in RANGE_PARAMS:
+                if param.name == RANGE_PARAMS[0]:
+                    _draw_range(step_id, stage, values, input_range)
+            else:
+                _draw_param(step_id, stage, param.name, values[param.name])
+        # Icons alone: the sidebar leaves a third of its width to each button.
+        up, down, remove = st.columns(3)
+        up.button(
+            "", icon=":material/arrow_upward:", key=widget_key(step_id, "up"), on_click=_move,
+            args=(step_id, -1), disabled=index == 0, help="Move this step up: it runs before the one above",
+            width="stretch",
+        )
+        down.button(
+            "", icon=":material/arrow_downward:", key=widget_key(step_id, "down"), on_click=_move,
+            args=(step_id, 1), disabled=last, help="Move this step down: it runs after the one below",
+            width="stretch",
+        )
+        remove.button(
+            "", icon=":material/delete:", key=widget_key(step_id, "remove"), on_click=_remove,
+            args=(step_id,), help="Remove this step from the chain", width="stretch",
+        )
+
+
+def draw_chain_editor() -> None:
+    """The chain's steps, each with its widgets, and the controls to add one."""
+    state = st.session_state
+    entries = state[CHAIN]
+    st.subheader("Chain of stages")
+    st.caption("Each stage runs on the output of the one above it, starting from the stitched grayscale image.")
+    input_range = GRAYSCALE_RANGE
+    for index, (step_id, step) in enumerate(entries):
+        _draw_step(index, step_id, step, input_range, last=index == len(entries) - 1)
+        input_range = STAGES[step.stage].output_range(input_range, **step.values)
+    if not entries:
+        st.caption("No stages: the stitched grayscale image is the result.")
+    if state.get(PROBLEM):
+        st.warning(state[PROBLEM])
+    choice, add = st.columns([3, 2], vertical_alignment="bottom")
+    choice.selectbox(
+        "Add a stage", list(STAGES), format_func=lambda name: STAGES[name].title, key=ADD_STAGE,
+        help="Added at the end of the chain; move it with its Up and Down buttons.",
+    )
+    add.button("Add", icon=":material/add:", key=ADD_BUTTON, on_click=_add, width="stretch")

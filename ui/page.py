@@ -1,0 +1,118 @@
+"""What every page starts with: page setup, the sidebar, and the stages it needs.
+
+``start_page`` is also the one place where a ``PipelineError`` met while preparing a page
+(an unreadable upload, a grid that does not fit, a cluster that cannot see the tiles)
+becomes the page's error message: the modules below it raise, with words for the visitor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from core import Pipeline, PipelineError, TileSet
+from core.previews import StepRun, StitchRun
+
+from .navigation import STEP_PARAM, step_title
+from .runs import lazy_pipeline, step_runs, stitch_run, tile_files_of
+from .server import STAND_IN, runner
+from .settings import Settings, sidebar
+from .uploads import SourceImage, current_image
+
+__all__ = ["PageContext", "TITLE", "show_errors", "start_page", "start_step_page"]
+
+TITLE = "Dask, tile by tile"
+#: A file served by the app: a Material icon as the tab's icon is fetched from Google's fonts.
+ICON = str(Path(__file__).with_name("icon.png"))
+RUNNER_LABELS = {
+    "threads": "threads in the server",
+    "local": "a local Dask cluster",
+    "remote": "a Dask cluster",
+}
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page shows: the settings, and the stages run for them."""
+
+    settings: Settings
+    image: SourceImage
+    tile_files: TileSet
+    pipeline: Pipeline  # lazy, for the task graphs: built from the tile files on
+    stitch_run: StitchRun
+    step_runs: tuple[StepRun, ...]  # the chain's first steps, as many as the page needs
+    scheduler: object  # what the stages ran on: the cluster's client, or "threads"
+    step_index: int | None = None  # on the step page: which step it shows, from 0
+
+
+@contextmanager
+def show_errors(what: str | None = None) -> Iterator[None]:
+    """Show a ``PipelineError`` raised in the block as the page's error, and stop the page:
+    its message as it is, or ``what: message.``"""
+    try:
+        yield
+    except PipelineError as e:
+        st.error(f"{what}: {e}." if what else str(e))
+        st.stop()
+
+
+def _requested_step() -> int:
+    """The step page's step, from 1, as the address gives it (1 if it gives none)."""
+    try:
+        return max(1, int(st.query_params.get(STEP_PARAM, "1")))
+    except ValueError:
+        return 1
+
+
+def start_page(title: str, *, all_steps: bool = False, wait_for_cluster: bool = False) -> PageContext:
+    """Set up the page, draw the sidebar and run (or fetch) the stages the page shows: the
+    tiles, grayscale and stitched image, and the chain's steps if ``all_steps``.
+
+    The stages run on threads while the cluster starts, unless ``wait_for_cluster``.
+    """
+    return _start(lambda settings: title, None if all_steps else 0, {}, wait_for_cluster)
+
+
+def start_step_page() -> PageContext:
+    """``start_page`` for the page of one step, the one the address names (``?step=2``),
+    with the steps up to it run; its ``step_index`` says which (from 0)."""
+    number = _requested_step()
+    return _start(
+        lambda settings: step_title(settings.chain[number - 1], number - 1) if number <= len(settings.chain) else "Step",
+        number, {STEP_PARAM: str(number)}, False,
+    )
+
+
+def _start(title, steps: int | None, page_params: dict[str, str], wait_for_cluster: bool) -> PageContext:
+    settings = sidebar(page_params)
+    st.set_page_config(page_title=f"{title(settings)} · {TITLE}", page_icon=ICON, layout="wide")
+    active = runner(wait=wait_for_cluster)
+    with show_errors():
+        if steps is not None and steps > len(settings.chain):
+            count = len(settings.chain)
+            raise PipelineError(
+                f"The chain has {count} step{'' if count == 1 else 's'}, so there is no step {steps} to show: "
+                "pick one in the sidebar, or add a stage."
+            )
+        image = current_image(settings.sample, settings.upload)
+        tile_files = tile_files_of(image, settings.rows, settings.cols)
+        scheduler = active.scheduler_for(tile_files.mean_tile_pixels)  # once: every stage runs on it
+        if active is STAND_IN:
+            st.sidebar.caption("Dask runs on: threads in the server while the cluster starts")
+        elif scheduler is active.scheduler:
+            st.sidebar.caption(f"Dask runs on: {RUNNER_LABELS[active.kind]} ({active.address})")
+        else:
+            st.sidebar.caption(
+                f"Dask runs on: threads in the server, for tiles this small ({RUNNER_LABELS[active.kind]} "
+                "otherwise; see the Cluster page)"
+            )
+        pipeline = lazy_pipeline(tile_files, settings.chain)
+        stitched = stitch_run(tile_files, pipeline, scheduler)
+        count = len(settings.chain) if steps is None else steps
+        runs = step_runs(tile_files, stitched, settings.chain, count, scheduler)
+    step_index = steps - 1 if steps else None
+    return PageContext(settings, image, tile_files, pipeline, stitched, runs, scheduler, step_index)

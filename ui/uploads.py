@@ -1,0 +1,88 @@
+"""The picture a session works on: a bundled sample, or an upload kept under its digest.
+
+Everything is keyed on the SHA-256 of the image's content, never on Streamlit's hashing
+of arrays (which samples large arrays) nor on a file name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from core import PipelineError, image_digest, load_image
+from core.disk_cache import prune, store_bytes
+from core.samples import SAMPLES, load_sample
+
+from .server import APP_MAX_PIXELS, CACHE_MAX_BYTES, cache_root
+from .store import BoundedStore
+
+__all__ = ["SourceImage", "Upload", "current_image", "save_upload"]
+
+
+@dataclass(frozen=True)
+class Upload:
+    digest: str  # SHA-256 of the file; its bytes are stored under this name
+    file_name: str | None  # as uploaded, shown to the user, never used in a path; None from a link
+
+    @property
+    def label(self) -> str:
+        return self.file_name or "a shared upload"
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    """The decoded picture the pipeline starts from."""
+
+    digest: str
+    label: str  # what the pages call it: the sample's title or the upload's file name
+    pixels: np.ndarray  # read-only: shared by every session
+    file_name: str  # for the command line the Home page offers: the sample's name, or the upload's
+
+
+@st.cache_resource
+def _decoded() -> BoundedStore:
+    # Bounded by entries: a 16-MPix image costs 48 MB as pixels.
+    return BoundedStore(4)
+
+
+def save_upload(data: bytes) -> str:
+    digest, _ = store_bytes(data, cache_root() / "uploads")
+    prune(cache_root(), CACHE_MAX_BYTES)
+    return digest
+
+
+def _readonly(pixels: np.ndarray) -> np.ndarray:
+    pixels.flags.writeable = False
+    return pixels
+
+
+def _load_upload(digest: str) -> np.ndarray:
+    path = cache_root() / "uploads" / digest
+    if not path.exists():
+        raise PipelineError("the uploaded file is no longer on the server; please upload it again")
+    return _readonly(load_image(path, max_pixels=APP_MAX_PIXELS))
+
+
+def _load_sample(name: str) -> tuple[str, np.ndarray]:
+    pixels = _readonly(load_sample(name))
+    return image_digest(pixels), pixels
+
+
+def current_image(sample: str, upload: Upload | None) -> SourceImage:
+    """The uploaded image if there is one, else the chosen sample.
+
+    Raises ``PipelineError`` with a message for the visitor if it cannot be read.
+    """
+    try:
+        if upload is not None:
+            with st.spinner("Decoding the upload…"):
+                pixels = _decoded().get_or_compute(("upload", upload.digest), lambda: _load_upload(upload.digest))
+            return SourceImage(upload.digest, upload.label, pixels, upload.file_name or "IMAGE")
+        digest, pixels = _decoded().get_or_compute(("sample", sample), lambda: _load_sample(sample))
+        return SourceImage(digest, SAMPLES[sample], pixels, f"{sample}.png")
+    except PipelineError as e:
+        raise PipelineError(
+            f"Could not read this image: {e}. Upload another one, or clear it to use a sample."
+        ) from e
