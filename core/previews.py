@@ -26,7 +26,7 @@ from .filters import STAGES, otsu_threshold
 from .pictures import to_picture
 from .png_stream import write_png_strips
 from .regions import region_table
-from .results import deflated_png_strips, to_uint8, write_png
+from .results import deflated_png_strips, to_uint8
 from .stages import Pipeline
 from .timing import ProgressCallback, layer_owners, stage_timing, wait_with_progress
 
@@ -270,19 +270,14 @@ def full_resolution_png(output: da.Array, kind: str, value_range: tuple[float, f
     """A step's output at full resolution as an encoded 8-bit PNG, for a download: values
     mapped black..white over ``value_range``, masks black and white, labels in colour.
 
-    Gray pictures are compressed in strips of rows by the threads or workers that compute
-    them (``core.png_stream``), and only the compressed strips come back here. Labels in
-    colour are gathered and encoded here (``png_stream`` writes gray PNGs only): 3 bytes
-    a pixel, 192 MB at 64 MPix.
+    The picture is compressed in strips of rows by the threads or workers that compute it
+    (``core.png_stream``); only the compressed strips come back here.
     """
     picture = to_picture(output, kind, value_range)
+    strips = dask.compute(*deflated_png_strips(picture), scheduler=scheduler)
     buffer = io.BytesIO()
-    if picture.ndim == 2:
-        strips = dask.compute(*deflated_png_strips(picture), scheduler=scheduler)
-        height, width = picture.shape
-        write_png_strips(buffer, width, height, strips)
-    else:
-        write_png(picture.compute(scheduler=scheduler), buffer)
+    height, width = picture.shape[:2]
+    write_png_strips(buffer, width, height, strips, channels=1 if picture.ndim == 2 else picture.shape[2])
     return buffer.getvalue()
 
 
