@@ -104,6 +104,10 @@ def median(image: da.Array, size: int) -> da.Array:
     return dask_image.ndfilters.median_filter(_filter_input(image), size=size)
 
 
+def uniform(image: da.Array, size: int) -> da.Array:
+    return dask_image.ndfilters.uniform_filter(_filter_input(image), size=size)
+
+
 # -- edges -------------------------------------------------------------------------------
 
 
@@ -309,6 +313,12 @@ STAGES: dict[str, Stage] = {
             "`dask_image.ndfilters.median_filter` replaces each pixel with the median of its "
             "size x size neighbourhood, which removes speckles and keeps edges sharp.",
             median, (Param("size", int, 3, "side of the neighbourhood, in pixels", low=1, high=25),),
+        ),
+        Stage(
+            "uniform", "Mean filter",
+            "`dask_image.ndfilters.uniform_filter` replaces each pixel with the mean of its "
+            "size x size neighbourhood: the cheapest smoothing, a box blur.",
+            uniform, (Param("size", int, 3, "side of the neighbourhood, in pixels", low=1, high=25),),
         ),
         Stage(
             "sobel", "Sobel edges",

@@ -28,6 +28,7 @@ FILTERS = {
     "gaussian:sigma=0.7": lambda g: ndi.gaussian_filter(g, 0.7),
     "median:size=3": lambda g: ndi.median_filter(g, size=3),
     "median:size=6": lambda g: ndi.median_filter(g, size=6),
+    "uniform:size=5": lambda g: ndi.uniform_filter(g, size=5),
     **{f"{kind}:mode={mode}": (lambda g, k=kind, m=mode: _derivative(k, g, m))
        for kind in ("sobel", "prewitt") for mode in ("x", "y", "magnitude")},
     "laplace": ndi.laplace,
