@@ -33,8 +33,12 @@ def _merged_graph(collections) -> HighLevelGraph:
 
 
 def task_count(collections) -> int:
-    """Number of tasks needed to compute ``collections`` (a dask array or an iterable)."""
-    return len(_merged_graph(collections))
+    """Number of tasks needed to compute ``collections`` (a dask array or an iterable).
+
+    Counted by key: a layer of delayed calls also holds the tasks of the graph before it
+    (the Otsu threshold's, the labels'), which would otherwise count twice.
+    """
+    return len(_merged_graph(collections).to_dict())
 
 
 def task_graph(collections, *, max_nodes: int = MAX_TASK_NODES) -> graphviz.Digraph:
@@ -63,8 +67,11 @@ def layer_graph(graph: HighLevelGraph) -> graphviz.Digraph:
     group_of = {name: (key_split(name), depth[name]) for name in graph.layers}
     tasks: dict[tuple, int] = defaultdict(int)
     layers: dict[tuple, int] = defaultdict(int)
-    for name, layer in graph.layers.items():
-        tasks[group_of[name]] += len(layer)
+    counted: set = set()
+    for name in sorted(graph.layers, key=depth.get):  # a task counts in the first layer that holds it
+        new = graph.layers[name].keys() - counted
+        counted |= new
+        tasks[group_of[name]] += len(new)
         layers[group_of[name]] += 1
     edges = {
         (group_of[dep], group_of[name])

@@ -59,3 +59,13 @@ def test_side_by_side_chains_are_drawn_left_to_right(pipeline_for):
     tiles = [tile for row in pipeline.tile_arrays for tile in row]
     assert "rankdir=LR" in task_graph(tiles).source
     assert "rankdir=BT" in task_graph(pipeline_for(1, 2).result).source
+
+
+def test_tasks_held_by_several_layers_count_once(tmp_path, photo):
+    # Delayed calls (Otsu's histograms, the labels) hold copies of the tasks before them.
+    chain = parse_chain(["gaussian:sigma=1", "threshold", "label"])
+    result = build_pipeline(partition(photo, 3, 3, tmp_path / "tiles"), chain).result
+    unique = len(dict(result.__dask_graph__()))
+    assert task_count(result) == unique
+    layers = [int(line.split("\n")[1].split(" task")[0].replace(",", "")) for line in node_lines(task_graph(result))]
+    assert sum(layers) == unique
