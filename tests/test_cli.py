@@ -349,3 +349,19 @@ def test_a_run_on_threads_imports_neither_distributed_nor_matplotlib(tmp_path, p
     run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stderr.strip().splitlines()[-1] == "False False False"
+
+
+def test_a_reader_that_has_gone_gets_no_traceback(tmp_path, photo_file):
+    # As `python -m core ... | head -1` once head has its line and has left.
+    repo = Path(__file__).resolve().parents[1]
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "core", str(photo_file), "--out", str(tmp_path / "out")],
+            cwd=repo, stdout=write_end, stderr=subprocess.PIPE, timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
+    assert (tmp_path / "out" / "result.npy").exists()
