@@ -368,9 +368,10 @@ STAGES: dict[str, Stage] = {
         ),
         Stage(
             "label", "Labels",
-            "`dask_image.ndmeasure.label` numbers each connected region of non-zero pixels; "
-            "regions that cross tile borders are joined into one label. Connectivity 1 joins "
-            "pixels that share a side, 2 also those that share a corner.",
+            "Numbers each connected region of non-zero pixels as `dask_image.ndmeasure.label` "
+            "does: `scipy.ndimage.label` on every chunk, then regions that touch across chunk "
+            "borders are joined into one label. Connectivity 1 joins pixels that share a "
+            "side, 2 also those that share a corner.",
             label,
             (Param("connectivity", int, 1, "1: sides only, 2: corners too", low=1, high=2),),
             kind="labels",
