@@ -39,6 +39,7 @@ with picture:
     st.download_button(
         f"Download the tiles (zip, {files['size on disk (kB)'].sum() / 1000:,.1f} MB)",
         lambda: tiles_zip(tile_files), file_name="tiles.zip", mime="application/zip",
+        on_click="ignore",  # no rerun: it would replace the other buttons' files mid-click
     )
 
 tile_arrays = [tile for row in context.pipeline.tile_arrays for tile in row]

@@ -11,7 +11,7 @@ HALF_WIDTH = 1000  # pixels: the before and after pictures share the page's widt
 PICTURE_WORDS = {
     "values": "{lo:g} black, {hi:g} white",
     "mask": "1 white, 0 black",
-    "labels": "each region in a colour of its own, the background black",
+    "labels": "the regions in colour (ten colours, repeated), the background black",
 }
 
 context = start_step_page()
@@ -64,6 +64,7 @@ with histogram_column:
         "Download the result (PNG, full resolution)",
         lambda: full_resolution_png(step_run.output, step_run.kind, step_run.value_range, scheduler=context.scheduler),
         file_name=f"step{number}-{step.stage}.png", mime="image/png",
+        on_click="ignore",  # no rerun: it would replace the other buttons' files mid-click
     )
     if step_run.regions is not None:
         st.subheader("Regions")
@@ -76,7 +77,7 @@ with histogram_column:
         )
         st.download_button(
             "Download the region table (CSV)", lambda: table.to_csv(index=False),
-            file_name=f"step{number}-regions.csv", mime="text/csv",
+            file_name=f"step{number}-regions.csv", mime="text/csv", on_click="ignore",
         )
 
 with details:

@@ -122,7 +122,7 @@ def show_graph(key: tuple, arrays, filename: str) -> None:
         st.graphviz_chart(source, width="stretch")
         st.download_button(
             "Download the graph (DOT)", source, file_name=filename, mime="text/vnd.graphviz",
-            key=f"dot-{filename}",
+            key=f"dot-{filename}", on_click="ignore",
         )
 
 
