@@ -67,11 +67,8 @@ def layer_graph(graph: HighLevelGraph) -> graphviz.Digraph:
     group_of = {name: (key_split(name), depth[name]) for name in graph.layers}
     tasks: dict[tuple, int] = defaultdict(int)
     layers: dict[tuple, int] = defaultdict(int)
-    counted: set = set()
-    for name in sorted(graph.layers, key=depth.get):  # a task counts in the first layer that holds it
-        new = graph.layers[name].keys() - counted
-        counted |= new
-        tasks[group_of[name]] += len(new)
+    for name, count in _tasks_per_layer(graph).items():
+        tasks[group_of[name]] += count
         layers[group_of[name]] += 1
     edges = {
         (group_of[dep], group_of[name])
@@ -90,6 +87,21 @@ def layer_graph(graph: HighLevelGraph) -> graphviz.Digraph:
     for (dep_kind, dep_level), (kind, level) in sorted(edges):
         digraph.edge(f"{dep_kind}-{dep_level}", f"{kind}-{level}")
     return digraph
+
+
+def _tasks_per_layer(graph: HighLevelGraph) -> dict[str, int]:
+    """Tasks per layer, each counted once: in the layer named after it, else in the first
+    layer that holds it. Layers of delayed calls also hold copies of the tasks before them
+    (the Otsu threshold's, the labels'), which would otherwise count again."""
+    owner = {}
+    for name, layer in graph.layers.items():
+        for key in layer:
+            if (key[0] if isinstance(key, tuple) else key) == name or key not in owner:
+                owner[key] = name
+    counts = dict.fromkeys(graph.layers, 0)
+    for name in owner.values():
+        counts[name] += 1
+    return counts
 
 
 def _topological(dependencies: dict[str, set[str]]) -> list[str]:
