@@ -30,6 +30,7 @@ from .errors import PipelineError
 __all__ = [
     "DEFAULT_CHAIN",
     "DERIVATIVE_MODES",
+    "GRAYSCALE_RANGE",
     "MIN_CHUNKS_PER_AXIS",
     "MIN_FILTER_CHUNK",
     "OTSU_BINS",
@@ -41,7 +42,11 @@ __all__ = [
     "output_ranges",
     "parse_chain",
     "sobel_range",
+    "threshold_level",
 ]
+
+#: What the stitched grayscale image holds: the input range of a chain's first step.
+GRAYSCALE_RANGE = (0.0, 1.0)
 
 #: Derivative filters: along x (columns, the tutorial's), along y (rows), or both.
 DERIVATIVE_MODES = ("x", "y", "magnitude")
@@ -154,7 +159,7 @@ def sobel_range(mode: str) -> tuple[float, float]:
     """Bounds of the Sobel response for a grayscale image in [0, 1]; both are reached."""
     if mode not in DERIVATIVE_MODES:
         raise PipelineError(f"sobel:mode must be one of {', '.join(DERIVATIVE_MODES)}, got {mode!r}")
-    return _derivative_range("sobel")((0.0, 1.0), mode=mode)
+    return _derivative_range("sobel")(GRAYSCALE_RANGE, mode=mode)
 
 
 def _laplace_range(input_range):
@@ -207,11 +212,15 @@ def otsu_threshold(image: da.Array) -> da.Array:
     return da.from_delayed(threshold, shape=(), dtype=image.dtype)
 
 
+def threshold_level(image: da.Array, method: str, value: float):
+    """The level a threshold compares ``image`` with: Otsu's, as a lazy 0-d array, or
+    ``value`` as given (NumPy compares a float32 image with a Python float in float32)."""
+    return otsu_threshold(_as_float(image)) if method == "otsu" else value
+
+
 def threshold(image: da.Array, method: str, value: float) -> da.Array:
     """1 where ``image`` is above the threshold, else 0 (scikit-image's convention)."""
-    image = _as_float(image)
-    level = otsu_threshold(image) if method == "otsu" else image.dtype.type(value)
-    return (image > level).astype(np.uint8)
+    return (_as_float(image) > threshold_level(image, method, value)).astype(np.uint8)
 
 
 def _value_implies_method(values: dict, given: set[str]) -> dict:
@@ -394,7 +403,7 @@ def chain_text(chain: tuple[Step, ...]) -> list[str]:
     return [step.text(STAGES) for step in chain]
 
 
-def output_ranges(chain: tuple[Step, ...], input_range=(0.0, 1.0)) -> list[tuple[float, float]]:
+def output_ranges(chain: tuple[Step, ...], input_range=GRAYSCALE_RANGE) -> list[tuple[float, float]]:
     """The bounds of each step's output, for a grayscale input in ``input_range``."""
     ranges = []
     for step in chain:

@@ -17,7 +17,7 @@ import dask.array as da
 import numpy as np
 
 from .chain import Step
-from .filters import STAGES, output_ranges
+from .filters import GRAYSCALE_RANGE, STAGES, output_ranges
 from .pictures import to_picture
 from .results import atomic_path, write_results
 from .stages import Pipeline
@@ -39,10 +39,6 @@ RESULT_PNG = "result.png"
 RESULT_ZARR = "result.ome.zarr"
 REGIONS_CSV = "regions.csv"
 
-#: The stitched grayscale image, which an empty chain leaves as the result, lies in [0, 1].
-GRAY_RANGE = (0.0, 1.0)
-
-
 def result_kind(chain: tuple[Step, ...]) -> str:
     """What the result holds (``core.chain.KINDS``): the last step's kind, or values for
     an empty chain."""
@@ -51,7 +47,7 @@ def result_kind(chain: tuple[Step, ...]) -> str:
 
 def result_range(chain: tuple[Step, ...]) -> tuple[float, float]:
     """The bounds of the result's values, which its picture maps to black..white."""
-    return output_ranges(chain, GRAY_RANGE)[-1] if chain else GRAY_RANGE
+    return output_ranges(chain)[-1] if chain else GRAYSCALE_RANGE
 
 
 def result_array(result: da.Array, chain: tuple[Step, ...]) -> da.Array:

@@ -22,16 +22,14 @@ from skimage.util import img_as_ubyte
 
 from .chain import Step
 from .cluster import THREADS
-from .filters import STAGES, otsu_threshold
+from .filters import GRAYSCALE_RANGE, STAGES, threshold_level
 from .pictures import to_picture
-from .png_stream import write_png_strips
 from .regions import region_table
-from .results import deflated_png_strips, to_uint8
+from .results import deflated_png_strips, to_uint8, write_deflated_png
 from .stages import Pipeline
 from .timing import ProgressCallback, layer_owners, stage_timing, wait_with_progress
 
 __all__ = [
-    "GRAYSCALE_RANGE",
     "HISTOGRAM_BINS",
     "Histogram",
     "StepRun",
@@ -47,8 +45,6 @@ __all__ = [
 ]
 
 HISTOGRAM_BINS = 200
-#: What the stitched grayscale image holds, and the input range of a chain's first step.
-GRAYSCALE_RANGE = (0.0, 1.0)
 
 
 def preview_stride(shape: tuple[int, ...], max_side: int = 1600) -> int:
@@ -208,16 +204,6 @@ def _persist_and_gather(full: da.Array, small: dict, on_progress, scheduler) -> 
     return full, small
 
 
-def _threshold_level(step: Step, step_input: da.Array):
-    """The level a threshold step compares with, lazily for Otsu's; None for other stages."""
-    if step.stage != "threshold":
-        return None
-    values = step.values
-    if values["method"] == "value":
-        return values["value"]
-    return otsu_threshold(step_input.astype(np.float32) if step_input.dtype != np.float32 else step_input)
-
-
 def run_step(
     step_input: da.Array, step: Step, value_range: tuple[float, float], stride: int, *,
     on_progress=None, scheduler=THREADS,
@@ -235,8 +221,8 @@ def run_step(
     if stage.kind == "values":
         small["counts"], bin_edges = _lazy_histogram(output, value_range)
     if stage.kind == "labels":
-        small["regions"] = output.max()  # dask-image numbers the regions 1..N
-    level = _threshold_level(step, step_input)
+        small["regions"] = output.max()  # the label stage numbers the regions 1..N
+    level = threshold_level(step_input, **step.values) if step.stage == "threshold" else None
     if isinstance(level, da.Array):
         small["level"] = level
     started = time.perf_counter()
@@ -276,8 +262,7 @@ def full_resolution_png(output: da.Array, kind: str, value_range: tuple[float, f
     picture = to_picture(output, kind, value_range)
     strips = dask.compute(*deflated_png_strips(picture), scheduler=scheduler)
     buffer = io.BytesIO()
-    height, width = picture.shape[:2]
-    write_png_strips(buffer, width, height, strips, channels=1 if picture.ndim == 2 else picture.shape[2])
+    write_deflated_png(buffer, picture, strips)
     return buffer.getvalue()
 
 

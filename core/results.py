@@ -15,7 +15,15 @@ from PIL import Image
 
 from .png_stream import channels_of, deflate_strip, write_png_strips
 
-__all__ = ["NpyFile", "atomic_path", "deflated_png_strips", "to_uint8", "write_png", "write_results"]
+__all__ = [
+    "NpyFile",
+    "atomic_path",
+    "deflated_png_strips",
+    "to_uint8",
+    "write_deflated_png",
+    "write_png",
+    "write_results",
+]
 
 #: zlib level of the PNGs: 1 compresses edge maps nearly as well as the default, several
 #: times faster.
@@ -130,6 +138,13 @@ def deflated_png_strips(pixels: da.Array, *, strip_rows: int | None = None) -> l
     return [deflate(block, last=i == len(blocks) - 1, level=PNG_LEVEL) for i, block in enumerate(blocks)]
 
 
+def write_deflated_png(file, picture: da.Array, strips) -> None:
+    """Write the PNG of ``picture`` into a binary file from its ``deflated_png_strips``,
+    computed: its size and colours are ``picture``'s."""
+    height, width = picture.shape[:2]
+    write_png_strips(file, width, height, strips, channels=channels_of(picture))
+
+
 def _compute_in_order(compute, collections: list, what: str) -> list:
     """``compute(collections, what)``'s values, in the order of ``collections``.
 
@@ -164,7 +179,7 @@ def write_results(
     list of collections and returns their results, ``what`` saying in words what it does
     (default: ``dask.compute``), so the caller chooses scheduler, progress and timing.
     """
-    channels = channels_of(picture)  # refuses anything a PNG cannot hold before any work
+    channels_of(picture)  # refuses anything a PNG cannot hold before any work
     with ExitStack() as cleanup:
         stores = []
         if npy_path is not None:
@@ -182,7 +197,6 @@ def write_results(
             compute, [*stores, *strips, *also_compute], "computing the blocks, storing them and compressing the PNG"
         )
         compressed, also_values = values[len(stores):len(stores) + len(strips)], values[len(stores) + len(strips):]
-        height, width = picture.shape[:2]
         with open(png_partial, "wb") as file:
-            write_png_strips(file, width, height, compressed, channels=channels)
+            write_deflated_png(file, picture, compressed)
     return list(also_values)

@@ -21,7 +21,7 @@ import math
 import streamlit as st
 
 from core import STAGES, PipelineError, Stage, Step
-from core.previews import GRAYSCALE_RANGE
+from core.filters import GRAYSCALE_RANGE
 
 from .navigation import step_title
 

@@ -17,7 +17,8 @@ import streamlit as st
 from core import Pipeline, PipelineError, Step, TileSet, build_pipeline, chain_arrays, chain_text, output_ranges
 from core.cluster import check_workers_can_read
 from core.disk_cache import prune
-from core.previews import GRAYSCALE_RANGE, Histogram, StepRun, StitchRun, measure_regions, run_step, run_stitch_stages
+from core.filters import GRAYSCALE_RANGE
+from core.previews import Histogram, StepRun, StitchRun, measure_regions, run_step, run_stitch_stages
 from core.scaling import GRID_SIZES, GridScaling, WorkerScaling, measure_grids, measure_workers
 from core.tiling import cache_folder, partition_cached
 
