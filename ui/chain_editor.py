@@ -20,7 +20,7 @@ import math
 
 import streamlit as st
 
-from core import STAGES, PipelineError, Stage, Step
+from core import STAGES, PipelineError, Stage, Step, output_ranges
 from core.filters import GRAYSCALE_RANGE
 
 from .navigation import step_title
@@ -231,10 +231,10 @@ def draw_chain_editor() -> None:
     entries = state[CHAIN]
     st.subheader("Chain of stages")
     st.caption("Each stage runs on the output of the one above it, starting from the stitched grayscale image.")
-    input_range = GRAYSCALE_RANGE
-    for index, (step_id, step) in enumerate(entries):
+    chain = tuple(step for _, step in entries)
+    input_ranges = [GRAYSCALE_RANGE, *output_ranges(chain)[:-1]]
+    for index, ((step_id, step), input_range) in enumerate(zip(entries, input_ranges)):
         _draw_step(index, step_id, step, input_range, last=index == len(entries) - 1)
-        input_range = STAGES[step.stage].output_range(input_range, **step.values)
     if not entries:
         st.caption("No stages: the stitched grayscale image is the result.")
     if state.get(PROBLEM):
