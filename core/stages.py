@@ -6,6 +6,7 @@ the tutorial's chain is Sobel x, then clip to [0, 1].
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 import threading
@@ -60,6 +61,10 @@ class Pipeline:
     def result(self) -> da.Array:
         """The last step's output, or the stitched image for an empty chain."""
         return self.steps[-1] if self.steps else self.stitched
+
+    def with_chain(self, chain: tuple[Step, ...]) -> Pipeline:
+        """This pipeline's tiles, grayscale and stitched image, with ``chain`` after them."""
+        return dataclasses.replace(self, chain=tuple(chain), steps=tuple(chain_arrays(self.stitched, chain)))
 
     def stages(self) -> dict[str, list[da.Array]]:
         """Every stage's arrays by name, in order: read, grayscale, stitch, then one name
@@ -128,5 +133,4 @@ def build_pipeline(tiles: TileSet, chain: tuple[Step, ...] = DEFAULT_CHAIN) -> P
     """All stages for a tile set, lazily; nothing is read until something is computed."""
     tile_arrays = read_tiles(tiles)
     gray_tiles = to_grayscale(tile_arrays)
-    stitched = stitch(gray_tiles)
-    return Pipeline(tile_arrays, gray_tiles, stitched, tuple(chain), tuple(chain_arrays(stitched, chain)))
+    return Pipeline(tile_arrays, gray_tiles, stitch(gray_tiles), (), ()).with_chain(chain)

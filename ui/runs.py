@@ -9,12 +9,10 @@ parameters runs steps k.. again from step k-1's output, and nothing before it.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 import streamlit as st
 
-from core import Pipeline, PipelineError, Step, TileSet, build_pipeline, chain_arrays, chain_text, output_ranges
+from core import Pipeline, PipelineError, Step, TileSet, build_pipeline, chain_text, output_ranges
 from core.cluster import check_workers_can_read
 from core.disk_cache import prune
 from core.filters import GRAYSCALE_RANGE
@@ -95,7 +93,7 @@ def lazy_pipeline(tile_files: TileSet, chain: tuple[Step, ...]) -> Pipeline:
     chain's arrays are built on it afresh, in microseconds.
     """
     base = _stores()["pipeline"].get_or_compute(str(tile_files.folder), lambda: build_pipeline(tile_files, ()))
-    return dataclasses.replace(base, chain=tuple(chain), steps=tuple(chain_arrays(base.stitched, chain)))
+    return base.with_chain(chain)
 
 
 def _with_progress(label: str, compute):
@@ -132,7 +130,7 @@ def stitch_run(tile_files: TileSet, pipeline: Pipeline, scheduler) -> StitchRun:
 
 def step_key(tile_files: TileSet, chain: tuple[Step, ...], index: int) -> tuple:
     """What the step at ``index`` depends on: the tiles and the steps up to it."""
-    return (str(tile_files.folder), tuple(chain_text(chain[: index + 1])))
+    return (str(tile_files.folder), _chain_key(chain[: index + 1]))
 
 
 def step_runs(
