@@ -21,7 +21,6 @@ import dask_image.ndfilters
 import numpy as np
 import scipy.ndimage
 import scipy.sparse
-import scipy.sparse.csgraph
 from skimage.filters import threshold_otsu
 
 from .chain import Param, Stage, Step, parse_step
@@ -256,6 +255,8 @@ def _final_labels(pairs: list[np.ndarray], counts: list[int]) -> np.ndarray:
     numbered 1..N in the order of the provisional labels, 0 kept for the background."""
     total = int(np.sum(counts)) + 1
     i, j = np.concatenate([np.empty((2, 0), np.int64), *pairs], axis=1)
+    import scipy.sparse.csgraph  # 55 ms of imports, which only a label stage needs
+
     graph = scipy.sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(total, total))
     _, groups = scipy.sparse.csgraph.connected_components(graph, directed=False)
     return groups.astype(np.int32)  # label 0 is node 0, alone: group 0
