@@ -1,3 +1,5 @@
+import gc
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -6,6 +8,8 @@ import scipy.ndimage
 from skimage import data
 from skimage.color import rgb2gray
 from skimage.util import img_as_float
+
+from browser import CHROMIUM, CHROMIUM_FLAGS, Requests, Server, open_tab
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +53,44 @@ def grayscale() -> Callable[[np.ndarray], np.ndarray]:
     """``grayscale(image)``: the whole image's grayscale, which ``reference`` starts from,
     for references of other chains."""
     return whole_image_gray
+
+
+# -- the browser tests' Chromium, server and tabs (``tests/browser.py``) -----------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+    # Playwright does not wait for its driver process to exit; collect its handle now,
+    # or the ResourceWarning would surface in whichever test next runs the collector.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = Server(tmp_path_factory.mktemp("cache") / "tiles")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def requests(server) -> Requests:
+    requests = Requests()
+    requests.allow(server.url)
+    return requests
+
+
+@pytest.fixture
+def page(browser, requests):
+    """A tab of its own; whatever the test does, it fetches nothing from outside 127.0.0.1."""
+    context, tab = open_tab(browser, requests)
+    yield tab
+    context.close()
+    assert requests.urls and requests.elsewhere() == []

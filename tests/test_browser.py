@@ -1,20 +1,10 @@
 """The real app in a real browser: `streamlit run app.py` driven by headless Chromium."""
 
 import csv
-import gc
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
-import urllib.request
-import warnings
 from pathlib import Path
 
 import numpy as np
-import pytest
 import scipy.ndimage
 import skimage.data
 from PIL import Image
@@ -25,16 +15,12 @@ from core import STAGES, build_pipeline, parse_chain, partition, split_edges, to
 from core.regions import REGION_COLUMNS
 from core.samples import load_sample
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Chromium is not on the PATH (apt-get install -y chromium); the browser tests drive it",
+from browser import (
+    Requests, Server, allow_the_dashboard, go, needs_chromium, open_tab, screenshot, wait_until_done,
 )
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
+
+pytestmark = needs_chromium
+
 HOME, TILES = "Dask, tile by tile", "1 · Tiles on disk"
 CLUSTER, SPEEDUP = "Where Dask runs", "Speed-up: what more workers buy"
 #: The sidebar's links with the default chain, and the title of the page each opens.
@@ -52,7 +38,6 @@ DEFAULT_CHAIN = ["sobel:mode=x", "clip:lo=0,hi=1"]
 LABEL_CHAIN = ["gaussian:sigma=2", "threshold:method=otsu", "label:connectivity=2"]
 #: The first step's number: Tiles, Grayscale and Stitched come before the chain.
 FIRST_STEP = 4
-SCREENSHOTS = REPO / "docs"
 #: Collects the text of every progress bar the page shows, however briefly.
 PROGRESS_LOG = """
 window.progressSeen = [];
@@ -63,145 +48,6 @@ new MutationObserver(() => {
   }
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`streamlit run app.py` on a free port, with a tile cache of its own."""
-
-    def __init__(self, cache: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = cache.parent / f"streamlit-{self.port}.log"
-        self._log_file = self.log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=REPO, env={**os.environ, "TILE_CACHE_DIR": str(cache)},
-            stdout=self._log_file, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"streamlit did not start: {self.log.read_text()}")
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log_file.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        yield chromium
-        chromium.close()
-    # Playwright does not wait for its driver process to exit; collect its handle now,
-    # or the ResourceWarning would surface in whichever test next runs the collector.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = Server(tmp_path_factory.mktemp("cache") / "tiles")
-    yield running
-    running.stop()
-
-
-class Requests:
-    """Every URL a test's tabs request, websockets included, and the addresses they may reach:
-    the app's server, the page's own data, and what the page embeds from the server's Dask
-    cluster (its dashboard, on 127.0.0.1 too)."""
-
-    def __init__(self):
-        self.urls: list[str] = []
-        self.allowed = ["data:", "blob:"]
-
-    def allow(self, address: str) -> None:
-        scheme, host = urllib.parse.urlsplit(address)[:2]
-        assert scheme == "http" and host.startswith("127.0.0.1:"), address
-        self.allowed += [f"http://{host}/", f"ws://{host}/"]
-
-    def elsewhere(self) -> list[str]:
-        return [url for url in self.urls if not url.startswith(tuple(self.allowed))]
-
-
-@pytest.fixture
-def requests(server) -> Requests:
-    requests = Requests()
-    requests.allow(server.url)
-    return requests
-
-
-def open_tab(browser, requests: Requests):
-    """A fresh browser context (a new visitor: no cookies, a new Streamlit session) and its
-    tab, which records every URL it requests."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    tab.set_default_timeout(60_000)
-    tab.on("request", lambda request: requests.urls.append(request.url))
-    tab.on("websocket", lambda websocket: requests.urls.append(websocket.url))
-    return context, tab
-
-
-@pytest.fixture
-def page(browser, requests):
-    """A tab of its own; whatever the test does, it fetches nothing from outside 127.0.0.1."""
-    context, tab = open_tab(browser, requests)
-    yield tab
-    context.close()
-    assert requests.urls and requests.elsewhere() == []
-
-
-def allow_the_dashboard(page, requests: Requests) -> None:
-    """On the Cluster page: its link to Dask's dashboard, which the page also embeds."""
-    requests.allow(page.get_by_role("link", name="Open Dask's own dashboard").get_attribute("href"))
-
-
-def wait_until_done(page, title: str) -> None:
-    """Wait for the page's own title, then for the script run to finish and every element
-    to be drawn (each kind of widget is drawn by code the browser loads on first use,
-    meanwhile a placeholder holds its place: a click then could land elsewhere)."""
-    page.get_by_role("heading", name=title).first.wait_for()
-    page.wait_for_function(
-        """() => document.querySelector('[data-testid="stApp"]')
-               ?.getAttribute('data-test-script-state') === 'notRunning'
-            && !document.querySelector('[data-testid="stSkeleton"]')"""
-    )
-    assert page.locator('[data-testid="stException"]').count() == 0
-
-
-def go(page, label: str, title: str) -> None:
-    page.locator('[data-testid="stSidebar"] a', has_text=label).first.click()
-    wait_until_done(page, title)
-
-
-def screenshot(page, name: str, height: int = 1000) -> None:
-    """With ``SAVE_SCREENSHOTS`` set, the README's picture ``docs/NAME``, 1400 pixels wide."""
-    if os.environ.get("SAVE_SCREENSHOTS"):
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.set_viewport_size({"width": 1400, "height": height})
-        page.screenshot(path=SCREENSHOTS / name)
-        page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 # -- the chain, as the address, the sidebar and the command line show it ---------------------
