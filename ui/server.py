@@ -18,6 +18,7 @@ __all__ = [
     "CACHE_MAX_BYTES",
     "STAND_IN",
     "cache_root",
+    "cluster_problem",
     "runner",
     "scheduler_choice",
     "where",
@@ -82,14 +83,14 @@ STAND_IN = Runner(THREADS)
 
 def runner(*, wait: bool = False) -> Runner:
     """Where the pipeline runs: the configured cluster, or threads while it starts (unless
-    ``wait``); says so in the sidebar if the configured cluster failed."""
-    start = _cluster_start(scheduler_choice())
-    active = start.get(wait)
-    if active is None:
-        return STAND_IN
-    if start.problem:
-        st.sidebar.warning(start.problem)
-    return active
+    ``wait``). Called several times a run, so it draws nothing: see ``cluster_problem``."""
+    return _cluster_start(scheduler_choice()).get(wait) or STAND_IN
+
+
+def cluster_problem() -> str:
+    """Why the configured cluster is not used (it could not be reached or started), or
+    ``""``: for the page to say once."""
+    return _cluster_start(scheduler_choice()).problem
 
 
 def where(scheduler) -> str:
