@@ -17,6 +17,7 @@ import streamlit as st
 from core import Pipeline, PipelineError, TileSet
 from core.previews import StepRun, StitchRun
 
+from .auth import require_sign_in
 from .navigation import STEP_PARAM, step_title
 from .runs import lazy_pipeline, step_runs, stitch_run, tile_files_of
 from .server import STAND_IN, cluster_problem, runner
@@ -88,6 +89,9 @@ def start_step_page() -> PageContext:
 
 
 def _start(title, steps: int | None, page_params: dict[str, str], wait_for_cluster: bool) -> PageContext:
+    # Before the sidebar, which rewrites the address: a signed-out visitor's link must
+    # survive the sign-in as it came.
+    require_sign_in(TITLE)
     settings = sidebar(page_params)
     st.set_page_config(page_title=f"{title(settings)} · {TITLE}", page_icon=ICON, layout="wide")
     active = runner(wait=wait_for_cluster)
