@@ -101,7 +101,11 @@ def idle_cpu(scheduler: str, *, window: float, seconds: float, cluster_idle: flo
             return just_after, _cpu_percent(process, seconds)
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a server stuck closing its cluster
+                server.kill()
+                server.wait()
 
 
 def main() -> None:

@@ -44,9 +44,9 @@ def scheduler_choice() -> str:
 
 #: A local cluster that ran nothing for this long is closed (and started again, in the
 #: background, by the next page that asks for it): its scheduler and workers tick,
-#: heartbeat and sample themselves several times a second, 4.5 % of a core here with
-#: nobody connected. A run that stops for longer never loses its cluster mid-way: tasks
-#: waiting or running keep it open.
+#: heartbeat and sample themselves several times a second, which kept an idle server at
+#: 6 to 15 % of a core here (``benchmarks/idle.py``). Tasks waiting or running keep it
+#: open, however long they take.
 CLUSTER_IDLE_SECONDS = float(os.environ.get("DASHBOARD_CLUSTER_IDLE_SECONDS", 300))
 
 
