@@ -22,6 +22,7 @@ from .graphs import MAX_TASK_NODES, task_count, task_graph
 from .loading import DEFAULT_MAX_PIXELS, load_image
 from .results import to_uint8, write_results
 from .stages import Pipeline, build_pipeline, read_tiles, stitch, to_grayscale
+from .task_graph import TaskGraph, TaskNode, task_graph_of
 from .tiling import TileSet, check_grid, image_digest, partition, partition_cached, split_edges
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "PipelineError",
     "Stage",
     "Step",
+    "TaskGraph",
+    "TaskNode",
     "TileSet",
     "build_pipeline",
     "chain_arrays",
@@ -56,6 +59,7 @@ __all__ = [
     "stitch",
     "task_count",
     "task_graph",
+    "task_graph_of",
     "to_grayscale",
     "to_uint8",
     "write_results",
