@@ -20,6 +20,7 @@ from .filters import (
 )
 from .graphs import MAX_TASK_NODES, task_count, task_graph
 from .loading import DEFAULT_MAX_PIXELS, load_image
+from .replay import RecordedRun, TaskRun, record_run
 from .results import to_uint8, write_results
 from .stages import Pipeline, build_pipeline, read_tiles, stitch, to_grayscale
 from .task_graph import TaskGraph, TaskNode, task_graph_of
@@ -36,10 +37,12 @@ __all__ = [
     "Param",
     "Pipeline",
     "PipelineError",
+    "RecordedRun",
     "Stage",
     "Step",
     "TaskGraph",
     "TaskNode",
+    "TaskRun",
     "TileSet",
     "build_pipeline",
     "chain_arrays",
@@ -53,6 +56,7 @@ __all__ = [
     "partition",
     "partition_cached",
     "read_tiles",
+    "record_run",
     "sobel_range",
     "split_edges",
     "step_labels",
