@@ -18,12 +18,14 @@ from .filters import (
     parse_chain,
     sobel_range,
 )
-from .graphs import MAX_TASK_NODES, task_count, task_graph
+# The module task_graph first: importing it binds ``core.task_graph`` to the module, and the
+# function of that name (the pages' readable graphs) must be what ``core.task_graph`` is.
+from .task_graph import TaskGraph, TaskNode, task_graph_of  # isort: skip
+from .graphs import MAX_TASK_NODES, task_count, task_graph  # isort: skip
 from .loading import DEFAULT_MAX_PIXELS, load_image
 from .replay import RecordedRun, TaskRun, record_run
 from .results import to_uint8, write_results
 from .stages import Pipeline, build_pipeline, read_tiles, stitch, to_grayscale
-from .task_graph import TaskGraph, TaskNode, task_graph_of
 from .tiling import TileSet, check_grid, image_digest, partition, partition_cached, split_edges
 
 __all__ = [
