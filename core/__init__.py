@@ -18,8 +18,12 @@ from .filters import (
     parse_chain,
     sobel_range,
 )
-from .graphs import MAX_TASK_NODES, task_count, task_graph
+# The module task_graph first: importing it binds ``core.task_graph`` to the module, and the
+# function of that name (the pages' readable graphs) must be what ``core.task_graph`` is.
+from .task_graph import TaskGraph, TaskNode, task_graph_of  # isort: skip
+from .graphs import MAX_TASK_NODES, task_count, task_graph  # isort: skip
 from .loading import DEFAULT_MAX_PIXELS, frame_count, load_image
+from .replay import RecordedRun, TaskRun, record_run
 from .results import to_uint8, write_results
 from .stages import Pipeline, build_pipeline, read_tiles, stitch, to_grayscale
 from .tiling import TileSet, check_grid, image_digest, partition, partition_cached, split_edges
@@ -35,8 +39,12 @@ __all__ = [
     "Param",
     "Pipeline",
     "PipelineError",
+    "RecordedRun",
     "Stage",
     "Step",
+    "TaskGraph",
+    "TaskNode",
+    "TaskRun",
     "TileSet",
     "build_pipeline",
     "chain_arrays",
@@ -51,12 +59,14 @@ __all__ = [
     "partition",
     "partition_cached",
     "read_tiles",
+    "record_run",
     "sobel_range",
     "split_edges",
     "step_labels",
     "stitch",
     "task_count",
     "task_graph",
+    "task_graph_of",
     "to_grayscale",
     "to_uint8",
     "write_results",

@@ -18,6 +18,8 @@ __all__ = [
     "ProgressCallback",
     "StageTimer",
     "StageTimes",
+    "TaskClock",
+    "compute_spans",
     "layer_owners",
     "stage_of_layer",
     "stage_timing",
@@ -85,18 +87,18 @@ def _union_length(spans: list[tuple[float, float]]) -> float:
     return total
 
 
-class StageTimer(Callback):
-    """Fills a ``StageTimes`` from the local schedulers' task hooks.
+class TaskClock(Callback):
+    """Calls ``record(key, start, stop, thread)`` for every task the local schedulers run,
+    on ``time.perf_counter``'s clock; ``thread`` is the scheduler's ``worker_id``.
 
     A task's time runs from its submission to its result; the local schedulers submit a
     task only when a thread is free for it, so this is its run time plus a little overhead.
-    Compute with ``optimize_graph=False`` while it is active: graph optimisation fuses
-    tasks of neighbouring stages under new names, which would blur the attribution.
+    ``record`` is called under a lock, from the thread that called ``compute``.
     """
 
-    def __init__(self, owner: dict[str, str]):
+    def __init__(self, record):
         super().__init__()
-        self.times = StageTimes(owner)
+        self._record = record
         self._started: dict = {}
         self._lock = threading.Lock()
 
@@ -106,7 +108,26 @@ class StageTimer(Callback):
     def _posttask(self, key, result, dsk, state, worker_id):
         stopped = time.perf_counter()
         with self._lock:
-            self.times.record(key, [(self._started.pop(key), stopped)], "this process")
+            self._record(key, self._started.pop(key), stopped, worker_id)
+
+
+class StageTimer(TaskClock):
+    """Fills a ``StageTimes`` from the local schedulers' task hooks.
+
+    Compute with ``optimize_graph=False`` while it is active: graph optimisation fuses
+    tasks of neighbouring stages under new names, which would blur the attribution.
+    """
+
+    def __init__(self, owner: dict[str, str]):
+        self.times = StageTimes(owner)
+        super().__init__(lambda key, start, stop, thread: self.times.record(key, [(start, stop)], "this process"))
+
+
+def compute_spans(record: dict) -> list[tuple[float, float]]:
+    """The (start, stop) spans in which a task of ``distributed``'s task stream computed, on
+    its worker's clock (the spans of one cluster compare among themselves); transfers and
+    disk reads left out."""
+    return [(s["start"], s["stop"]) for s in record["startstops"] if s["action"] == "compute"]
 
 
 @contextmanager
@@ -127,9 +148,7 @@ def stage_timing(owner: dict[str, str], client=None):
     with get_task_stream(client) as stream:
         yield times
     for record in stream.data:
-        # The workers' clock: the spans of one cluster compare among themselves.
-        spans = [(s["start"], s["stop"]) for s in record["startstops"] if s["action"] == "compute"]
-        times.record(record["key"], spans, record["worker"])
+        times.record(record["key"], compute_spans(record), record["worker"])
 
 
 def wait_with_progress(collections, report=None, interval: float = 0.1) -> None:

@@ -1,0 +1,56 @@
+"""A run recorded task by task: every task of the drawn graph once, in an order that could run."""
+
+import time
+
+import pytest
+
+from core import build_pipeline, parse_chain, partition
+from core.replay import THIS_PROCESS, record_run
+from core.task_graph import task_graph_of
+
+
+@pytest.fixture
+def pipeline(tmp_path, photo):
+    chain = parse_chain(["gaussian:sigma=1", "sobel:mode=magnitude", "threshold", "label"])
+    return build_pipeline(partition(photo, 2, 3, tmp_path / "tiles"), chain)
+
+
+def check_the_run_replays_the_graph(run, graph):
+    keys = [task.key for task in run.tasks]
+    assert sorted(keys) == sorted(node.key for node in graph.nodes)  # each task once, and no others
+    assert min(task.start for task in run.tasks) == 0.0
+    assert all(task.stop >= task.start >= 0.0 for task in run.tasks)
+    assert run.wall == max(task.stop for task in run.tasks)
+    assert [task.start for task in run.tasks] == sorted(task.start for task in run.tasks)
+    when = {task.key: task for task in run.tasks}
+    for dependency, dependent in graph.edges:  # nothing starts before what it needs is done
+        assert when[graph.nodes[dependent].key].start >= when[graph.nodes[dependency].key].stop - 1e-6
+
+
+def test_on_threads_every_task_is_recorded_once_with_its_thread(pipeline):
+    progress = []
+    run = record_run(pipeline, on_progress=lambda done, total: progress.append((done, total)))
+    check_the_run_replays_the_graph(run, task_graph_of(pipeline))
+    assert run.where == "threads"
+    assert {task.worker for task in run.tasks} == {THIS_PROCESS}
+    assert all(isinstance(task.thread, int) for task in run.tasks)
+    assert progress[-1][0] == progress[-1][1] >= len(run.tasks)
+
+
+def test_on_a_cluster_the_task_stream_gives_the_same_tasks_and_keeps_nothing(pipeline):
+    from core.cluster import connect
+
+    runner = connect("local", dashboard=False)
+    try:
+        run = record_run(pipeline, runner.client)
+        workers = set(runner.client.scheduler_info()["workers"])
+        deadline = time.monotonic() + 5
+        while runner.client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the scheduler forgets released tasks a moment later
+        left = runner.client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
+    finally:
+        runner.close()
+    check_the_run_replays_the_graph(run, task_graph_of(pipeline))
+    assert run.where == runner.address
+    assert {task.worker for task in run.tasks} <= workers
+    assert left == 0  # no block of the result stays on the workers
