@@ -7,6 +7,7 @@ waiting -> running -> done under a time slider. The keys are those of
 
 from __future__ import annotations
 
+import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -100,19 +101,30 @@ def _run_on_threads(graph: dict, keys: list, on_progress) -> list[TaskRun]:
     return runs
 
 
+def _renamed(key, suffix: str):
+    return (f"{key[0]}-{suffix}", *key[1:]) if isinstance(key, tuple) else f"{key}-{suffix}"
+
+
 def _run_on_cluster(client, graph: dict, keys: list, on_progress) -> list[TaskRun]:
+    """The graph under keys of this run's own: a cluster that already holds a key (the
+    stitched image the pages persisted) would hand it over instead of running its tasks."""
     from distributed import get_task_stream
 
+    suffix = "run-" + uuid.uuid4().hex[:8]
+    fresh = {key: _renamed(key, suffix) for key in graph}
+    original = {str(new): str(old) for old, new in fresh.items()}
+    renamed = {fresh[key]: node.substitute(fresh, key=fresh[key]) for key, node in graph.items()}
     with get_task_stream(client) as stream:
-        futures = client.get(graph, keys, sync=False)
+        futures = client.get(renamed, [fresh[key] for key in keys], sync=False)
         wait_with_progress(futures, on_progress)
         del futures  # only sizes, but the cluster need not keep them
     runs = []
     for record in stream.data:
         spans = compute_spans(record)
-        if spans:  # a task that failed or moved may have no compute span of its own
+        key = original.get(str(record["key"]))
+        if spans and key:  # a task that failed or moved may have no compute span of its own
             start, stop = min(s for s, _ in spans), max(s for _, s in spans)
-            runs.append(TaskRun(str(record["key"]), record["worker"], int(record["thread"]), start, stop))
+            runs.append(TaskRun(key, record["worker"], int(record["thread"]), start, stop))
     return runs
 
 

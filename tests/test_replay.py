@@ -39,10 +39,16 @@ def test_on_threads_every_task_is_recorded_once_with_its_thread(pipeline):
 
 def test_on_a_cluster_the_task_stream_gives_the_same_tasks_and_keeps_nothing(pipeline):
     from core.cluster import connect
+    from core.timing import wait_with_progress
 
     runner = connect("local", dashboard=False)
     try:
+        # The pages keep the stitched image on the cluster under the graph's own keys: the
+        # recorded run must still run (and record) the tasks that made it.
+        stitched = runner.client.persist(pipeline.stitched, optimize_graph=False)
+        wait_with_progress([stitched])
         run = record_run(pipeline, runner.client)
+        del stitched
         workers = set(runner.client.scheduler_info()["workers"])
         deadline = time.monotonic() + 5
         while runner.client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) and time.monotonic() < deadline:
