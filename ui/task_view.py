@@ -71,9 +71,10 @@ def _run_args(graph: TaskGraph, run) -> dict:
 
 
 def where_words(run) -> str:
-    """Where a recorded run ran, for a sentence: ``threads in the server`` or ``the cluster
-    at tcp://...``."""
-    return "threads in the server" if run.where == THREADS else f"the cluster at {run.where}"
+    """Where a recorded run ran, for a sentence: ``threads in the server`` or ``the Dask
+    cluster's workers`` (the Cluster page gives its address: a local one's means nothing
+    to a visitor)."""
+    return "threads in the server" if run.where == THREADS else "the Dask cluster's workers"
 
 
 def picture_uri(png: bytes) -> str:

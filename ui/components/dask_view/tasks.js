@@ -88,10 +88,17 @@ onmessage = async (event) => {
     return `rows ${top}:${bottom}, columns ${left}:${right}`;
   }
 
+  function area([top, bottom, left, right]) {
+    return (bottom - top) * (right - left);
+  }
+
+  // Why a task reads more than it computes: a filter borrows a border from its neighbours;
+  // a piece cut out of a chunk reads the chunk.
   function borderWords(region, reads) {
     const sides = [region[0] - reads[0], reads[1] - region[1], region[2] - reads[2], reads[3] - region[3]];
     const widest = Math.max(...sides);
     if (widest <= 0) return "";
+    if (2 * area(region) < area(reads)) return " (it cuts its pixels out of those)";
     return ` (a border of up to ${widest} pixel${widest === 1 ? "" : "s"} from its neighbours)`;
   }
 
@@ -498,12 +505,31 @@ onmessage = async (event) => {
       this.tip.style.top = `${event.clientY - bounds.top + 14}px`;
     }
 
+    // The tiles a task's pixels lie on: its own, or those its region covers (a filter
+    // runs on chunks of several tiles where the tiles are small).
+    tilesOf(task) {
+      if (this.nodes.tile[task]) return [this.nodes.tile[task].join(",")];
+      const region = this.nodes.region[task];
+      if (!region) return [];
+      const [top, bottom, left, right] = region;
+      const rows = this.args.image.row_edges;
+      const cols = this.args.image.col_edges;
+      const names = [];
+      for (let r = 0; r + 1 < rows.length; r++) {
+        if (rows[r + 1] <= top || rows[r] >= bottom) continue;
+        for (let c = 0; c + 1 < cols.length; c++) {
+          if (cols[c + 1] > left && cols[c] < right) names.push(`${r},${c}`);
+        }
+      }
+      return names;
+    }
+
     drawSelection(tile, task) {
       const hasTask = task !== null && task !== undefined;
-      const owner = hasTask && this.nodes.tile[task] ? this.nodes.tile[task].join(",") : null;
+      const owners = new Set(hasTask ? this.tilesOf(task) : []);
       for (const [name, rect] of this.tiles) {
         rect.classList.toggle("tv-hit", Boolean(tile) && name === tile.join(","));
-        rect.classList.toggle("tv-owner", name === owner);
+        rect.classList.toggle("tv-owner", owners.has(name));
       }
       this.selection.replaceChildren();
       const [height, width] = this.args.image.shape;
@@ -534,7 +560,8 @@ onmessage = async (event) => {
       if (region) this.selection.appendChild(box(region, "tv-region"));
       this.zoomPicture(reads || region || null);
       const words = [`Task ${this.keys[task] || task}`];
-      if (owner) words.push(`(tile ${owner.replace(",", ", ")}, outlined)`);
+      const named = [...owners].map((name) => `(${name.replace(",", ", ")})`);
+      if (named.length) words.push(`(tile${named.length > 1 ? "s" : ""} ${named.join(" ")}, outlined)`);
       if (region) words.push(`computes ${span(region)}`);
       else words.push("holds no pixels of the image");
       if (reads) words.push(`and reads ${span(reads)}${borderWords(region || reads, reads)}, the shaded frame`);
@@ -549,6 +576,7 @@ onmessage = async (event) => {
       this.order = [];
       run.task.forEach((ran, index) => { if (ran) this.order.push(index); });
       const replay = el("div", "tv-replay");
+      replay.dataset.wall = String(run.wall);
       const controls = el("div", "tv-controls");
       this.playButton = button("▶ Play", "Replay the run from its start", () => this.togglePlay());
       this.playButton.classList.add("tv-play");
@@ -564,9 +592,11 @@ onmessage = async (event) => {
       this.clock = el("span", "tv-clock");
       controls.appendChild(this.clock);
       replay.appendChild(controls);
+      const missing = this.count - this.order.length;
       const title = el("div", "tv-caption",
         `The last run, ${seconds(run.wall)} on ${run.where}: one row per worker thread, one bar per task, coloured by stage. `
-        + `Slide or play to see the tasks and tiles go from waiting to running (outlined) to done.`);
+        + `Slide or play to see the tasks and tiles go from waiting to running (outlined) to done.`
+        + (missing ? ` ${missing.toLocaleString("en")} of the graph's tasks are not in the recording: they keep their colour.` : ""));
       replay.appendChild(title);
 
       const timeline = el("div", "tv-timeline");
@@ -608,7 +638,7 @@ onmessage = async (event) => {
     stateAt(index, time) {
       const ran = this.run.task[index];
       if (!ran) return "unrecorded";
-      if (time < ran[1]) return "waiting";
+      if (time <= ran[1]) return "waiting";  // at 0 nothing has run, not even the first task
       return time < ran[2] ? "running" : "done";
     }
 
