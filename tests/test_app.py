@@ -364,7 +364,10 @@ def test_home_shows_a_thumbnail_per_stage_and_the_command_line_for_the_chain():
         "--stage label:connectivity=2"
     )
     links = [(link.proto.label, link.proto.query_string) for link in at.main.get("page_link")]
-    assert links[3:] == [("4 · Gaussian smoothing", "step=1"), ("5 · Threshold", "step=2"), ("6 · Labels", "step=3")]
+    assert links[3:] == [
+        ("4 · Gaussian smoothing", "step=1"), ("5 · Threshold", "step=2"), ("6 · Labels", "step=3"),
+        ("Tasks: every task of this pipeline, and a run replayed task by task", ""),
+    ]
 
 
 @pytest.fixture
@@ -495,6 +498,8 @@ def test_the_cluster_page_shows_workers_and_which_tiles_they_read(monkeypatch):
     assert "Dask runs on: a local Dask cluster" in " ".join(c.value for c in at.sidebar.caption)
     links = [button.proto for button in at.get("link_button")]
     assert links and links[0].url.startswith("http://127.0.0.1:") and links[0].url.endswith("/status")
+    # The task stream is the Tasks page's replay, which a browser elsewhere can show too.
+    assert ("Tasks", "") in [(link.proto.page, link.proto.query_string) for link in at.main.get("page_link")]
     go(at, STEP_PAGE, 2)  # the other pages run on the cluster too
     assert_clean(at, STEP_PAGE, "5 · Clip")
 

@@ -9,6 +9,7 @@
   const REPLAY_SECONDS = 8;   // a replay lasts this long on screen, whatever the run's length
   const ROW_HEIGHT = 16;      // pixels per worker thread on the timeline
   const CLICK_SLOP = 4;       // pixels a press may move and still count as a click, not a drag
+  const MAX_WIDEN = 12;       // the most the first view zooms in to fill the panel's width
   const SVG_NS = "http://www.w3.org/2000/svg";
 
   function injectStyle() {
@@ -142,7 +143,6 @@ onmessage = async (event) => {
       this.selectedTile = null;   // [row, col]
       this.selectedTask = null;   // node index
       this.states = new Array(this.count).fill(null);
-      this.tilesOfTask = this.nodes.tile;
       this.tasksOfTile = new Map();
       this.nodes.tile.forEach((tile, index) => {
         if (!tile) return;
@@ -294,7 +294,7 @@ onmessage = async (event) => {
         dblClickZoomEnabled: true,
         onZoom: (zoom) => { this.graph.dataset.zoom = zoom.toFixed(3); },
       });
-      this.graph.dataset.zoom = this.panZoom.getZoom().toFixed(3);
+      this.firstView();
       this.listen(svg);
       this.states.fill(null);
       this.select(this.selectedTile, this.selectedTask);
@@ -331,11 +331,44 @@ onmessage = async (event) => {
       }
     }
 
+    // The whole graph, fitted to the panel.
     fit() {
       if (!this.panZoom) return;
       this.panZoom.resize();
       this.panZoom.fit();
       this.panZoom.center();
+      this.graph.dataset.zoom = this.panZoom.getZoom().toFixed(3);
+    }
+
+    // The whole graph if it fills the panel's width; else the top of it, as wide as the
+    // panel: a grid of tiles lays out as a tall column whose boxes would be specks.
+    firstView() {
+      this.fit();
+      const sizes = this.panZoom.getSizes();
+      const drawnWidth = sizes.viewBox.width * sizes.realZoom;
+      const widen = Math.min((0.95 * sizes.width) / drawnWidth, MAX_WIDEN);
+      if (widen > 1.2) this.panZoom.zoomAtPoint(widen, { x: sizes.width / 2, y: 0 });
+      this.graph.dataset.zoom = this.panZoom.getZoom().toFixed(3);
+    }
+
+    // Bring the highlighted tasks into view: zoomed to fill most of the panel (a tile's
+    // tasks are specks in a whole 16 x 16 graph), and centred.
+    reveal(indices, zoomed = false) {
+      if (!this.panZoom || !indices.length) return;
+      const boxes = indices.map((index) => this.taskNodes[index]).filter(Boolean).map((node) => node.getBoundingClientRect());
+      if (!boxes.length) return;
+      const left = Math.min(...boxes.map((b) => b.left));
+      const right = Math.max(...boxes.map((b) => b.right));
+      const top = Math.min(...boxes.map((b) => b.top));
+      const bottom = Math.max(...boxes.map((b) => b.bottom));
+      const panel = this.svg.getBoundingClientRect();
+      const scale = Math.min((0.8 * panel.width) / (right - left), (0.8 * panel.height) / (bottom - top), MAX_WIDEN);
+      if (!zoomed && Math.abs(scale - 1) > 0.1) {
+        this.panZoom.zoomAtPoint(this.panZoom.getZoom() * scale, { x: (left + right) / 2 - panel.left, y: (top + bottom) / 2 - panel.top });
+        this.reveal(indices, true);  // measured again at the new zoom, then centred
+        return;
+      }
+      this.panZoom.panBy({ x: panel.left + panel.width / 2 - (left + right) / 2, y: panel.top + panel.height / 2 - (top + bottom) / 2 });
     }
 
     listen(svg) {
@@ -429,6 +462,7 @@ onmessage = async (event) => {
         }
       }
       if (this.tiles) this.drawSelection(tile, task);
+      if (tile && this.svg && this.mode === "tasks") this.reveal([...hits]);
     }
 
     // -- the tile picture --------------------------------------------------------------------
