@@ -21,17 +21,18 @@ from .chain import Param, Stage, Step
 from .cluster import THREADS, check_workers_can_read, configured_scheduler, connect, raise_first_error
 from .errors import PipelineError
 from .filters import DERIVATIVE_MODES, MODE_LABELS, STAGES, chain_text, parse_chain, sobel_range
-from .graphs import task_graph
 from .loading import DEFAULT_MAX_PIXELS, load_image
 from .outputs import write_outputs
 from .results import atomic_path
 from .stages import build_pipeline
+from .task_graph import task_graph_of
 from .tiling import check_grid, partition
 from .timing import stage_of_layer, stage_timing
 
 __all__ = ["RunReport", "build_parser", "chain_from_args", "format_report", "main", "run", "stages_help"]
 
-GRAPH_DOT = "graph.dot"
+GRAPH_DOT = "graph.dot"  # every task, one node each
+OVERVIEW_DOT = "graph-overview.dot"  # one node per kind of layer, with its task count
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -88,8 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--out", type=Path, default=Path("out"), metavar="DIR",
-        help="write tiles/, result.npy, result.png, regions.csv (after a label stage) and "
-        "graph.dot here (default: ./out)",
+        help="write tiles/, result.npy, result.png, regions.csv (after a label stage), "
+        "graph.dot (the task graph, one node per task) and graph-overview.dot (one node per "
+        "kind of task) here (default: ./out)",
     )
     parser.add_argument(
         "--zarr", action="store_true",
@@ -259,12 +261,14 @@ def run(args: argparse.Namespace) -> RunReport:
     finally:
         runner.close()
 
-    with atomic_path(args.out / GRAPH_DOT) as partial:
-        partial.write_text(task_graph(pipeline.result).source)
+    graph = task_graph_of(pipeline)
+    for name, source in ((GRAPH_DOT, graph.dot()), (OVERVIEW_DOT, graph.overview_dot())):
+        with atomic_path(args.out / name) as partial:
+            partial.write_text(source)
 
     return RunReport(
-        args=args, chain=chain, stages=tuple(pipeline.stages()), written=(*written, GRAPH_DOT), shape=shape,
-        grid=tiles.grid, wall=wall, stage_seconds=dict(times.seconds), stage_wall=times.wall_seconds(),
+        args=args, chain=chain, stages=tuple(pipeline.stages()), written=(*written, GRAPH_DOT, OVERVIEW_DOT),
+        shape=shape, grid=tiles.grid, wall=wall, stage_seconds=dict(times.seconds), stage_wall=times.wall_seconds(),
         stage_tasks=dict(times.tasks), ran_on=f"{runner.kind} ({runner.address})",
         peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )

@@ -1,5 +1,6 @@
 import csv
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -11,12 +12,14 @@ import scipy.ndimage as ndi
 from PIL import Image
 from skimage.filters import threshold_otsu
 
-from core import STAGES, Param, Stage
+from core import STAGES, Param, Stage, build_pipeline, parse_chain, partition, task_count
 from core.cli import build_parser, main, run
 from core.tiling import split_edges
 from helpers import png_header_claiming
 
 REPO = Path(__file__).resolve().parents[1]
+#: What a run of a chain that does not end in labels writes, without --zarr.
+PLAIN_OUTPUTS = ["graph-overview.dot", "graph.dot", "result.npy", "result.png", "tiles"]
 #: Within float32 rounding of SciPy's float64, as in test_stages.
 ATOL = 1e-4
 
@@ -49,7 +52,7 @@ def test_the_issues_chain_equals_scipy_on_the_whole_image(tmp_path, photo, photo
     assert 0 < expected.max() < 1  # not all clipped away
     picture = np.asarray(Image.open(out / "result.png"))
     np.testing.assert_array_equal(picture, np.rint(result * 255))  # [lo, hi] is black..white
-    assert sorted(os.listdir(out)) == ["graph.dot", "result.npy", "result.png", "tiles"]
+    assert sorted(os.listdir(out)) == PLAIN_OUTPUTS
     lines = done.stdout.splitlines()
     assert lines[0] == "chain: gaussian:sigma=2 -> sobel:mode=magnitude -> clip:lo=0,hi=1"
     steps = [line.split()[0] for line in lines if line.startswith("  ")]
@@ -128,7 +131,12 @@ def test_without_stages_sobel_and_clip_build_the_default_chain(tmp_path, photo, 
     assert result.dtype == np.float32 and result.shape == photo.shape[:2]
     np.testing.assert_allclose(result, reference(photo, "magnitude", 0, 2), rtol=0, atol=ATOL)
     np.testing.assert_array_equal(np.asarray(Image.open(out / "result.png")), np.rint(result / 2 * 255))
-    assert (out / "graph.dot").read_text().startswith("digraph")
+    same_tiles = partition(photo, 3, 5, tmp_path / "same tiles")
+    tasks = task_count(build_pipeline(same_tiles, parse_chain(["sobel:mode=magnitude", "clip:lo=0,hi=2"])).result)
+    graph = (out / "graph.dot").read_text()
+    assert graph.startswith("digraph") and len(re.findall(r"^\tt\d+ \[", graph, re.M)) == tasks  # one node per task
+    overview = (out / "graph-overview.dot").read_text()
+    assert sum(int(n.replace(",", "")) for n in re.findall(r"\n([\d,]+) tasks?", overview)) == tasks
     report = capsys.readouterr().out
     assert report.splitlines()[0] == "chain: sobel:mode=magnitude -> clip:lo=0,hi=2"
     for stage in ("partition", "read", "grayscale", "stitch", "sobel", "clip", "write results", "total",
@@ -312,7 +320,7 @@ def test_rerun_replaces_outputs_atomically(tmp_path, photo, photo_file):
     out = tmp_path / "out"
     assert main([str(photo_file), "--out", str(out), "--clip", "0", "1"]) == 0
     assert main([str(photo_file), "--out", str(out), "--clip", "-1", "1", "--grid", "3x3"]) == 0
-    assert sorted(os.listdir(out)) == ["graph.dot", "result.npy", "result.png", "tiles"]
+    assert sorted(os.listdir(out)) == PLAIN_OUTPUTS
     assert len(list((out / "tiles").glob("*.tif"))) == 9
     assert np.load(out / "result.npy").min() < 0
 
@@ -322,7 +330,7 @@ def test_a_rerun_leaves_no_regions_or_zarr_of_an_earlier_result(tmp_path, photo_
     assert main([str(photo_file), "--out", str(out), *LABELS, "--zarr"]) == 0
     assert {"regions.csv", "result.ome.zarr"} <= set(os.listdir(out))
     assert main([str(photo_file), "--out", str(out)]) == 0
-    assert sorted(os.listdir(out)) == ["graph.dot", "result.npy", "result.png", "tiles"]
+    assert sorted(os.listdir(out)) == PLAIN_OUTPUTS
 
 
 def test_an_unwritable_output_folder_is_one_line(tmp_path, photo_file):
