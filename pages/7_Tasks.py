@@ -25,7 +25,9 @@ with show_errors("Could not record the run"):
 
 tasks, wall, threads = st.columns(3)
 tasks.metric("Tasks", f"{len(graph.nodes):,}")
-wall.metric("The recorded run", f"{run.wall:.2f} s", help="Wall-clock seconds from the first task's start to the last one's end.")
+wall.metric(
+    "The recorded run", f"{run.wall:.2f} s", help="Wall-clock seconds from the first task's start to the last one's end."
+)
 threads.metric("Worker threads", f"{len(thread_labels(run))}", help=f"It ran on {where_words(run)}.")
 st.caption(
     "**Find a tile's tasks**: click a tile in the picture; its tasks light up in the graph. **Click a task** "

@@ -136,7 +136,8 @@ def test_a_tile_lights_up_exactly_its_tasks_and_a_task_outlines_its_tiles_and_bo
     for name, region in (("tv-region", node.region), ("tv-reads", node.reads)):
         box = view.locator(f"rect.{name}")
         top, bottom, left, right = region
-        assert [float(box.get_attribute(a)) for a in ("x", "y", "width", "height")] == [left, top, right - left, bottom - top]
+        drawn = [float(box.get_attribute(a)) for a in ("x", "y", "width", "height")]
+        assert drawn == [left, top, right - left, bottom - top]
     assert node.reads != node.region and view.locator("path.tv-border").count() == 1  # the borrowed frame, shaded
     assert view.locator("svg.tv-tiles").get_attribute("data-zoomed") == "true"  # a pixel wide: zoomed in to see it
     page.mouse.move(0, 0)  # the tooltip would hide the picture

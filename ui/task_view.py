@@ -16,7 +16,9 @@ from core.task_graph import TaskGraph, stage_slug
 from .dask_view import dask_view
 from .plots import stage_colour
 
-__all__ = ["GRAPH_HEIGHT", "PICTURE_SIDE", "picture_uri", "show_task_view", "task_view_args", "thread_labels", "where_words"]
+__all__ = [
+    "GRAPH_HEIGHT", "PICTURE_SIDE", "picture_uri", "show_task_view", "task_view_args", "thread_labels", "where_words",
+]
 
 #: Pixels of the graph's panel: room for a few hundred tasks at a readable size, the rest
 #: is a wheel away.
@@ -67,7 +69,9 @@ def _run_args(graph: TaskGraph, run) -> dict:
             None if task is None
             else [row[task.worker, task.thread], round(task.start, TIME_DECIMALS), round(task.stop, TIME_DECIMALS)]
         )
-    return {"wall": round(run.wall, TIME_DECIMALS), "where": where_words(run), "threads": list(labels.values()), "task": spans}
+    return {
+        "wall": round(run.wall, TIME_DECIMALS), "where": where_words(run), "threads": list(labels.values()), "task": spans,
+    }
 
 
 def where_words(run) -> str:
