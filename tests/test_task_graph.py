@@ -160,3 +160,14 @@ def test_viz_js_lays_out_the_dot_with_an_svg_group_per_task(pipeline_for, tmp_pa
     )
     result = json.loads(subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True, timeout=60).stdout)
     assert result == {"status": "success", "ids": len(graph.nodes)}
+
+
+def test_the_graph_of_some_stages_only(pipeline_for):
+    pipeline = pipeline_for(2, 3)
+    tiles = [tile for row in pipeline.tile_arrays for tile in row]
+    stitched = task_graph_of(pipeline, pipeline.stitched)
+    assert len(stitched.nodes) == task_count(pipeline.stitched) < task_count(pipeline.result)
+    assert {n.stage for n in stitched.nodes} == {"read", "grayscale", "stitch"}
+    reads = task_graph_of(pipeline, tiles)
+    assert len(reads.nodes) == task_count(tiles) and {n.stage for n in reads.nodes} == {"read"}
+    assert {n.tile for n in reads.nodes} == {(r, c) for r in range(2) for c in range(3)}
