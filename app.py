@@ -2,7 +2,7 @@ import streamlit as st
 
 from core import chain_text, task_count
 from core.previews import mosaic, to_display
-from ui.navigation import BEFORE_STEPS, STEP_PAGE, STEP_PARAM, step_title
+from ui.navigation import BEFORE_STEPS, STEP_PAGE, STEP_PARAM, TASKS_PAGE, step_title
 from ui.page import TITLE, start_page
 from ui.runs import step_key
 from ui.views import command_line, show_preview
@@ -55,6 +55,10 @@ st.caption(
     "Tiles, grayscale and stitching: seconds their tasks ran, summed over threads. Each step: "
     "wall-clock seconds over the full image, from the previous stage's output kept in memory. "
     "Tasks: the size of each stage's graph, from the tile files on."
+)
+st.page_link(
+    TASKS_PAGE, label="Tasks: every task of this pipeline, and a run replayed task by task",
+    icon=":material/account_tree:",
 )
 
 st.subheader("The same chain on a big image, from the command line")

@@ -49,4 +49,5 @@ with details:
         context.stitch_run.seconds.get("read", 0.0),
         "Seconds the read tasks ran, summed over threads and workers.",
         ("tiles", str(tile_files.folder)), "tiles.dot",
+        pipeline=context.pipeline,
     )

@@ -27,4 +27,5 @@ with details:
         gray_tiles, "Grayscale tile (0, 0)", "Grayscale time", context.stitch_run.seconds.get("grayscale", 0.0),
         "Seconds the grayscale tasks ran, summed over threads and workers.",
         ("gray", folder), "grayscale.dot",
+        pipeline=context.pipeline,
     )

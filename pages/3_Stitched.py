@@ -26,4 +26,5 @@ with details:
         context.pipeline.stitched, "Stitched image", "Stitching time", context.stitch_run.seconds.get("stitch", 0.0),
         "Seconds the stitching tasks ran, summed over threads and workers.",
         ("stitched", folder), "stitched.dot",
+        pipeline=context.pipeline,
     )

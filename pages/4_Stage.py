@@ -86,4 +86,5 @@ with details:
         "Wall-clock seconds of this step over the full image, from the previous stage's output kept "
         "in memory, with its preview and histogram.",
         ("step-graph", *step_key(context.tile_files, chain, index)), f"step{number}-{step.stage}.dot",
+        pipeline=context.pipeline,
     )

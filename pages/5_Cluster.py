@@ -3,6 +3,7 @@ import streamlit as st
 
 from core.cluster import MIN_CLUSTER_TILE_PIXELS
 from core.previews import tinted_mosaic
+from ui.navigation import TASKS_PAGE
 from ui.plots import WORKER_COLOURS
 from ui.page import start_page
 from ui.server import runner
@@ -47,15 +48,17 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+st.page_link(
+    TASKS_PAGE, label="The task stream: the last run replayed, one bar per task, one row per worker thread",
+    icon=":material/play_circle:",
+)
 if active.dashboard_link:
     st.link_button("Open Dask's own dashboard", active.dashboard_link)
     st.caption(
-        "The dashboard is served by the scheduler; the link and the task stream below work "
-        "from a browser that can reach that address (on the server itself, for a local cluster)."
+        "The dashboard is served by the scheduler: the link works only from a browser that can reach "
+        "that address (on the server itself, for a local cluster). The Tasks page replays a run from "
+        "its recorded task stream, for anyone who can open this app."
     )
-    with st.expander("Task stream: one bar per task, one row per worker thread", expanded=False):
-        # The address comes from the server's own cluster, never from a visitor.
-        st.iframe(active.dashboard_link.replace("/status", "/individual-task-stream"), height=420)
 
 st.subheader("Which worker read which tile")
 if not on_cluster:

@@ -118,6 +118,14 @@ def go(page, label: str, title: str) -> None:
     wait_until_done(page, title)
 
 
+def task_view(page, nth: int = 0):
+    """The ``nth`` task view of the page (a frame of the app's own component), once its
+    graph is laid out and drawn."""
+    frame = page.frame_locator('iframe[title="ui.dask_view.dask_view"]').nth(nth)
+    frame.locator('.tv-graph[data-ready="true"]').wait_for()
+    return frame
+
+
 def screenshot(page, name: str, height: int = 1000) -> None:
     """With ``SAVE_SCREENSHOTS`` set, the README's picture ``docs/NAME``, 1400 pixels wide."""
     if os.environ.get("SAVE_SCREENSHOTS"):

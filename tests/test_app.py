@@ -6,6 +6,7 @@ chain is shown by one page file, ``pages/4_Stage.py``, told which by ``?step=``.
 """
 
 import io
+import json
 import threading
 from collections import Counter
 from pathlib import Path
@@ -32,7 +33,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 STEP_PAGE = "pages/4_Stage.py"
 PAGES = [
     "pages/1_Tiles.py", "pages/2_Grayscale.py", "pages/3_Stitched.py", STEP_PAGE, "pages/5_Cluster.py",
-    "pages/6_Speedup.py",
+    "pages/6_Speedup.py", "pages/7_Tasks.py",
 ]
 TITLES = {
     "app.py": "Dask, tile by tile",
@@ -42,6 +43,7 @@ TITLES = {
     STEP_PAGE: "4 · Sobel edges",
     "pages/5_Cluster.py": "Where Dask runs",
     "pages/6_Speedup.py": "Speed-up: what more workers buy",
+    "pages/7_Tasks.py": "Every task, and the run replayed",
 }
 #: Pages without a task graph of their own.
 GRAPHLESS = ("app.py", "pages/5_Cluster.py", "pages/6_Speedup.py")
@@ -84,7 +86,9 @@ def assert_clean(at: AppTest, page: str, title: str | None = None) -> None:
 
 
 def graphs(at: AppTest) -> list[str]:
-    return [element.proto.spec for element in at.get("graphviz_chart")]
+    """The DOT source of every task graph the page draws (in the browser's task view)."""
+    views = [json.loads(element.proto.json_args) for element in at.get("component_instance")]
+    return [args["dot"] for args in views if args.get("view") == "tasks"]
 
 
 def chain_of(at: AppTest) -> str:
@@ -360,7 +364,10 @@ def test_home_shows_a_thumbnail_per_stage_and_the_command_line_for_the_chain():
         "--stage label:connectivity=2"
     )
     links = [(link.proto.label, link.proto.query_string) for link in at.main.get("page_link")]
-    assert links[3:] == [("4 · Gaussian smoothing", "step=1"), ("5 · Threshold", "step=2"), ("6 · Labels", "step=3")]
+    assert links[3:] == [
+        ("4 · Gaussian smoothing", "step=1"), ("5 · Threshold", "step=2"), ("6 · Labels", "step=3"),
+        ("Tasks: every task of this pipeline, and a run replayed task by task", ""),
+    ]
 
 
 @pytest.fixture
@@ -506,6 +513,8 @@ def test_the_cluster_page_shows_workers_and_which_tiles_they_read(monkeypatch):
     assert "Dask runs on: a local Dask cluster" in " ".join(c.value for c in at.sidebar.caption)
     links = [button.proto for button in at.get("link_button")]
     assert links and links[0].url.startswith("http://127.0.0.1:") and links[0].url.endswith("/status")
+    # The task stream is the Tasks page's replay, which a browser elsewhere can show too.
+    assert ("Tasks", "") in [(link.proto.page, link.proto.query_string) for link in at.main.get("page_link")]
     go(at, STEP_PAGE, 2)  # the other pages run on the cluster too
     assert_clean(at, STEP_PAGE, "5 · Clip")
 
@@ -646,5 +655,6 @@ def test_every_page_links_to_every_page_and_to_each_step():
         links = [(link.proto.page, link.proto.label) for link in open_app(page).sidebar.get("page_link")]
         assert links == [  # each page's URL path, from its file name
             ("", "Home"), ("Tiles", "1 · Tiles"), ("Grayscale", "2 · Grayscale"), ("Stitched", "3 · Stitched"),
-            ("Stage", "4 · Sobel edges"), ("Stage", "5 · Clip"), ("Cluster", "Cluster"), ("Speedup", "Speed-up"),
+            ("Stage", "4 · Sobel edges"), ("Stage", "5 · Clip"), ("Tasks", "Tasks"), ("Cluster", "Cluster"),
+            ("Speedup", "Speed-up"),
         ], links

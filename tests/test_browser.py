@@ -16,7 +16,7 @@ from core.regions import REGION_COLUMNS
 from core.samples import load_sample
 
 from browser import (
-    Requests, Server, allow_the_dashboard, go, needs_chromium, open_tab, screenshot, wait_until_done,
+    Requests, Server, allow_the_dashboard, go, needs_chromium, open_tab, screenshot, task_view, wait_until_done,
 )
 
 pytestmark = needs_chromium
@@ -155,8 +155,7 @@ def test_every_page_opens_from_the_navigation_with_its_graph(server, page, reque
     assert nav_steps(page) == nav_steps(page, "stMain") == ["4 · Sobel edges", "5 · Clip"]
     for label in list(NAV)[1:6]:
         go(page, label, NAV[label])
-        page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for()
-        assert page.locator('[data-testid="stGraphVizChart"] svg g.node').count() > 0
+        assert task_view(page).locator("svg g.node").count() > 0
         assert "rows=2" in page.url and chain_in(page.url) == DEFAULT_CHAIN
     go(page, "Cluster", CLUSTER)  # the server runs on its default, a local cluster
     page.get_by_text("Which worker read which tile").wait_for()
@@ -419,7 +418,7 @@ def test_a_deep_link_is_the_first_request_to_a_fresh_server(browser, tmp_path):
         assert widget(page, "step1.mode").get_by_role("radio", name="magnitude: both combined").is_checked()
         assert range_values(page, "step2.lo_hi") == ["0.00", "0.50"]
         page.get_by_text("After: 0 black, 0.5 white").wait_for()
-        page.locator('[data-testid="stGraphVizChart"] svg').first.wait_for()
+        task_view(page)
         screenshot(page, "stage.png", height=1300)  # down to the chain's first box in the sidebar
         go(page, "1 · Tiles", TILES)
         assert "rows=3" in page.url and "cols=5" in page.url and "sample=coffee" in page.url

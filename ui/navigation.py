@@ -19,11 +19,14 @@ __all__ = [
     "BEFORE_STEPS",
     "STEP_PAGE",
     "STEP_PARAM",
+    "TASKS_PAGE",
     "draw_navigation",
     "step_number",
     "step_title",
 ]
 
+#: The whole pipeline's tasks and the replay of a run, linked from the Home and Cluster pages.
+TASKS_PAGE = "pages/7_Tasks.py"
 #: (file, label, icon) of the pages before the chain's steps...
 BEFORE_STEPS = [
     ("app.py", "Home", ":material/home:"),
@@ -33,6 +36,7 @@ BEFORE_STEPS = [
 ]
 #: ...and after them.
 AFTER_STEPS = [
+    (TASKS_PAGE, "Tasks", ":material/account_tree:"),
     ("pages/5_Cluster.py", "Cluster", ":material/hub:"),
     ("pages/6_Speedup.py", "Speed-up", ":material/speed:"),
 ]

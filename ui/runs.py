@@ -1,5 +1,6 @@
 """The computed stages, shared by every session of the server: the tile files, the stitch
-run, each step's run, region tables, histograms and the Speed-up page's sweeps.
+run, each step's run, region tables, histograms, the Tasks page's recorded runs and the
+Speed-up page's sweeps.
 
 Each is computed once per key under a progress bar, and kept in a ``BoundedStore``. The
 keys hold the tile folder (the image's digest and the grid), the chain's texts up to the
@@ -17,6 +18,7 @@ from core.cluster import check_workers_can_read
 from core.disk_cache import prune
 from core.filters import GRAYSCALE_RANGE
 from core.previews import Histogram, StepRun, StitchRun, measure_regions, run_step, run_stitch_stages
+from core.replay import RecordedRun, record_run
 from core.scaling import GRID_SIZES, GridScaling, WorkerScaling, measure_grids, measure_workers
 from core.tiling import cache_folder, partition_cached
 
@@ -31,6 +33,7 @@ __all__ = [
     "SWEEP_REPEATS",
     "grid_scaling",
     "lazy_pipeline",
+    "recorded_run",
     "region_table_of",
     "step_key",
     "step_runs",
@@ -58,6 +61,7 @@ def _stores() -> dict[str, BoundedStore]:
         "stitch": BoundedStore(4),
         "steps": BoundedStore(STEP_RUNS_KEPT),
         "regions": BoundedStore(8),  # a row of 9 numbers per region
+        "replays": BoundedStore(8),  # a key and four numbers per task, no pixels
         "histogram": BoundedStore(16),  # a matplotlib figure each, about 1 MB
         "workers": BoundedStore(16),
         "grids": BoundedStore(16),
@@ -153,6 +157,16 @@ def step_runs(
             )
         )
     return tuple(runs)
+
+
+def recorded_run(tile_files: TileSet, pipeline: Pipeline, scheduler) -> RecordedRun:
+    """The whole pipeline run once on ``scheduler``, every task's thread and times recorded,
+    for the Tasks page's replay: once per image, grid, chain and kind of scheduler."""
+    return _computed(
+        "replays", (str(tile_files.folder), _chain_key(pipeline.chain), where(scheduler)),
+        "Running the whole pipeline once, recording every task",
+        lambda report: record_run(pipeline, scheduler=scheduler, on_progress=report),
+    )
 
 
 def region_table_of(

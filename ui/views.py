@@ -10,8 +10,8 @@ import dask.array as da
 import numpy as np
 import streamlit as st
 
-from core import STAGES, Step, TileSet, chain_text, task_count, task_graph
-from core.graphs import MAX_TASK_NODES
+from core import STAGES, Pipeline, Step, TileSet, chain_text, task_count
+from core.task_graph import TaskGraph, task_graph_of
 from core.previews import Histogram, StepRun, preview_stride
 from core.results import write_png
 
@@ -19,11 +19,13 @@ from .chain_editor import RANGE_PARAMS, has_range
 from .plots import figure_png
 from .runs import value_histogram
 from .store import BoundedStore
+from .task_view import show_task_view
 
 __all__ = [
     "array_facts",
     "command_line",
     "png_bytes",
+    "preview_png",
     "show_figure",
     "show_graph",
     "show_image",
@@ -31,13 +33,22 @@ __all__ = [
     "show_step_histogram",
     "stage_details",
     "stage_time",
+    "task_graph_for",
     "tiles_zip",
 ]
 
 
+#: The stage pages' graphs open on every task up to this many (the whole 16 x 16 pipeline
+#: of a sample is 1,716), on the overview beyond: a graph of tens of thousands of tasks
+#: takes the browser a long while to lay out, and is still one click away.
+TASKS_LAID_OUT_FIRST = 5000
+#: Pixels: the graph shares a column of the stage pages with the array's facts.
+STAGE_GRAPH_HEIGHT = 420
+
+
 @st.cache_resource
-def _graph_sources() -> BoundedStore:
-    return BoundedStore(64)
+def _task_graphs() -> BoundedStore:
+    return BoundedStore(64)  # a few hundred bytes a task
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:
@@ -69,12 +80,14 @@ def _encoded_previews() -> BoundedStore:
     return BoundedStore(64)
 
 
+def preview_png(key: tuple, make_pixels, *, max_side: int | None = None) -> bytes:
+    """The PNG of a picture that depends only on ``key``: built and encoded once."""
+    return _encoded_previews().get_or_compute((*key, max_side), lambda: png_bytes(fit(make_pixels(), max_side)))
+
+
 def show_preview(key: tuple, make_pixels, caption: str | None = None, *, max_side: int | None = None) -> None:
     """A picture that depends only on ``key``: built and encoded once, then reused."""
-    encoded = _encoded_previews().get_or_compute(
-        (*key, max_side), lambda: png_bytes(fit(make_pixels(), max_side))
-    )
-    st.image(encoded, caption=caption)
+    st.image(preview_png(key, make_pixels, max_side=max_side), caption=caption)
 
 
 def show_figure(key: tuple, draw, caption: str | None = None) -> None:
@@ -106,34 +119,42 @@ def _span(sizes: list[int]) -> str:
     return str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
 
 
-def show_graph(key: tuple, arrays, filename: str) -> None:
-    """The task graph, drawn in the browser; the DOT source is cached per key."""
-    source = _graph_sources().get_or_compute(key, lambda: task_graph(arrays).source)
-    n_tasks = task_count(arrays)
-    direction = "left to right" if "rankdir=LR" in source else "bottom to top"
+def task_graph_for(key: tuple, pipeline: Pipeline, arrays) -> TaskGraph:
+    """The task graph that computes ``arrays`` (part of ``pipeline``), built once per key."""
+    return _task_graphs().get_or_compute(key, lambda: task_graph_of(pipeline, arrays))
+
+
+def show_graph(key: tuple, arrays, filename: str, *, pipeline: Pipeline) -> None:
+    """The task graph of ``arrays``, one box per task, to pan and zoom in the browser (the
+    overview, one box per kind of operation, a click away); built once per key."""
+    graph = task_graph_for(key, pipeline, arrays)
+    n_tasks = len(graph.nodes)
     with st.expander(f"Task graph: {n_tasks:,} tasks", expanded=True):
-        if n_tasks > MAX_TASK_NODES:
-            st.caption(
-                "Too many tasks to draw one by one: each box is one kind of operation, "
-                f"with the number of tasks it runs (one per tile or chunk); read it from {direction}."
-            )
-        else:
-            st.caption(f"Each circle is a task, each box the data it produces; read it from {direction}.")
-        st.graphviz_chart(source, width="stretch")
+        st.caption(
+            "Each box is a task, coloured by its stage; an arrow runs from a task to the tasks that use "
+            "its result, left to right. Wheel to zoom, drag to pan, hover over a task for the part of the "
+            "image it computes. **Overview**: one box per kind of operation. The Tasks page replays a run."
+        )
+        show_task_view(
+            graph, key=f"graph-{filename}", signature=repr(key), height=STAGE_GRAPH_HEIGHT,
+            mode="tasks" if n_tasks <= TASKS_LAID_OUT_FIRST else "overview",
+        )
         st.download_button(
-            "Download the graph (DOT)", source, file_name=filename, mime="text/vnd.graphviz",
+            "Download the graph (DOT)", graph.dot(), file_name=filename, mime="text/vnd.graphviz",
             key=f"dot-{filename}", on_click="ignore",
         )
 
 
 def stage_details(
-    arrays, what: str, time_label: str, seconds: float, note: str, graph_key: tuple, filename: str
+    arrays, what: str, time_label: str, seconds: float, note: str, graph_key: tuple, filename: str,
+    *, pipeline: Pipeline,
 ) -> None:
-    """What every stage page shows beside its picture: the dask array, time and graph."""
+    """What every stage page shows beside its picture: the dask array, time and graph.
+    ``arrays`` are part of ``pipeline``, which says which stage each of their tasks belongs to."""
     first = arrays[0] if isinstance(arrays, list) else arrays
     array_facts(first, what)
     stage_time(time_label, seconds, arrays, note)
-    show_graph(graph_key, arrays, filename)
+    show_graph(graph_key, arrays, filename, pipeline=pipeline)
 
 
 def show_step_histogram(

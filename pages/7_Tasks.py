@@ -1,0 +1,49 @@
+import streamlit as st
+
+from core import chain_text
+from core.previews import to_display
+from ui.page import show_errors, start_page
+from ui.runs import recorded_run
+from ui.task_view import PICTURE_SIDE, show_task_view, thread_labels, where_words
+from ui.views import preview_png, task_graph_for
+
+context = start_page("Tasks")
+rows, cols = context.tile_files.grid
+folder = str(context.tile_files.folder)
+chain_key = tuple(chain_text(context.settings.chain))
+
+st.title("Every task, and the run replayed")
+graph = task_graph_for(("pipeline-graph", folder, chain_key), context.pipeline, None)
+st.write(
+    f"The whole pipeline for {context.image.label} in {rows} x {cols} tiles, from the tile files to the "
+    f"chain's last step: {len(graph.nodes):,} tasks, one box each, coloured by stage. Dask runs a task as "
+    "soon as the tasks it needs are done and a thread is free, so each tile's branch runs beside the "
+    "others; the branches meet where a filter borrows a border of pixels from its neighbours."
+)
+with show_errors("Could not record the run"):
+    run = recorded_run(context.tile_files, context.pipeline, context.scheduler)
+
+tasks, wall, threads = st.columns(3)
+tasks.metric("Tasks", f"{len(graph.nodes):,}")
+wall.metric(
+    "The recorded run", f"{run.wall:.2f} s", help="Wall-clock seconds from the first task's start to the last one's end."
+)
+threads.metric("Worker threads", f"{len(thread_labels(run))}", help=f"It ran on {where_words(run)}.")
+st.caption(
+    "**Find a tile's tasks**: click a tile in the picture; its tasks light up in the graph. **Click a task** "
+    "to see its tile and the border it reads from its neighbours. **Play** replays the run: each task and "
+    "tile goes from waiting (grey) to running (outlined) to done (in its stage's colour), and the timeline "
+    "below shows one row per worker thread, one bar per task."
+)
+picture = preview_png(
+    ("stitched", folder), lambda: to_display(context.stitch_run.stitched_preview), max_side=PICTURE_SIDE
+)
+show_task_view(
+    graph, key="tasks-page", run=run, picture=picture,
+    signature=repr((folder, chain_key, run.where, run.wall)),
+)
+st.caption(
+    f"The run was recorded when this page first opened for this image, grid and chain, on {where_words(run)}, "
+    "and is kept for every visitor: a teammate opening the same link sees the same replay. Its times "
+    "include Dask's own bookkeeping between tasks, so they differ a little from the step pages' times."
+)
