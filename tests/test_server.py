@@ -1,11 +1,14 @@
 """Where the server runs Dask: the shared local cluster, closed when idle and started again."""
 
+import threading
 import time
 import tomllib
 from pathlib import Path
 
+import dask
 import pytest
 import streamlit as st
+from dask.system import CPU_COUNT
 
 import ui.server
 
@@ -52,3 +55,20 @@ def test_the_server_runs_no_file_watcher():
     # Streamlit's watcher polls the app's files several times a second (benchmarks/idle.py).
     config = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit/config.toml").read_text())
     assert config["server"]["fileWatcherType"] == "none"
+
+
+def test_runs_on_threads_from_a_script_thread_use_one_thread_per_core():
+    # Streamlit runs each page in a thread of its own, where Dask's default pool is larger;
+    # importing ui.server sets Dask's num_workers.
+    threads = set()
+
+    def note_thread(i):
+        threads.add(threading.get_ident())
+        time.sleep(0.01)  # long enough that a larger pool would use all its threads
+        return i
+
+    tasks = [dask.delayed(note_thread)(i) for i in range(8 * (CPU_COUNT + 4))]
+    script = threading.Thread(target=lambda: dask.compute(*tasks, scheduler="threads"))
+    script.start()
+    script.join()
+    assert len(threads) == CPU_COUNT

@@ -9,7 +9,9 @@ import threading
 import time
 from pathlib import Path
 
+import dask
 import streamlit as st
+from dask.system import CPU_COUNT
 
 from core import PipelineError
 from core.cluster import LOCAL, THREADS, Runner, configured_scheduler, connect
@@ -29,6 +31,11 @@ __all__ = [
 #: Largest upload decoded; .streamlit/config.toml's maxUploadSize (MB) is 3 bytes a pixel.
 APP_MAX_PIXELS = 100_000_000
 CACHE_MAX_BYTES = int(os.environ.get("TILE_CACHE_MAX_BYTES", 4 * 2**30))
+
+# Streamlit runs each script in a thread of its own, and there Dask's threaded scheduler
+# makes a pool of Python's default size, os.cpu_count() + 4 threads (6 on a 2-core
+# machine), instead of one thread per core as on a program's main thread.
+dask.config.set({"num_workers": CPU_COUNT})
 
 
 def cache_root() -> Path:
