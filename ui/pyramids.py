@@ -93,10 +93,12 @@ def _on_this_machine(scheduler):
     return scheduler
 
 
-def _chunked(image) -> da.Array:
+def _lazy(image, scheduler) -> tuple[da.Array, object]:
+    """``image`` as a dask array, and where to cut it: a NumPy image (the photo) lives in
+    this process, so its threads cut it rather than a cluster it would be shipped to."""
     if isinstance(image, da.Array):
-        return image
-    return da.from_array(image, chunks=(2048, 2048, *image.shape[2:]))
+        return image, _on_this_machine(scheduler)
+    return da.from_array(image, chunks=(2048, 2048, *image.shape[2:])), THREADS
 
 
 def pyramid_of(picture: Picture, scheduler) -> Pyramid:
@@ -112,14 +114,14 @@ def pyramid_of(picture: Picture, scheduler) -> Pyramid:
 
 
 def _write(picture: Picture, folder: Path, scheduler) -> Pyramid:
-    image = _chunked(picture.image)
+    image, scheduler = _lazy(picture.image, scheduler)
     height, width = image.shape[:2]
     try:
         written = _with_progress(
             f"Cutting {picture.label[0].lower()}{picture.label[1:]} ({width:,} x {height:,} pixels) into tiles",
             lambda report: write_pyramid(
                 image, folder, kind=picture.kind, value_range=picture.value_range,
-                on_progress=report, scheduler=_on_this_machine(scheduler),
+                on_progress=report, scheduler=scheduler,
             ),
         )
     except OSError as e:
