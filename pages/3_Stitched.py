@@ -30,7 +30,7 @@ with details:
     )
 
 pixel_zoom_section(
-    photo_picture(context.image.digest, context.image.pixels, "Before: the image as loaded"),
-    stitched_picture(context.tile_files, context.stitch_run, "After: the stitched grayscale"),
+    photo_picture(context.image.digest, context.image.pixels, "the image as loaded"),
+    stitched_picture(context.tile_files, context.stitch_run, "the stitched grayscale"),
     context.scheduler, key="zoom-stitched",
 )

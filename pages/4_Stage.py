@@ -55,13 +55,13 @@ with after_column:
     )
 
 if previous_run is None:
-    zoom_before = stitched_picture(context.tile_files, context.stitch_run, "Before: the stitched grayscale")
+    zoom_before = stitched_picture(context.tile_files, context.stitch_run, "the stitched grayscale")
 else:
     zoom_before = step_picture(
-        context.tile_files, chain, index - 1, previous_run, f"Before: {step_title(chain[index - 1], index - 1)}"
+        context.tile_files, chain, index - 1, previous_run, step_title(chain[index - 1], index - 1)
     )
 pixel_zoom_section(
-    zoom_before, step_picture(context.tile_files, chain, index, step_run, f"After: {step_title(step, index)}"),
+    zoom_before, step_picture(context.tile_files, chain, index, step_run, step_title(step, index)),
     context.scheduler, key=f"zoom-step{number}",
 )
 

@@ -200,3 +200,15 @@ def test_a_step_zooms_to_the_pixel_from_its_input_to_its_output(server, page, re
     assert_one_pixel_as_a_square(page, server, component, frame, 1, 0.7, 0.5)  # its Sobel x
     # and they are two pictures: the input's tile is not the output's
     assert not np.array_equal(tile_pixels(server, before, 0, 0), tile_pixels(server, after, 0, 0))
+
+    # Another direction of the filter: a new output, shown where the old one was looked at.
+    looked_at = frame.evaluate("() => daskZoom.viewer.viewport.getBounds().toString()")
+    page.locator('[data-testid="stSidebar"] .st-key-step1-mode').get_by_text("y: change along each column").click()
+    page.wait_for_url(lambda url: "mode%3Dy" in url or "mode=y" in url)
+    wait_until_done(page, SOBEL)
+    frame.wait_for_function("(path) => daskZoom.sources[1].path !== path", arg=after["path"])
+    settle(frame)
+    assert sources(frame)[0] == before
+    assert frame.evaluate("() => daskZoom.viewer.viewport.getBounds().toString()") == looked_at
+    assert pixel_side(frame) >= PIXEL_SIDE
+    assert_one_pixel_as_a_square(page, server, component, frame, 1, 0.7, 0.5)  # the Sobel y now

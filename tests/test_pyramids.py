@@ -23,7 +23,7 @@ def pyramids_folder(tmp_path, monkeypatch):
 
 def values_picture(key: str, seed: int = 0) -> Picture:
     pixels = np.random.default_rng(seed).random((600, 700), dtype=np.float32)
-    return Picture(("values", key), da.from_array(pixels, chunks=300), "values", (0.0, 1.0), "After")
+    return Picture(("values", key), da.from_array(pixels, chunks=300), "values", (0.0, 1.0), "the output")
 
 
 def test_a_picture_is_cut_once_into_a_folder_named_by_its_content(pyramids_folder):
@@ -35,14 +35,14 @@ def test_a_picture_is_cut_once_into_a_folder_named_by_its_content(pyramids_folde
     assert pyramid_of(picture, "threads") == first == read_pyramid(folder)
     assert tile.stat().st_mtime_ns == written  # found on disk, not cut again
     # another range of the same pixels is another picture
-    other = Picture(picture.key, picture.image, "values", (0.0, 2.0), "After")
+    other = Picture(picture.key, picture.image, "values", (0.0, 2.0), "the output")
     assert other.folder_name != picture.folder_name
 
 
 def test_a_photo_maps_its_whole_integer_range_to_black_and_white():
-    assert photo_picture("d", np.zeros((4, 4, 3), np.uint8), "Before").value_range == (0.0, 255.0)
-    assert photo_picture("d", np.zeros((4, 4), np.uint16), "Before").value_range == (0.0, 65535.0)
-    pyramid = pyramid_of(photo_picture("d", np.full((4, 4, 3), 255, np.uint8), "Before"), "threads")
+    assert photo_picture("d", np.zeros((4, 4, 3), np.uint8), "the photo").value_range == (0.0, 255.0)
+    assert photo_picture("d", np.zeros((4, 4), np.uint16), "the photo").value_range == (0.0, 65535.0)
+    pyramid = pyramid_of(photo_picture("d", np.full((4, 4, 3), 255, np.uint8), "the photo"), "threads")
     assert pyramid.channels == 3
 
 

@@ -64,7 +64,7 @@ class Picture:
     image: object  # dask or NumPy array, (H, W) or (H, W, 3)
     kind: str  # "values", "mask" or "labels"
     value_range: tuple[float, float]
-    label: str  # shown on its side of the swipe
+    label: str  # what it shows, in a few words: "the stitched grayscale"
 
     @property
     def folder_name(self) -> str:
@@ -118,7 +118,7 @@ def _write(picture: Picture, folder: Path, scheduler) -> Pyramid:
     height, width = image.shape[:2]
     try:
         written = _with_progress(
-            f"Cutting {picture.label[0].lower()}{picture.label[1:]} ({width:,} x {height:,} pixels) into tiles",
+            f"Cutting {picture.label} ({width:,} x {height:,} pixels) into tiles for the zoom",
             lambda report: write_pyramid(
                 image, folder, kind=picture.kind, value_range=picture.value_range,
                 on_progress=report, scheduler=scheduler,

@@ -64,8 +64,8 @@
     line.setAttribute("aria-valuemin", "0");
     line.setAttribute("aria-valuemax", "100");
     element("div", "zoom-swipe-handle", line, "⇔");
-    element("div", "zoom-label zoom-label-before", frame, args.before.label);
-    element("div", "zoom-label zoom-label-after", frame, args.after.label);
+    element("div", "zoom-label zoom-label-before", frame, `Before: ${args.before.label}`);
+    element("div", "zoom-label zoom-label-after", frame, `After: ${args.after.label}`);
     const readout = element("div", "zoom-readout", frame, "");
 
     const viewer = OpenSeadragon({
@@ -167,8 +167,16 @@
     await loadOnce("script", { src: "vendor/openseadragon.min.js" });
     const key = JSON.stringify([args.before, args.after, args.height]);
     if (!root.zoom || root.zoom.key !== key) {
-      if (root.zoom) root.zoom.viewer.destroy();
-      root.zoom = build(root, { ...args, key });
+      // New pictures of the same size (another clip range, say) open where the old ones
+      // were looked at, so that the same pixels can be compared.
+      const previous = root.zoom;
+      const sameSize = previous && ["width", "height"].every(
+        (side) => previous.sources[1].pyramid[side] === args.after.pyramid[side],
+      );
+      const bounds = sameSize ? previous.viewer.viewport.getBounds() : null;
+      if (previous) previous.viewer.destroy();
+      root.zoom = build(root, { ...args, key, swipe: sameSize ? previous.swipe : undefined });
+      if (bounds) root.zoom.viewer.addOnceHandler("open", () => root.zoom.viewer.viewport.fitBounds(bounds, true));
       window.daskZoom = root.zoom; // for the browser tests: the viewer and the swipe
     }
     setHeight(args.height);
