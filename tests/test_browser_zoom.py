@@ -198,6 +198,18 @@ def test_a_step_zooms_to_the_pixel_from_its_input_to_its_output(server, page, re
     assert all(full_resolution_requests(requests, frame))
     assert_one_pixel_as_a_square(page, server, component, frame, 0, 0.3, 0.5)  # the grayscale
     assert_one_pixel_as_a_square(page, server, component, frame, 1, 0.7, 0.5)  # its Sobel x
+    # The last pixel, in the bottom-right corner (303 rows: a short last row of tiles), is whole too.
+    corner = frame.evaluate(
+        """() => {
+            const viewer = daskZoom.viewer, image = viewer.world.getItemAt(1), size = image.getContentSize();
+            viewer.viewport.panTo(image.imageToViewportCoordinates(size.x - 8, size.y - 6), true);
+            const centre = image.imageToViewerElementCoordinates(new OpenSeadragon.Point(size.x - 0.5, size.y - 0.5));
+            return [centre.x / viewer.element.clientWidth, centre.y / viewer.element.clientHeight];
+        }"""
+    )
+    settle(frame)
+    assert under(frame, 1, *corner)["column"] == 383 and under(frame, 1, *corner)["row"] == 302
+    assert_one_pixel_as_a_square(page, server, component, frame, 1, *corner)
     # and they are two pictures: the input's tile is not the output's
     assert not np.array_equal(tile_pixels(server, before, 0, 0), tile_pixels(server, after, 0, 0))
 
