@@ -47,8 +47,8 @@ __all__ = [
 PYRAMIDS = Path(__file__).resolve().parents[1] / "static" / "pyramids"
 #: Where the browser finds them, relative to the app's address.
 PYRAMIDS_URL = "app/static/pyramids"
-#: A 64-MPix picture's pyramid takes 25 to 60 MB of PNG tiles (gray photo to RGB), so the
-#: default keeps a few dozen.
+#: A 64-MPix photo's pyramids took 29 MB of PNG tiles (the stitched grayscale) and 85 MB
+#: (the colour photo) here, so the default keeps about nine such pairs.
 PYRAMIDS_MAX_BYTES = int(os.environ.get("PYRAMID_CACHE_MAX_BYTES", 2**30))
 #: Changes whenever the tiles of a key would come out differently, so that a server with
 #: new code does not show an older server's tiles.
