@@ -19,7 +19,7 @@ from .filters import (
     sobel_range,
 )
 from .graphs import MAX_TASK_NODES, task_count, task_graph
-from .loading import DEFAULT_MAX_PIXELS, load_image
+from .loading import DEFAULT_MAX_PIXELS, frame_count, load_image
 from .results import to_uint8, write_results
 from .stages import Pipeline, build_pipeline, read_tiles, stitch, to_grayscale
 from .tiling import TileSet, check_grid, image_digest, partition, partition_cached, split_edges
@@ -42,6 +42,7 @@ __all__ = [
     "chain_arrays",
     "chain_text",
     "check_grid",
+    "frame_count",
     "image_digest",
     "load_image",
     "merge_small_chunks",

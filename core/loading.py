@@ -19,7 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import PipelineError
 
-__all__ = ["DEFAULT_MAX_PIXELS", "ImageSource", "as_gray_or_rgb", "load_image"]
+__all__ = ["DEFAULT_MAX_PIXELS", "ImageSource", "as_gray_or_rgb", "frame_count", "load_image"]
 
 #: Largest image (width x height) decoded unless the caller raises the limit.
 DEFAULT_MAX_PIXELS = 2**28  # 268 MPix: 805 MB as RGB uint8
@@ -67,6 +67,31 @@ def load_image(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
         if head in _TIFF_MAGIC:
             return _load_tiff(stream, max_pixels)
         return _load_with_pillow(stream, max_pixels)
+
+
+def frame_count(source: ImageSource) -> int:
+    """How many frames (of an animated GIF, PNG or WebP) or pages (of a TIFF) the file
+    holds, 1 for a still image: ``load_image`` decodes the first only, and a caller can
+    say so. Call it on a file ``load_image`` has read.
+
+    Raises
+    ------
+    PipelineError
+        If the file cannot be opened or read.
+    """
+    with _open(source) as stream:
+        try:
+            if stream.read(4) in _TIFF_MAGIC:
+                stream.seek(0)
+                with tifffile.TiffFile(stream) as tif:
+                    return len(tif.pages)
+            stream.seek(0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(stream) as im:
+                    return int(getattr(im, "n_frames", 1))
+        except Exception as e:  # the decoders raise many kinds for damaged files
+            raise PipelineError(f"cannot count the frames of this image: {e}") from None
 
 
 def _open(source: ImageSource) -> BinaryIO:

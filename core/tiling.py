@@ -110,14 +110,26 @@ def image_digest(image: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def check_grid(image_shape: tuple[int, ...], rows: int, cols: int) -> None:
+    """Raise ``PipelineError`` unless every tile of a ``rows x cols`` grid gets a pixel.
+
+    Grid and image are both given rows first, so that the two numbers to compare sit
+    side by side, and the message ends with the largest grid that fits.
+    """
     if rows < 1 or cols < 1:
-        raise PipelineError(f"the grid must have at least 1 row and 1 column, got {rows}x{cols}")
+        raise PipelineError(
+            f"the grid must have at least 1 row and 1 column, got {_count(rows, 'row')} and {_count(cols, 'column')}"
+        )
     height, width = image_shape[:2]
     if rows > height or cols > width:
         raise PipelineError(
-            f"a {rows}x{cols} grid does not fit a {width} x {height} image: "
-            "every tile needs at least one pixel"
+            f"a grid of {_count(rows, 'row')} and {_count(cols, 'column')} does not fit an image of "
+            f"{_count(height, 'row')} and {_count(width, 'column')} of pixels: every tile needs at least "
+            f"one pixel, so use at most {_count(height, 'row')} and {_count(width, 'column')}"
         )
 
 

@@ -31,16 +31,18 @@ def free_port() -> int:
 
 
 class Server:
-    """`streamlit run app.py` on a free port, with a tile cache of its own."""
+    """`streamlit run app.py` on a free port, with a tile cache of its own; with ``secrets``,
+    that file instead of the usual ``.streamlit/secrets.toml``."""
 
-    def __init__(self, cache: Path):
+    def __init__(self, cache: Path, secrets: Path | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = cache.parent / f"streamlit-{self.port}.log"
         self._log_file = self.log.open("w")
+        options = ["--secrets.files", str(secrets)] if secrets is not None else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
+             "--server.address", "127.0.0.1", "--server.headless", "true", *options],
             cwd=REPO, env={**os.environ, "TILE_CACHE_DIR": str(cache)},
             stdout=self._log_file, stderr=subprocess.STDOUT,
         )

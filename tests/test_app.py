@@ -434,6 +434,18 @@ def test_an_upload_replaces_the_sample_on_every_page_until_cleared(rng):
     assert "Astronaut" in at.caption[0].value and not at.selectbox(key="sample").disabled
 
 
+def test_an_animated_upload_says_that_only_its_first_frame_is_used():
+    frames = [Image.new("RGB", (60, 40), (value, 0, 0)) for value in (10, 120, 250)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:])
+    at = upload(open_app(), "spinner.gif", buffer.getvalue())
+    assert_clean(at, "app.py")
+    assert any("spinner.gif holds 3 frames" in note.value and "uses the first one" in note.value
+               for note in at.sidebar.info)
+    at = upload(at, "still.png", png(np.zeros((40, 60), np.uint8)))
+    assert not [note.value for note in at.sidebar.info if "frames" in note.value]
+
+
 BAD_UPLOADS = {name: data for name, (data, _) in BAD_FILES.items()}
 BAD_UPLOADS["truncated png"] = png(np.random.default_rng(2).integers(0, 256, (50, 50, 3), np.uint8))[:3000]
 BAD_UPLOADS["decompression bomb"] = png_header_claiming(30_000, 30_000)
@@ -453,7 +465,10 @@ def test_a_grid_larger_than_the_upload_is_explained(rng):
     at.number_input(key="rows").set_value(12)
     at.button(key="apply_grid").click().run()
     assert not at.exception
-    assert "does not fit" in at.error[0].value
+    assert at.error[0].value == (
+        "Cannot split this image: a grid of 12 rows and 2 columns does not fit an image of 8 rows and "
+        "30 columns of pixels: every tile needs at least one pixel, so use at most 8 rows and 30 columns."
+    )
     at.number_input(key="rows").set_value(8)
     at.button(key="apply_grid").click().run()
     assert_clean(at, "pages/1_Tiles.py")
@@ -527,12 +542,14 @@ def test_pages_run_on_threads_while_the_cluster_starts_and_on_it_once_it_is_up(m
     assert legend and "■ worker 1" in legend[0]  # the tiles were read again, on the workers
 
 
-def test_an_unreachable_cluster_falls_back_to_threads(monkeypatch):
+def test_an_unreachable_cluster_falls_back_to_threads_and_says_so_once_per_page(monkeypatch):
     monkeypatch.setenv("DASHBOARD_SCHEDULER", "tcp://127.0.0.1:9")
-    at = open_app("pages/5_Cluster.py")
-    assert not at.exception
-    assert "cannot reach the Dask scheduler" in at.sidebar.warning[0].value
-    assert "threads in the server" in " ".join(c.value for c in at.sidebar.caption)
+    for page in ("pages/5_Cluster.py", "app.py"):  # Home runs every stage, each asking for the runner
+        at = open_app(page)
+        assert not at.exception
+        warnings = [w.value for w in at.sidebar.warning]
+        assert len(warnings) == 1 and "cannot reach the Dask scheduler" in warnings[0], warnings
+        assert "threads in the server" in " ".join(c.value for c in at.sidebar.caption)
 
 
 def test_a_link_with_an_upload_opens_the_same_picture_elsewhere(rng):

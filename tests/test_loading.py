@@ -8,7 +8,7 @@ import tifffile
 from PIL import Image, ImageOps
 from skimage.color import rgba2rgb
 
-from core import PipelineError, load_image
+from core import PipelineError, frame_count, load_image
 from helpers import BAD_FILES, encode, png_header_claiming
 
 
@@ -58,6 +58,22 @@ def test_first_frame_of_an_animation():
     loaded = load_image(buffer.getvalue())
     assert loaded.shape == (5, 6)
     assert np.all(loaded == 10)
+    assert frame_count(buffer.getvalue()) == 2  # for the caller to say that one was left out
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "PNG", "WEBP", "TIFF"])
+def test_frames_and_pages_are_counted(tmp_path, fmt):
+    frames = [Image.new("RGB", (6, 5), (value, 0, 0)) for value in (10, 100, 200)]
+    path = tmp_path / f"three.{fmt.lower()}"
+    frames[0].save(path, format=fmt, save_all=True, append_images=frames[1:])
+    assert frame_count(path) == 3
+    frames[0].save(path, format=fmt)
+    assert frame_count(path) == 1
+
+
+def test_frames_of_a_bad_file_are_a_readable_error():
+    with pytest.raises(PipelineError, match="cannot count the frames"):
+        frame_count(b"not an image")
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))

@@ -77,15 +77,22 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, photo, monkeypatch):
 
 
 @pytest.mark.parametrize("grid, message", [
-    ((0, 2), "at least 1 row"),
-    ((2, 0), "at least 1 row"),
-    ((68, 1), "does not fit"),
-    ((1, 54), "does not fit"),
+    ((0, 2), "at least 1 row and 1 column, got 0 rows and 2 columns"),
+    ((2, 0), "at least 1 row and 1 column, got 2 rows and 0 columns"),
+    # The photo is 67 rows of 53 pixels: the grid and the image are both rows first.
+    ((68, 1), "a grid of 68 rows and 1 column does not fit an image of 67 rows and 53 columns of pixels"),
+    ((1, 54), "a grid of 1 row and 54 columns does not fit an image of 67 rows and 53 columns of pixels"),
 ])
 def test_impossible_grids_are_refused(tmp_path, photo, grid, message):
     with pytest.raises(PipelineError, match=message):
         partition(photo, *grid, tmp_path / "tiles")
     assert not (tmp_path / "tiles").exists()
+
+
+def test_a_grid_too_large_for_a_one_pixel_image_says_which_grid_fits(tmp_path):
+    with pytest.raises(PipelineError, match="so use at most 1 row and 1 column$"):
+        partition(np.zeros((1, 1), np.uint8), 2, 2, tmp_path / "tiles")
+    assert partition(np.zeros((1, 1), np.uint8), 1, 1, tmp_path / "tiles").grid == (1, 1)
 
 
 def test_one_pixel_per_tile_is_allowed(tmp_path, rng):

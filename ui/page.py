@@ -17,9 +17,10 @@ import streamlit as st
 from core import Pipeline, PipelineError, TileSet
 from core.previews import StepRun, StitchRun
 
+from .auth import require_sign_in
 from .navigation import STEP_PARAM, step_title
 from .runs import lazy_pipeline, step_runs, stitch_run, tile_files_of
-from .server import STAND_IN, runner
+from .server import STAND_IN, cluster_problem, runner
 from .settings import Settings, sidebar
 from .uploads import SourceImage, current_image
 
@@ -88,9 +89,14 @@ def start_step_page() -> PageContext:
 
 
 def _start(title, steps: int | None, page_params: dict[str, str], wait_for_cluster: bool) -> PageContext:
+    # Before the sidebar, which rewrites the address: a signed-out visitor's link must
+    # survive the sign-in as it came.
+    require_sign_in(TITLE)
     settings = sidebar(page_params)
     st.set_page_config(page_title=f"{title(settings)} · {TITLE}", page_icon=ICON, layout="wide")
     active = runner(wait=wait_for_cluster)
+    if cluster_problem():
+        st.sidebar.warning(cluster_problem())
     with show_errors():
         if steps is not None and steps > len(settings.chain):
             count = len(settings.chain)
@@ -99,6 +105,12 @@ def _start(title, steps: int | None, page_params: dict[str, str], wait_for_clust
                 "pick one in the sidebar, or add a stage."
             )
         image = current_image(settings.sample, settings.upload)
+        if image.frames > 1:
+            st.sidebar.info(
+                f"{image.label} holds {image.frames} frames (an animation, or the pages of a TIFF): "
+                "this app uses the first one. To work on another, save it as an image of its own "
+                "and upload that."
+            )
         tile_files = tile_files_of(image, settings.rows, settings.cols)
         scheduler = active.scheduler_for(tile_files.mean_tile_pixels)  # once: every stage runs on it
         if active is STAND_IN:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -16,8 +17,10 @@ from core.cluster import LOCAL, THREADS, Runner, configured_scheduler, connect
 __all__ = [
     "APP_MAX_PIXELS",
     "CACHE_MAX_BYTES",
+    "CLUSTER_IDLE_SECONDS",
     "STAND_IN",
     "cache_root",
+    "cluster_problem",
     "runner",
     "scheduler_choice",
     "where",
@@ -37,6 +40,14 @@ def scheduler_choice() -> str:
     """``$DASHBOARD_SCHEDULER`` (threads, local or an address), else Dask's configured
     ``scheduler-address``, else a local cluster. Never a visitor's choice."""
     return os.environ.get("DASHBOARD_SCHEDULER") or configured_scheduler(default=LOCAL)
+
+
+#: A local cluster that ran nothing for this long is closed (and started again, in the
+#: background, by the next page that asks for it): its scheduler and workers tick,
+#: heartbeat and sample themselves several times a second, which kept an idle server at
+#: 6 to 15 % of a core here (``benchmarks/idle.py``). Tasks waiting or running keep it
+#: open, however long they take.
+CLUSTER_IDLE_SECONDS = float(os.environ.get("DASHBOARD_CLUSTER_IDLE_SECONDS", 300))
 
 
 class _ClusterStart:
@@ -64,16 +75,68 @@ class _ClusterStart:
             self._ready.wait()
         return self.runner if self._ready.is_set() else None
 
+    def working(self) -> bool:
+        """Whether a local cluster has tasks to run: results kept in its memory do not count."""
+        active = self.get(wait=False)
+        if active is None:
+            return True  # still starting
+        if active.cluster is None:
+            return False
+        tasks = list(active.cluster.scheduler.tasks.values())  # copied in one step under the GIL
+        return any(task.state not in ("memory", "erred", "released", "forgotten") for task in tasks)
+
     def close(self) -> None:
         self._ready.wait()
         self.runner.close()
 
 
-@st.cache_resource(on_release=lambda start: start.close())
-def _cluster_start(choice: str) -> _ClusterStart:
+class _SharedCluster:
+    """The server's cluster, shared by every session; a local one is closed once it has
+    been idle for ``CLUSTER_IDLE_SECONDS`` and started afresh when a page next needs it."""
+
+    def __init__(self, choice: str):
+        self._choice = choice
+        self._lock = threading.Lock()
+        self._start: _ClusterStart | None = _ClusterStart(choice)
+        self._last_asked = time.monotonic()
+        self._stopped = threading.Event()
+        if choice == LOCAL:
+            threading.Thread(target=self._close_when_idle, name="cluster-idle", daemon=True).start()
+
+    def current(self) -> _ClusterStart:
+        with self._lock:
+            self._last_asked = time.monotonic()
+            if self._start is None:
+                self._start = _ClusterStart(self._choice)
+            return self._start
+
+    def _close_when_idle(self) -> None:
+        while not self._stopped.wait(min(CLUSTER_IDLE_SECONDS / 4, 30.0)):
+            with self._lock:
+                start = self._start
+                idle = (
+                    start is not None
+                    and time.monotonic() - self._last_asked > CLUSTER_IDLE_SECONDS
+                    and not start.working()
+                )
+                if idle:
+                    self._start = None
+            if idle:
+                start.close()
+
+    def close(self) -> None:
+        self._stopped.set()
+        with self._lock:
+            start, self._start = self._start, None
+        if start is not None:
+            start.close()
+
+
+@st.cache_resource(on_release=lambda shared: shared.close())
+def _shared_cluster(choice: str) -> _SharedCluster:
     # One cluster per server process, shared by every session: a Client made on each
     # rerun would start a cluster each time.
-    return _ClusterStart(choice)
+    return _SharedCluster(choice)
 
 
 #: What runs the pipeline while the configured cluster starts.
@@ -82,18 +145,19 @@ STAND_IN = Runner(THREADS)
 
 def runner(*, wait: bool = False) -> Runner:
     """Where the pipeline runs: the configured cluster, or threads while it starts (unless
-    ``wait``); says so in the sidebar if the configured cluster failed."""
-    start = _cluster_start(scheduler_choice())
-    active = start.get(wait)
-    if active is None:
-        return STAND_IN
-    if start.problem:
-        st.sidebar.warning(start.problem)
-    return active
+    ``wait``). Called several times a run, so it draws nothing: see ``cluster_problem``."""
+    return _shared_cluster(scheduler_choice()).current().get(wait) or STAND_IN
+
+
+def cluster_problem() -> str:
+    """Why the configured cluster is not used (it could not be reached or started), or
+    ``""``: for the page to say once."""
+    return _shared_cluster(scheduler_choice()).current().problem
 
 
 def where(scheduler) -> str:
-    """``threads`` or ``cluster``: part of the keys of computed stages, so that a run made on
-    threads while the cluster started is made again on the cluster, which the Cluster page
-    then shows."""
-    return "threads" if scheduler == THREADS else "cluster"
+    """``threads``, or the cluster's client: part of the keys of computed stages, so that a
+    run made on threads while the cluster started is made again on the cluster, which the
+    Cluster page then shows, and that results kept on a cluster closed for idleness are
+    never asked for again."""
+    return "threads" if scheduler == THREADS else f"cluster {scheduler.id}"

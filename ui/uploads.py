@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from core import PipelineError, image_digest, load_image
+from core import PipelineError, frame_count, image_digest, load_image
 from core.disk_cache import prune, store_bytes
 from core.samples import SAMPLES, load_sample
 
@@ -39,6 +39,7 @@ class SourceImage:
     label: str  # what the pages call it: the sample's title or the upload's file name
     pixels: np.ndarray  # read-only: shared by every session
     file_name: str  # for the command line the Home page offers: the sample's name, or the upload's
+    frames: int = 1  # of an animation, or pages of a TIFF: only the first is decoded
 
 
 @st.cache_resource
@@ -58,11 +59,12 @@ def _readonly(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
-def _load_upload(digest: str) -> np.ndarray:
+def _load_upload(digest: str) -> tuple[np.ndarray, int]:
     path = cache_root() / "uploads" / digest
     if not path.exists():
         raise PipelineError("the uploaded file is no longer on the server; please upload it again")
-    return _readonly(load_image(path, max_pixels=APP_MAX_PIXELS))
+    pixels = _readonly(load_image(path, max_pixels=APP_MAX_PIXELS))
+    return pixels, frame_count(path)
 
 
 def _load_sample(name: str) -> tuple[str, np.ndarray]:
@@ -78,8 +80,10 @@ def current_image(sample: str, upload: Upload | None) -> SourceImage:
     try:
         if upload is not None:
             with st.spinner("Decoding the upload…"):
-                pixels = _decoded().get_or_compute(("upload", upload.digest), lambda: _load_upload(upload.digest))
-            return SourceImage(upload.digest, upload.label, pixels, upload.file_name or "IMAGE")
+                pixels, frames = _decoded().get_or_compute(
+                    ("upload", upload.digest), lambda: _load_upload(upload.digest)
+                )
+            return SourceImage(upload.digest, upload.label, pixels, upload.file_name or "IMAGE", frames)
         digest, pixels = _decoded().get_or_compute(("sample", sample), lambda: _load_sample(sample))
         return SourceImage(digest, SAMPLES[sample], pixels, f"{sample}.png")
     except PipelineError as e:
