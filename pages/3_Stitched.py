@@ -2,6 +2,7 @@ import streamlit as st
 
 from core.previews import to_display
 from ui.page import start_page
+from ui.pyramids import photo_picture, pixel_zoom_section, stitched_picture
 from ui.views import show_preview, stage_details
 
 context = start_page("Stitched")
@@ -28,3 +29,9 @@ with details:
         ("stitched", folder), "stitched.dot",
         pipeline=context.pipeline,
     )
+
+pixel_zoom_section(
+    photo_picture(context.image.digest, context.image.pixels, "the image as loaded"),
+    stitched_picture(context.tile_files, context.stitch_run, "the stitched grayscale"),
+    context.scheduler, key="zoom-stitched",
+)

@@ -4,6 +4,7 @@ from core import MIN_CHUNKS_PER_AXIS, MIN_FILTER_CHUNK, STAGES
 from core.previews import full_resolution_png, to_display
 from ui.navigation import step_number, step_title
 from ui.page import start_step_page
+from ui.pyramids import pixel_zoom_section, step_picture, stitched_picture
 from ui.runs import region_table_of, step_key
 from ui.views import show_preview, show_step_histogram, stage_details
 
@@ -52,6 +53,17 @@ with after_column:
         ("step-picture", *step_key(context.tile_files, chain, index)), lambda: step_run.picture,
         caption=f"After: {PICTURE_WORDS[step_run.kind].format(lo=lo, hi=hi)}", max_side=HALF_WIDTH,
     )
+
+if previous_run is None:
+    zoom_before = stitched_picture(context.tile_files, context.stitch_run, "the stitched grayscale")
+else:
+    zoom_before = step_picture(
+        context.tile_files, chain, index - 1, previous_run, step_title(chain[index - 1], index - 1)
+    )
+pixel_zoom_section(
+    zoom_before, step_picture(context.tile_files, chain, index, step_run, step_title(step, index)),
+    context.scheduler, key=f"zoom-step{number}",
+)
 
 histogram_column, details = st.columns([3, 2], gap="large")
 with histogram_column:

@@ -1,0 +1,184 @@
+// Pixel zoom: two tile pyramids (core/pyramid.py), before and after, in one OpenSeadragon
+// viewer, the "after" picture clipped to the right of a swipe line the visitor drags.
+// Zoomed in, pixels are drawn as squares (no smoothing) so that single pixels can be read.
+// Tiles come from the app's own static folder; the viewer library and its button images
+// from vendor/: nothing is fetched from another host.
+(() => {
+  // A pixel may grow to this many screen pixels a side: large enough to read a pixel's
+  // neighbours one by one, and to point at one with the mouse.
+  const MAX_PIXEL_SIDE = 64;
+
+  function loadOnce(tag, attributes) {
+    const selector = `${tag}[${tag === "script" ? "src" : "href"}="${attributes.src || attributes.href}"]`;
+    const existing = document.querySelector(selector);
+    if (existing) return existing.loaded;
+    const element = Object.assign(document.createElement(tag), attributes);
+    element.loaded = new Promise((resolve, reject) => {
+      element.onload = resolve;
+      element.onerror = () => reject(new Error(`could not load ${attributes.src || attributes.href}`));
+    });
+    document.head.appendChild(element);
+    return element.loaded;
+  }
+
+  // The app's address as the visitor reached it: this frame is served by the app at
+  // <app>/component/<name>/index.html, so the tiles are at <app>/<path> on any host,
+  // behind any base path.
+  function appUrl(path) {
+    const here = window.location.pathname;
+    const base = here.slice(0, here.indexOf("/component/"));
+    return `${window.location.origin}${base}/${path}`;
+  }
+
+  function tileSource(picture) {
+    const p = picture.pyramid;
+    const base = appUrl(picture.path);
+    return {
+      width: p.width,
+      height: p.height,
+      tileSize: p.tile_size,
+      tileOverlap: 0,
+      minLevel: p.min_level,
+      maxLevel: p.max_level,
+      getTileUrl: (level, column, row) => `${base}/${level}/${column}_${row}.png`,
+    };
+  }
+
+  function element(tag, className, parent, text) {
+    const made = document.createElement(tag);
+    made.className = className;
+    if (text !== undefined) made.textContent = text;
+    parent.appendChild(made);
+    return made;
+  }
+
+  function build(root, args) {
+    root.replaceChildren();
+    const frame = element("div", "zoom-frame", root);
+    frame.style.height = `${args.height}px`;
+    const canvas = element("div", "zoom-viewer", frame);
+    const line = element("div", "zoom-swipe", frame);
+    line.tabIndex = 0;
+    line.setAttribute("role", "slider");
+    line.setAttribute("aria-label", "Swipe between before and after");
+    line.setAttribute("aria-valuemin", "0");
+    line.setAttribute("aria-valuemax", "100");
+    element("div", "zoom-swipe-handle", line, "⇔");
+    element("div", "zoom-label zoom-label-before", frame, `Before: ${args.before.label}`);
+    element("div", "zoom-label zoom-label-after", frame, `After: ${args.after.label}`);
+    const readout = element("div", "zoom-readout", frame, "");
+
+    const viewer = OpenSeadragon({
+      element: canvas,
+      prefixUrl: "vendor/openseadragon-images/",
+      drawer: "canvas", // draws the same in every browser, with or without a GPU
+      imageSmoothingEnabled: false,
+      maxZoomPixelRatio: MAX_PIXEL_SIDE,
+      visibilityRatio: 0.2,
+      showNavigator: true,
+      navigatorPosition: "TOP_RIGHT",
+      showRotationControl: false,
+      gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: true },
+      preserveImageSizeOnResize: true,
+      crossOriginPolicy: false,
+      tileSources: [{ tileSource: tileSource(args.before) }, { tileSource: tileSource(args.after) }],
+    });
+    const state = { viewer, swipe: args.swipe ?? 0.5, key: args.key, sources: [args.before, args.after] };
+
+    function after() {
+      return viewer.world.getItemCount() > 1 ? viewer.world.getItemAt(1) : null;
+    }
+
+    // The swipe line stays where the visitor put it on the screen; what it cuts through
+    // the image changes as one pans and zooms, so the clip follows every frame.
+    function clip() {
+      const image = after();
+      line.style.left = `${state.swipe * 100}%`;
+      line.setAttribute("aria-valuenow", String(Math.round(state.swipe * 100)));
+      if (!image) return;
+      const x = image.viewerElementToImageCoordinates(
+        new OpenSeadragon.Point(state.swipe * canvas.clientWidth, 0),
+      ).x;
+      const size = image.getContentSize();
+      const left = Math.min(Math.max(x, 0), size.x);
+      // Only when it moved: a new clip asks for another frame, whose update would set it again.
+      const current = image.getClip();
+      if (!current || current.x !== left) image.setClip(new OpenSeadragon.Rect(left, 0, size.x - left, size.y));
+    }
+    state.clip = clip;
+    viewer.addHandler("open", clip);
+    viewer.addHandler("update-viewport", clip);
+    viewer.addHandler("resize", clip);
+
+    function moveTo(clientX) {
+      const box = frame.getBoundingClientRect();
+      state.swipe = Math.min(Math.max((clientX - box.left) / box.width, 0), 1);
+      clip();
+      viewer.forceRedraw();
+    }
+    line.addEventListener("pointerdown", (event) => {
+      line.setPointerCapture(event.pointerId);
+      event.preventDefault();
+    });
+    line.addEventListener("pointermove", (event) => {
+      if (line.hasPointerCapture(event.pointerId)) moveTo(event.clientX);
+    });
+    line.addEventListener("keydown", (event) => {
+      const step = { ArrowLeft: -0.02, ArrowRight: 0.02 }[event.key];
+      if (step === undefined) return;
+      const box = frame.getBoundingClientRect();
+      moveTo(box.left + (state.swipe + step) * box.width);
+      event.preventDefault();
+    });
+
+    // Which pixel is under the mouse, in full-resolution coordinates (column, row), and
+    // how large pixels are drawn: kept up to date as the view zooms under a still mouse.
+    let pointer = null;
+    function readOut() {
+      const image = after();
+      if (!image || !pointer) {
+        readout.textContent = "";
+        return;
+      }
+      const point = image.viewerElementToImageCoordinates(new OpenSeadragon.Point(pointer.x, pointer.y));
+      const size = image.getContentSize();
+      const column = Math.floor(point.x);
+      const row = Math.floor(point.y);
+      const inside = column >= 0 && row >= 0 && column < size.x && row < size.y;
+      const side = image.viewportToImageZoom(viewer.viewport.getZoom(true));
+      const scale = side >= 1 ? `${side.toFixed(1)} screen pixels a side` : `1 screen pixel for ${(1 / side).toFixed(1)} a side`;
+      readout.textContent = inside ? `pixel (${column}, ${row}) of ${size.x} x ${size.y}, ${scale}` : "";
+    }
+    canvas.addEventListener("pointermove", (event) => {
+      const box = canvas.getBoundingClientRect();
+      pointer = { x: event.clientX - box.left, y: event.clientY - box.top };
+      readOut();
+    });
+    canvas.addEventListener("pointerleave", () => {
+      pointer = null;
+      readOut();
+    });
+    viewer.addHandler("animation", readOut);
+    return state;
+  }
+
+  DaskView.views.zoom = async (root, args, { setHeight }) => {
+    await loadOnce("link", { rel: "stylesheet", href: "zoom.css" });
+    await loadOnce("script", { src: "vendor/openseadragon.min.js" });
+    const key = JSON.stringify([args.before, args.after, args.height]);
+    if (!root.zoom || root.zoom.key !== key) {
+      // New pictures of the same size (another clip range, say) open where the old ones
+      // were looked at, so that the same pixels can be compared.
+      const previous = root.zoom;
+      const sameSize = previous && ["width", "height"].every(
+        (side) => previous.sources[1].pyramid[side] === args.after.pyramid[side],
+      );
+      const bounds = sameSize ? previous.viewer.viewport.getBounds() : null;
+      if (previous) previous.viewer.destroy();
+      root.zoom = build(root, { ...args, key, swipe: sameSize ? previous.swipe : undefined });
+      if (bounds) root.zoom.viewer.addOnceHandler("open", () => root.zoom.viewer.viewport.fitBounds(bounds, true));
+      window.daskZoom = root.zoom; // for the browser tests: the viewer and the swipe
+    }
+    setHeight(args.height);
+  };
+})();
