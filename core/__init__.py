@@ -18,21 +18,18 @@ from .filters import (
     parse_chain,
     sobel_range,
 )
-# The module task_graph first: importing it binds ``core.task_graph`` to the module, and the
-# function of that name (the pages' readable graphs) must be what ``core.task_graph`` is.
-from .task_graph import TaskGraph, TaskNode, task_graph_of  # isort: skip
-from .graphs import MAX_TASK_NODES, task_count, task_graph  # isort: skip
+from .graphs import task_count
 from .loading import DEFAULT_MAX_PIXELS, frame_count, load_image
 from .replay import RecordedRun, TaskRun, record_run
 from .results import to_uint8, write_results
 from .stages import Pipeline, build_pipeline, read_tiles, stitch, to_grayscale
+from .task_graph import TaskGraph, TaskNode, task_graph_of
 from .tiling import TileSet, check_grid, image_digest, partition, partition_cached, split_edges
 
 __all__ = [
     "DEFAULT_CHAIN",
     "DEFAULT_MAX_PIXELS",
     "DERIVATIVE_MODES",
-    "MAX_TASK_NODES",
     "MIN_CHUNKS_PER_AXIS",
     "MIN_FILTER_CHUNK",
     "STAGES",
@@ -65,7 +62,6 @@ __all__ = [
     "step_labels",
     "stitch",
     "task_count",
-    "task_graph",
     "task_graph_of",
     "to_grayscale",
     "to_uint8",

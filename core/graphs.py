@@ -1,26 +1,20 @@
-"""Task graphs as ``graphviz.Digraph`` objects, small enough to read in a browser.
+"""How many tasks a graph holds, and its collapsed view: one node per kind of layer.
 
-Nothing here renders: ``st.graphviz_chart`` draws the DOT source in the browser, so the
-``dot`` program is not needed.
+The collapsed view is a ``graphviz.Digraph``; nothing here renders it (the browser lays it
+out with Graphviz in WebAssembly), so the ``dot`` program is not needed. Task by task,
+graphs are ``core.task_graph``'s.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-import dask.dot
 import graphviz
 from dask.base import is_dask_collection
 from dask.highlevelgraph import HighLevelGraph
-from dask.core import flatten
 from dask.utils import key_split
 
-__all__ = ["MAX_TASK_NODES", "layer_graph", "task_count", "task_graph"]
-
-#: Beyond this many tasks a task-level drawing stops being readable.
-MAX_TASK_NODES = 150
-#: With more final outputs than this, task graphs are drawn left to right.
-WIDE_OUTPUTS = 6
+__all__ = ["layer_graph", "task_count"]
 
 
 def _as_list(collections) -> list:
@@ -39,19 +33,6 @@ def task_count(collections) -> int:
     (the Otsu threshold's, the labels'), which would otherwise count twice.
     """
     return len(_merged_graph(collections).to_dict())
-
-
-def task_graph(collections, *, max_nodes: int = MAX_TASK_NODES) -> graphviz.Digraph:
-    """The task graph of a dask array (or several): one node per task while that stays
-    under ``max_nodes``, otherwise one node per kind of layer, labelled with its task count.
-    """
-    graph = _merged_graph(collections)
-    if len(graph) <= max_nodes:
-        # Many side-by-side chains (one per tile) read better stacked than in one wide row.
-        outputs = len(list(flatten([c.__dask_keys__() for c in _as_list(collections)])))
-        rankdir = "LR" if outputs > WIDE_OUTPUTS else "BT"
-        return dask.dot.to_graphviz(dict(graph), collapse_outputs=True, rankdir=rankdir)
-    return layer_graph(graph)
 
 
 def layer_graph(graph: HighLevelGraph) -> graphviz.Digraph:

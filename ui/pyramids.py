@@ -28,7 +28,7 @@ from core.previews import StepRun, StitchRun
 from core.pyramid import Pyramid, read_pyramid, write_pyramid
 
 from .dask_view import dask_view
-from .runs import _with_progress, step_key
+from .runs import with_progress, step_key
 
 __all__ = [
     "PYRAMIDS",
@@ -117,7 +117,7 @@ def _write(picture: Picture, folder: Path, scheduler) -> Pyramid:
     image, scheduler = _lazy(picture.image, scheduler)
     height, width = image.shape[:2]
     try:
-        written = _with_progress(
+        written = with_progress(
             f"Cutting {picture.label} ({width:,} x {height:,} pixels) into tiles for the zoom",
             lambda report: write_pyramid(
                 image, folder, kind=picture.kind, value_range=picture.value_range,

@@ -40,6 +40,7 @@ __all__ = [
     "stitch_run",
     "tile_files_of",
     "value_histogram",
+    "with_progress",
     "worker_scaling",
 ]
 
@@ -100,7 +101,7 @@ def lazy_pipeline(tile_files: TileSet, chain: tuple[Step, ...]) -> Pipeline:
     return base.with_chain(chain)
 
 
-def _with_progress(label: str, compute):
+def with_progress(label: str, compute):
     """Run ``compute(report)`` under a progress bar that goes away when it is done.
 
     A bare bar, not ``st.status``: a status box sleeps 50 ms as it opens and again as it
@@ -119,7 +120,7 @@ def _with_progress(label: str, compute):
 
 def _computed(store: str, key, label: str, compute):
     """``compute(report)`` once per key, under a progress bar; later calls reuse the result."""
-    return _stores()[store].get_or_compute(key, lambda: _with_progress(label, compute))
+    return _stores()[store].get_or_compute(key, lambda: with_progress(label, compute))
 
 
 def stitch_run(tile_files: TileSet, pipeline: Pipeline, scheduler) -> StitchRun:
