@@ -145,11 +145,6 @@ def test_each_stage_page_draws_its_own_tasks_at_16_by_16():
     assert args["run"] is None and args["image"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core.replay.record_run on a cluster: the tiles' and the stitched image's tasks are not run "
-    "again while the pages' stitched image is held on the cluster under the same keys, so not recorded",
-)
 def test_on_a_cluster_the_tasks_page_replays_every_task(monkeypatch):
     monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
     at = open_app("pages/5_Cluster.py", {"rows": "2", "cols": "2"})  # waits for the cluster to be up
