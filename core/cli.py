@@ -20,7 +20,7 @@ from dask.diagnostics import ProgressBar
 from .chain import Param, Stage, Step
 from .cluster import THREADS, check_workers_can_read, configured_scheduler, connect, raise_first_error
 from .errors import PipelineError
-from .filters import DERIVATIVE_MODES, MODE_LABELS, STAGES, chain_text, parse_chain, sobel_range
+from .filters import DERIVATIVE_MODES, MODE_LABELS, STAGES, chain_text, check_chain, parse_chain, sobel_range
 from .loading import DEFAULT_MAX_PIXELS, load_image
 from .outputs import write_outputs
 from .results import atomic_path
@@ -231,6 +231,7 @@ def run(args: argparse.Namespace) -> RunReport:
     except PipelineError as e:
         raise PipelineError(f"{args.image}: {e}") from None
     check_grid(image.shape, rows, cols)
+    check_chain(chain, image.shape[:2])
     wall["load"] = time.perf_counter() - started
 
     runner = connect(args.scheduler, dashboard=args.dashboard)

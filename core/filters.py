@@ -35,7 +35,9 @@ __all__ = [
     "OTSU_BINS",
     "STAGES",
     "chain_arrays",
+    "check_chain",
     "chain_text",
+    "check_chain",
     "merge_small_chunks",
     "otsu_threshold",
     "output_ranges",
@@ -100,15 +102,35 @@ def _filter_input(image: da.Array) -> da.Array:
 # -- smoothing ---------------------------------------------------------------------------
 
 
+#: How far ``scipy.ndimage.gaussian_filter`` reaches, in sigmas (its default ``truncate``).
+GAUSSIAN_TRUNCATE = 4.0
+
+
+def _check_reach(image: da.Array, reach: int, step: str, largest: str) -> None:
+    """``map_overlap`` borrows ``reach`` pixels from the neighbours, and refuses a border
+    wider than the whole image: say so in the step's terms rather than Dask's."""
+    height, width = image.shape
+    if reach > min(height, width):
+        raise PipelineError(
+            f"{step} reaches {reach} pixels from each pixel, more than this {width} x {height} "
+            f"image's shorter side: use {largest}"
+        )
+
+
 def gaussian(image: da.Array, sigma: float) -> da.Array:
-    return dask_image.ndfilters.gaussian_filter(_filter_input(image), sigma)
+    # dask-image borrows ceil(truncate * sigma) pixels of border (scipy.ndimage: round()).
+    _check_reach(image, math.ceil(GAUSSIAN_TRUNCATE * sigma), f"gaussian:sigma={sigma:g}",
+                 f"sigma at most {math.floor(100 * min(image.shape) / GAUSSIAN_TRUNCATE) / 100:g}")
+    return dask_image.ndfilters.gaussian_filter(_filter_input(image), sigma, truncate=GAUSSIAN_TRUNCATE)
 
 
 def median(image: da.Array, size: int) -> da.Array:
+    _check_reach(image, size // 2, f"median:size={size}", f"size at most {2 * min(image.shape) + 1}")
     return dask_image.ndfilters.median_filter(_filter_input(image), size=size)
 
 
 def uniform(image: da.Array, size: int) -> da.Array:
+    _check_reach(image, size // 2, f"uniform:size={size}", f"size at most {2 * min(image.shape) + 1}")
     return dask_image.ndfilters.uniform_filter(_filter_input(image), size=size)
 
 
@@ -411,6 +433,13 @@ def output_ranges(chain: tuple[Step, ...], input_range=GRAYSCALE_RANGE) -> list[
         input_range = STAGES[step.stage].output_range(input_range, **step.values)
         ranges.append(input_range)
     return ranges
+
+
+def check_chain(chain: tuple[Step, ...], shape: tuple[int, int]) -> None:
+    """Raise the ``PipelineError`` that ``chain`` would raise on an image of ``shape`` (a
+    filter reaching past the image, say), before any work: the steps are built on a lazy
+    stand-in and nothing is computed."""
+    chain_arrays(da.zeros(shape, dtype=np.float32), chain)
 
 
 def chain_arrays(image: da.Array, chain: tuple[Step, ...]) -> list[da.Array]:

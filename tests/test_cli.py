@@ -267,6 +267,7 @@ BAD_RUNS = {
     "lo equal to hi": (lambda t, f: [str(f), "--clip", "1", "1"], "lo < hi"),
     "lo above hi": (lambda t, f: [str(f), "--clip", "2", "1"], "lo < hi"),
     "unknown sobel mode": (lambda t, f: [str(f), "--sobel", "z"], "invalid choice"),
+    "gaussian wider than the image": (lambda t, f: [str(f), "--stage", "gaussian:sigma=20"], "sigma at most 13.25"),
 }
 
 

@@ -244,3 +244,19 @@ def test_every_stage_is_lazy_and_has_what_the_product_shows(tmp_path, photo):
 def test_bad_parameters_raise_one_readable_error(text, message):
     with pytest.raises(PipelineError, match=message):
         parse_chain([text])
+
+
+@pytest.mark.parametrize(
+    "text, largest_that_runs, message",
+    [
+        ("gaussian:sigma=2.76", "gaussian:sigma=2.75", "sigma at most 2.75"),
+        ("median:size=25", "median:size=23", "size at most 23"),
+        ("uniform:size=25", "uniform:size=23", "size at most 23"),
+    ],
+)
+def test_a_filter_reaching_past_the_image_says_how_far_it_may_reach(text, largest_that_runs, message):
+    image = da.zeros((40, 11), chunks=(20, 6), dtype=np.float32)  # 11 pixels wide
+    with pytest.raises(PipelineError, match=message):
+        chain_arrays(image, parse_chain([text]))
+    [largest] = chain_arrays(image, parse_chain([largest_that_runs]))
+    assert largest.compute().shape == (40, 11)
