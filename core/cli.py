@@ -21,7 +21,7 @@ from .chain import Param, Stage, Step
 from .cluster import THREADS, check_workers_can_read, configured_scheduler, connect, raise_first_error
 from .errors import PipelineError
 from .filters import DERIVATIVE_MODES, MODE_LABELS, STAGES, chain_text, check_chain, parse_chain, sobel_range
-from .loading import DEFAULT_MAX_PIXELS, load_image
+from .loading import DEFAULT_MAX_PIXELS, frame_count, load_image
 from .outputs import write_outputs
 from .results import atomic_path
 from .stages import build_pipeline
@@ -232,6 +232,10 @@ def run(args: argparse.Namespace) -> RunReport:
         raise PipelineError(f"{args.image}: {e}") from None
     check_grid(image.shape, rows, cols)
     check_chain(chain, image.shape[:2])
+    frames = frame_count(args.image)
+    if frames > 1:
+        print(f"{args.image} holds {frames} frames (an animation, or the pages of a TIFF): "
+              "this run uses the first one", file=sys.stderr)
     wall["load"] = time.perf_counter() - started
 
     runner = connect(args.scheduler, dashboard=args.dashboard)

@@ -374,3 +374,15 @@ def test_a_reader_that_has_gone_gets_no_traceback(tmp_path, photo_file):
         os.close(write_end)
     assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
     assert (tmp_path / "out" / "result.npy").exists()
+
+
+def test_an_animation_says_its_first_frame_is_used(tmp_path, photo):
+    frames = [Image.fromarray(photo), Image.fromarray(255 - photo)]
+    path = tmp_path / "blink.gif"
+    frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:])
+    run = run_command(str(path), "--grid", "2x2", "--out", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    assert "holds 2 frames" in run.stderr and "uses the first one" in run.stderr
+    still = tmp_path / "still.gif"
+    frames[0].save(still, format="GIF")
+    assert "frames" not in run_command(str(still), "--out", str(tmp_path / "out2")).stderr
