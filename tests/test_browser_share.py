@@ -97,3 +97,40 @@ def test_after_a_server_restart_the_first_click_and_grid_are_applied(browser, tm
         context.close()
         running.stop()
     assert requests.elsewhere() == []
+
+
+def test_a_long_run_is_cancelled_or_superseded_while_another_visitor_goes_on(server, browser, page, requests):
+    # A median of 25 x 25 pixels over the largest sample: seconds of work on two cores.
+    slow = "median:size=25"
+    page.goto(f"{server.url}/?sample=retina&rows=4&cols=4&chain={slow}")
+    page.get_by_text("Running step 4 · Median filter").wait_for()
+
+    context, other = open_tab(browser, requests)  # someone else, meanwhile, on a small picture
+    try:
+        other.goto(f"{server.url}/?sample=coins&rows=2&cols=2")
+        wait_until_done(other, "Dask, tile by tile")
+        assert other.locator('[data-testid="stImage"] img').count() == 3 + 2  # every stage of theirs
+    finally:
+        context.close()
+
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("Cancelled: nothing of that run was kept").wait_for()
+    settled(page)
+    assert page.locator('[data-testid="stImage"] img').count() == 0
+    assert page.get_by_text("Running step").count() == 0
+
+    page.get_by_role("button", name="Run it again").click()
+    page.get_by_text("Running step 4 · Median filter").wait_for()
+    page.locator(".st-key-step1-remove button").filter(visible=True).click()  # a new setting meanwhile
+    page.wait_for_url(lambda url: "median" not in url)
+    wait_until_done(page, "Dask, tile by tile")  # the empty chain: no median runs for it
+    assert page.get_by_text("No stages: the stitched grayscale image is the result.").is_visible()
+    assert page.locator('[data-testid="stImage"] img').count() == 3
+
+
+def settled(page) -> None:
+    """The script run has ended, whatever it drew."""
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid="stApp"]')
+               ?.getAttribute('data-test-script-state') === 'notRunning'"""
+    )
