@@ -1,7 +1,7 @@
 """Many visitors at once, in headless Chromium: each opens Home, uploads a picture of its
 own and chooses a grid, all at the same time, on one server of the app.
 
-    python -m benchmarks.load [--visitors 8] [--timeout 300]
+    python -m benchmarks.load [--visitors 8] [--timeout 600]
 
 Prints, for the app and for a baseline page with the same sidebar and pictures but no
 pipeline (``benchmarks/baseline_page.py``), measured in the same run on a server of its
@@ -212,7 +212,7 @@ def figures(values: list[float | None]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--visitors", type=int, default=8)
-    parser.add_argument("--timeout", type=float, default=300, help="seconds for each server's whole run")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds for each server's whole run")
     args = parser.parse_args(argv)
     if CHROMIUM is None:
         print("Chromium is not on the PATH (apt-get install -y chromium)", file=sys.stderr)
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             server = Server(folder, free_port())
             try:
                 visits = asyncio.run(asyncio.wait_for(
-                    load(server.url + path, uploads, phase_timeout=args.timeout / 3), args.timeout
+                    load(server.url + path, uploads, phase_timeout=args.timeout), args.timeout
                 ))
                 end_rss = server.rss()
             finally:
