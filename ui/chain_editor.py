@@ -42,6 +42,7 @@ __all__ = [
 CHAIN = "_chain"
 NEXT_ID = "_next_step_id"
 PROBLEM = "_chain_problem"
+SHOWN_AS = "_widget_identities"  # per key, what ``show`` last drew it with
 ADD_STAGE = "add_stage"
 ADD_BUTTON = "add_step"
 RANGE_PARAMS = ("lo", "hi")
@@ -106,13 +107,20 @@ def fit_ranges(chain: tuple[Step, ...]) -> tuple[tuple[Step, ...], list[str]]:
     return tuple(fitted), notes
 
 
-def show(key: str, value, new_page: bool) -> None:
+def show(key: str, value, new_page: bool, identity: tuple = ()) -> None:
     """Make the widget ``key`` show ``value`` on this run, setting it only if it shows
-    something else or is new on this page: a value set is sent to the browser again, over
-    whatever the visitor has begun to type there."""
+    something else or is a new widget: a value set is sent to the browser again, over
+    whatever the visitor has begun to type there.
+
+    A widget is new on a new page, and when ``identity`` changes: the arguments besides
+    its key that Streamlit makes its id of (a slider's bounds and step). Until the new one
+    is drawn, the key still reads the old one's value.
+    """
     state = st.session_state
-    if new_page or key not in state or state[key] != value:
+    identities = state.setdefault(SHOWN_AS, {})
+    if new_page or identities.get(key) != identity or key not in state or state[key] != value:
         state[key] = value
+    identities[key] = identity
 
 
 def set_chain(chain: tuple[Step, ...]) -> None:
@@ -184,11 +192,13 @@ class _Drawing:
         self.fresh, self.new_page = fresh, new_page
         self.actions: list = []
 
-    def value(self, key: str, value, default_name: str, default) -> dict:
-        """The widget's extra arguments: none once it is set to ``value``, else its default."""
+    def value(self, key: str, value, default_name: str, default, identity: tuple = ()) -> dict:
+        """The widget's extra arguments: none once it is set to ``value``, else its default
+        (``identity``: see ``show``)."""
         if self.fresh:
+            st.session_state.setdefault(SHOWN_AS, {})[key] = identity
             return {default_name: default}
-        show(key, value, self.new_page)
+        show(key, value, self.new_page, identity)
         return {}
 
     def changed(self, shown, value, action, *args) -> None:
@@ -212,18 +222,21 @@ def _draw_param(drawing: _Drawing, step_id: int, stage: Stage, name: str, value)
             label, choices, format_func=lambda choice: param.labels.get(choice, choice), **common,
             **drawing.value(key, value, "index", choices.index(value) if value in choices else 0),
         )
-    else:
-        default = drawing.value(key, value, "value", value)
-        if param.low is not None and param.high is not None:
-            if param.type is int:
-                shown = st.slider(label, min_value=int(param.low), max_value=int(param.high), step=1, **common, **default)
-            else:
-                low, high, increment = slider_grid((param.low, param.high))
-                shown = st.slider(label, min_value=low, max_value=high, step=increment, **common, **default)
-        elif param.type is int:
-            shown = st.number_input(label, min_value=param.low, max_value=param.high, step=1, **common, **default)
+    elif param.low is not None and param.high is not None:
+        if param.type is int:
+            low, high, increment = int(param.low), int(param.high), 1
         else:
-            shown = st.number_input(label, min_value=param.low, max_value=param.high, step=0.01, **common, **default)
+            low, high, increment = slider_grid((param.low, param.high))
+        shown = st.slider(
+            label, min_value=low, max_value=high, step=increment, **common,
+            **drawing.value(key, value, "value", value, (low, high, increment)),
+        )
+    else:
+        step = 1 if param.type is int else 0.01
+        shown = st.number_input(
+            label, min_value=param.low, max_value=param.high, step=step, **common,
+            **drawing.value(key, value, "value", value),
+        )
     drawing.changed(shown, value, _change, step_id, {name: shown})
 
 
@@ -235,7 +248,7 @@ def _draw_range(drawing: _Drawing, step_id: int, stage: Stage, values: dict, inp
     shown = st.slider(
         f"{stage.title} range", min_value=low, max_value=high, step=increment, key=key,
         on_change=_changed_range, args=(step_id,), help=f"lo: {lo.help}; hi: {hi.help}.",
-        **drawing.value(key, value, "value", value),
+        **drawing.value(key, value, "value", value, (low, high, increment)),
     )
     drawing.changed(tuple(shown), value, _change, step_id, dict(zip(RANGE_PARAMS, shown)))
 
