@@ -35,6 +35,7 @@ __all__ = [
     "range_key",
     "set_chain",
     "show",
+    "shown_by_default",
     "slider_grid",
     "widget_key",
 ]
@@ -123,6 +124,12 @@ def show(key: str, value, new_page: bool, identity: tuple = ()) -> None:
     identities[key] = identity
 
 
+def shown_by_default(key: str, identity: tuple = ()) -> None:
+    """The widget ``key`` is drawn with its value as a default on this run (a session's
+    first): the next run's ``show`` need not set it again."""
+    st.session_state.setdefault(SHOWN_AS, {})[key] = identity
+
+
 def set_chain(chain: tuple[Step, ...]) -> None:
     """Start the session's chain afresh, its steps numbered from 1."""
     state = st.session_state
@@ -196,7 +203,7 @@ class _Drawing:
         """The widget's extra arguments: none once it is set to ``value``, else its default
         (``identity``: see ``show``)."""
         if self.fresh:
-            st.session_state.setdefault(SHOWN_AS, {})[key] = identity
+            shown_by_default(key, identity)
             return {default_name: default}
         show(key, value, self.new_page, identity)
         return {}

@@ -34,7 +34,7 @@ from core import DEFAULT_CHAIN, STAGES, PipelineError, Step, chain_text
 from core.chain import parse_step
 from core.samples import DEFAULT_SAMPLE, SAMPLES
 
-from .chain_editor import chain_in_session, draw_chain_editor, fit_ranges, set_chain, show
+from .chain_editor import chain_in_session, draw_chain_editor, fit_ranges, set_chain, show, shown_by_default
 from .navigation import STEP_PARAM, draw_navigation
 from .uploads import Upload, save_upload
 
@@ -206,11 +206,13 @@ def sidebar(page_params: Mapping[str, str] | None = None) -> Settings:
     page = _page_of_this_run()
     new_page, state["_page"] = state.get("_page") != page, page
     rows, cols = state["_grid"]
-    if not fresh:
+    for key, value in {"sample": state["_sample"], "rows": rows, "cols": cols}.items():
         # A grid typed but not applied is kept in the browser's form until submitted; only
         # a widget that shows another value than the shadow's is set (a run where the
         # browser sent the form's fields without submitting them, or a new page).
-        for key, value in {"sample": state["_sample"], "rows": rows, "cols": cols}.items():
+        if fresh:
+            shown_by_default(key)
+        else:
             show(key, value, new_page)
     # On the first run the address's values are the widgets' defaults: a value the browser
     # sent with this run wins, and is applied below.
