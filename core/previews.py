@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from skimage.util import img_as_ubyte
 
+from .cancel import persist_and_wait
 from .chain import Step
 from .cluster import THREADS
 from .filters import GRAYSCALE_RANGE, STAGES, threshold_level
@@ -163,10 +164,10 @@ def run_stitch_stages(
         # One pass: each tile file is read once for its previews and the stitched image.
         # On a cluster every task costs about a millisecond, so the previews are cut in
         # this pass too rather than from the stitched image afterwards.
-        stitched, tile_thumbs, gray_thumbs, counts = dask.persist(
-            stitched, tile_thumbs, gray_thumbs, counts, optimize_graph=False, scheduler=scheduler
+        stitched, tile_thumbs, gray_thumbs, counts = persist_and_wait(
+            [stitched, tile_thumbs, gray_thumbs, counts], lambda persisted: wait_with_progress(persisted, on_progress),
+            optimize_graph=False, scheduler=scheduler,
         )
-        wait_with_progress([stitched, tile_thumbs, gray_thumbs, counts], on_progress)
     tile_previews, gray_previews, stitched_preview, counts = dask.compute(
         tile_thumbs, gray_thumbs, stitched[::stride, ::stride], counts, scheduler=scheduler
     )
@@ -198,8 +199,10 @@ def _persist_and_gather(full: da.Array, small: dict, on_progress, scheduler) -> 
     the graph, then gather the small ones here."""
     client = _client(scheduler)
     with _local_progress(on_progress, client):
-        full, small = dask.persist(full, small, scheduler=scheduler)
-        wait_with_progress([full, *small.values()], on_progress)
+        full, small = persist_and_wait(
+            [full, small], lambda persisted: wait_with_progress([persisted[0], *persisted[1].values()], on_progress),
+            scheduler=scheduler,
+        )
         (small,) = dask.compute(small, scheduler=scheduler)
     return full, small
 
@@ -246,8 +249,10 @@ def measure_regions(labels: da.Array, stitched: da.Array, *, on_progress=None, s
     with the mean intensity of the stitched grayscale image in each region."""
     client = _client(scheduler)
     with _local_progress(on_progress, client):
-        (table,) = dask.persist(region_table(labels, stitched), scheduler=scheduler)
-        wait_with_progress([table], on_progress)
+        (table,) = persist_and_wait(
+            [region_table(labels, stitched)], lambda persisted: wait_with_progress(persisted, on_progress),
+            scheduler=scheduler,
+        )
         (table,) = dask.compute(table, scheduler=scheduler)
     return table
 

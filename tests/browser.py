@@ -31,11 +31,12 @@ def free_port() -> int:
 
 
 class Server:
-    """`streamlit run app.py` on a free port, with a tile cache of its own; with ``secrets``,
-    that file instead of the usual ``.streamlit/secrets.toml``."""
+    """`streamlit run app.py` on a free port (or ``port``: a restart of a stopped server),
+    with a tile cache of its own; with ``secrets``, that file instead of the usual
+    ``.streamlit/secrets.toml``."""
 
-    def __init__(self, cache: Path, secrets: Path | None = None):
-        self.port = free_port()
+    def __init__(self, cache: Path, secrets: Path | None = None, port: int | None = None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = cache.parent / f"streamlit-{self.port}.log"
         self._log_file = self.log.open("w")

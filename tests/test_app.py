@@ -570,8 +570,11 @@ def test_a_link_with_an_upload_opens_the_same_picture_elsewhere(rng):
     teammate = open_app("pages/3_Stitched.py", link)  # a new session, as from a copied link
     assert_clean(teammate, "pages/3_Stitched.py")
     assert "shape `(30, 50)`" in " ".join(m.value for m in teammate.markdown)
-    assert "Using upload: a shared upload" in [t.value for t in teammate.text]
+    # The address names the file too: the sidebar says which, after a server restart as well.
+    assert link["name"] == "private.png" and "Using upload: private.png" in [t.value for t in teammate.text]
     assert teammate.selectbox(key="sample").disabled  # the upload, not the sample, is shown
+    del link["name"]  # a link from before names no file
+    assert "Using upload: a shared upload" in [t.value for t in open_app("pages/1_Tiles.py", link).text]
 
 
 def test_a_link_to_an_upload_no_longer_on_the_server_is_explained():

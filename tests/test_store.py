@@ -56,3 +56,60 @@ def test_a_failed_computation_leaves_no_lock_behind():
     except ZeroDivisionError:
         pass
     assert store._computing == {}
+
+
+def test_a_waiting_caller_is_told_while_it_waits_and_can_stop_waiting():
+    store = BoundedStore(4)
+    first_started, release = threading.Event(), threading.Event()
+
+    def slow():
+        first_started.set()
+        release.wait(5)
+        return "result"
+
+    first = threading.Thread(target=lambda: store.get_or_compute("k", slow))
+    first.start()
+    first_started.wait(5)
+    waits = []
+
+    def moved_on():
+        waits.append(time.monotonic())
+        if len(waits) == 3:
+            raise KeyboardInterrupt  # as a page stopped by its visitor's next click
+
+    try:
+        store.get_or_compute("k", lambda: "computed twice", on_wait=moved_on)
+    except KeyboardInterrupt:
+        pass
+    assert len(waits) == 3  # told every WAIT_INTERVAL, and stopped at once when it raised
+    release.set()
+    first.join()
+    assert store.get("k") == "result"
+
+
+def test_when_the_first_caller_is_cancelled_a_waiting_one_computes_the_value():
+    store = BoundedStore(4)
+    first_started, cancel = threading.Event(), threading.Event()
+
+    def cancelled():
+        first_started.set()
+        cancel.wait(5)
+        raise KeyboardInterrupt  # a script stopped mid-run: not even an Exception
+
+    def first_caller():
+        try:
+            store.get_or_compute("k", cancelled)
+        except KeyboardInterrupt:
+            pass
+
+    first = threading.Thread(target=first_caller)
+    first.start()
+    first_started.wait(5)
+    waits = []
+    second = threading.Thread(
+        target=lambda: waits.append(store.get_or_compute("k", lambda: "second", on_wait=lambda: cancel.set()))
+    )
+    second.start()
+    first.join()
+    second.join()
+    assert waits == ["second"] and store.get("k") == "second"

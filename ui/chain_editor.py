@@ -34,6 +34,8 @@ __all__ = [
     "fit_ranges",
     "range_key",
     "set_chain",
+    "show",
+    "shown_by_default",
     "slider_grid",
     "widget_key",
 ]
@@ -41,6 +43,7 @@ __all__ = [
 CHAIN = "_chain"
 NEXT_ID = "_next_step_id"
 PROBLEM = "_chain_problem"
+SHOWN_AS = "_widget_identities"  # per key, what ``show`` last drew it with
 ADD_STAGE = "add_stage"
 ADD_BUTTON = "add_step"
 RANGE_PARAMS = ("lo", "hi")
@@ -105,6 +108,28 @@ def fit_ranges(chain: tuple[Step, ...]) -> tuple[tuple[Step, ...], list[str]]:
     return tuple(fitted), notes
 
 
+def show(key: str, value, new_page: bool, identity: tuple = ()) -> None:
+    """Make the widget ``key`` show ``value`` on this run, setting it only if it shows
+    something else or is a new widget: a value set is sent to the browser again, over
+    whatever the visitor has begun to type there.
+
+    A widget is new on a new page, and when ``identity`` changes: the arguments besides
+    its key that Streamlit makes its id of (a slider's bounds and step). Until the new one
+    is drawn, the key still reads the old one's value.
+    """
+    state = st.session_state
+    identities = state.setdefault(SHOWN_AS, {})
+    if new_page or identities.get(key) != identity or key not in state or state[key] != value:
+        state[key] = value
+    identities[key] = identity
+
+
+def shown_by_default(key: str, identity: tuple = ()) -> None:
+    """The widget ``key`` is drawn with its value as a default on this run (a session's
+    first): the next run's ``show`` need not set it again."""
+    st.session_state.setdefault(SHOWN_AS, {})[key] = identity
+
+
 def set_chain(chain: tuple[Step, ...]) -> None:
     """Start the session's chain afresh, its steps numbered from 1."""
     state = st.session_state
@@ -165,76 +190,126 @@ def _add() -> None:
     _store([*state[CHAIN], (step_id, STAGES[state[ADD_STAGE]].step())])
 
 
-def _draw_param(step_id: int, stage: Stage, name: str, value) -> None:
+class _Drawing:
+    """How this run draws the widgets: from the chain (``show``), or, on a session's first
+    run (``fresh``), with the chain's values as defaults, collecting the browser's actions
+    in ``actions`` to apply once every widget is drawn."""
+
+    def __init__(self, fresh: bool, new_page: bool):
+        self.fresh, self.new_page = fresh, new_page
+        self.actions: list = []
+
+    def value(self, key: str, value, default_name: str, default, identity: tuple = ()) -> dict:
+        """The widget's extra arguments: none once it is set to ``value``, else its default
+        (``identity``: see ``show``)."""
+        if self.fresh:
+            shown_by_default(key, identity)
+            return {default_name: default}
+        show(key, value, self.new_page, identity)
+        return {}
+
+    def changed(self, shown, value, action, *args) -> None:
+        if self.fresh and shown != value:
+            self.actions.append((action, args))
+
+    def clicked(self, clicked: bool, action, *args) -> None:
+        if self.fresh and clicked:
+            self.actions.append((action, args))
+
+
+def _draw_param(drawing: _Drawing, step_id: int, stage: Stage, name: str, value) -> None:
     param = stage.param(name)
     key = widget_key(step_id, name)
-    st.session_state[key] = value
     common = dict(key=key, on_change=_changed_param, args=(step_id, name), help=param.help)
     label = name.capitalize()
     if param.choices:
         widget = st.radio if len(param.choices) <= MAX_RADIO_CHOICES else st.selectbox
-        widget(label, list(param.choices), format_func=lambda choice: param.labels.get(choice, choice), **common)
+        choices = list(param.choices)
+        shown = widget(
+            label, choices, format_func=lambda choice: param.labels.get(choice, choice), **common,
+            **drawing.value(key, value, "index", choices.index(value) if value in choices else 0),
+        )
     elif param.low is not None and param.high is not None:
         if param.type is int:
-            st.slider(label, min_value=int(param.low), max_value=int(param.high), step=1, **common)
+            low, high, increment = int(param.low), int(param.high), 1
         else:
             low, high, increment = slider_grid((param.low, param.high))
-            st.slider(label, min_value=low, max_value=high, step=increment, **common)
-    elif param.type is int:
-        st.number_input(label, min_value=param.low, max_value=param.high, step=1, **common)
+        shown = st.slider(
+            label, min_value=low, max_value=high, step=increment, **common,
+            **drawing.value(key, value, "value", value, (low, high, increment)),
+        )
     else:
-        st.number_input(label, min_value=param.low, max_value=param.high, step=0.01, **common)
+        step = 1 if param.type is int else 0.01
+        shown = st.number_input(
+            label, min_value=param.low, max_value=param.high, step=step, **common,
+            **drawing.value(key, value, "value", value),
+        )
+    drawing.changed(shown, value, _change, step_id, {name: shown})
 
 
-def _draw_range(step_id: int, stage: Stage, values: dict, input_range: tuple[float, float]) -> None:
+def _draw_range(drawing: _Drawing, step_id: int, stage: Stage, values: dict, input_range: tuple[float, float]) -> None:
     key = range_key(step_id)
-    st.session_state[key] = tuple(values[name] for name in RANGE_PARAMS)
+    value = tuple(values[name] for name in RANGE_PARAMS)
     low, high, increment = slider_grid(input_range)
     lo, hi = (stage.param(name) for name in RANGE_PARAMS)
-    st.slider(
+    shown = st.slider(
         f"{stage.title} range", min_value=low, max_value=high, step=increment, key=key,
         on_change=_changed_range, args=(step_id,), help=f"lo: {lo.help}; hi: {hi.help}.",
+        **drawing.value(key, value, "value", value, (low, high, increment)),
     )
+    drawing.changed(tuple(shown), value, _change, step_id, dict(zip(RANGE_PARAMS, shown)))
 
 
-def _draw_step(index: int, step_id: int, step: Step, input_range: tuple[float, float], last: bool) -> None:
+def _draw_step(
+    drawing: _Drawing, index: int, step_id: int, step: Step, input_range: tuple[float, float], last: bool
+) -> None:
     stage, values = STAGES[step.stage], step.values
     with st.container(border=True):
         st.markdown(f"**{step_title(step, index)}**")
         for param in stage.shown(values):
             if has_range(stage) and param.name in RANGE_PARAMS:
                 if param.name == RANGE_PARAMS[0]:
-                    _draw_range(step_id, stage, values, input_range)
+                    _draw_range(drawing, step_id, stage, values, input_range)
             else:
-                _draw_param(step_id, stage, param.name, values[param.name])
+                _draw_param(drawing, step_id, stage, param.name, values[param.name])
         # Icons alone: the sidebar leaves a third of its width to each button.
         up, down, remove = st.columns(3)
-        up.button(
+        moved_up = up.button(
             "", icon=":material/arrow_upward:", key=widget_key(step_id, "up"), on_click=_move,
             args=(step_id, -1), disabled=index == 0, help="Move this step up: it runs before the one above",
             width="stretch",
         )
-        down.button(
+        moved_down = down.button(
             "", icon=":material/arrow_downward:", key=widget_key(step_id, "down"), on_click=_move,
             args=(step_id, 1), disabled=last, help="Move this step down: it runs after the one below",
             width="stretch",
         )
-        remove.button(
+        removed = remove.button(
             "", icon=":material/delete:", key=widget_key(step_id, "remove"), on_click=_remove,
             args=(step_id,), help="Remove this step from the chain", width="stretch",
         )
+    drawing.clicked(moved_up, _move, step_id, -1)
+    drawing.clicked(moved_down, _move, step_id, 1)
+    drawing.clicked(removed, _remove, step_id)
 
 
-def draw_chain_editor() -> None:
-    """The chain's steps, each with its widgets, and the controls to add one."""
+def draw_chain_editor(fresh: bool = False, new_page: bool = False) -> bool:
+    """The chain's steps, each with its widgets, and the controls to add one.
+
+    ``fresh``: the session's first run, whose widgets take the chain's values as defaults;
+    whatever the browser sent with it that differs is applied, and True returned (the
+    caller reruns, to draw the chain it made). ``new_page``: the widgets are new to
+    Streamlit on this page, and all take the chain's values.
+    """
     state = st.session_state
+    drawing = _Drawing(fresh, new_page)
     entries = state[CHAIN]
     st.subheader("Chain of stages")
     st.caption("Each stage runs on the output of the one above it, starting from the stitched grayscale image.")
     chain = tuple(step for _, step in entries)
     input_ranges = [GRAYSCALE_RANGE, *output_ranges(chain)[:-1]]
     for index, ((step_id, step), input_range) in enumerate(zip(entries, input_ranges)):
-        _draw_step(index, step_id, step, input_range, last=index == len(entries) - 1)
+        _draw_step(drawing, index, step_id, step, input_range, last=index == len(entries) - 1)
     if not entries:
         st.caption("No stages: the stitched grayscale image is the result.")
     if state.get(PROBLEM):
@@ -244,4 +319,8 @@ def draw_chain_editor() -> None:
         "Add a stage", list(STAGES), format_func=lambda name: STAGES[name].title, key=ADD_STAGE,
         help="Added at the end of the chain; move it with its Up and Down buttons.",
     )
-    add.button("Add", icon=":material/add:", key=ADD_BUTTON, on_click=_add, width="stretch")
+    added = add.button("Add", icon=":material/add:", key=ADD_BUTTON, on_click=_add, width="stretch")
+    drawing.clicked(added, _add)
+    for action, args in drawing.actions:
+        action(*args)
+    return bool(drawing.actions)

@@ -19,7 +19,7 @@ from core.previews import StepRun, StitchRun
 
 from .auth import require_sign_in
 from .navigation import STEP_PARAM, step_title
-from .runs import lazy_pipeline, step_runs, stitch_run, tile_files_of
+from .runs import lazy_pipeline, offer_cancel, stages_done, step_runs, stitch_run, tile_files_of
 from .server import STAND_IN, cluster_problem, runner
 from .settings import Settings, sidebar
 from .uploads import SourceImage, current_image
@@ -97,6 +97,7 @@ def _start(title, steps: int | None, page_params: dict[str, str], wait_for_clust
     active = runner(wait=wait_for_cluster)
     if cluster_problem():
         st.sidebar.warning(cluster_problem())
+    offer_cancel()
     with show_errors():
         if steps is not None and steps > len(settings.chain):
             count = len(settings.chain)
@@ -126,5 +127,6 @@ def _start(title, steps: int | None, page_params: dict[str, str], wait_for_clust
         stitched = stitch_run(tile_files, pipeline, scheduler)
         count = len(settings.chain) if steps is None else steps
         runs = step_runs(tile_files, stitched, settings.chain, count, scheduler)
+    stages_done()
     step_index = steps - 1 if steps else None
     return PageContext(settings, image, tile_files, pipeline, stitched, runs, scheduler, step_index)

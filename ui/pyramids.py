@@ -28,7 +28,7 @@ from core.previews import StepRun, StitchRun
 from core.pyramid import Pyramid, read_pyramid, write_pyramid
 
 from .dask_view import dask_view
-from .runs import with_progress, step_key
+from .runs import step_key, with_progress
 
 __all__ = [
     "PYRAMIDS",

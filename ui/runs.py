@@ -10,6 +10,9 @@ parameters runs steps k.. again from step k-1's output, and nothing before it.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -29,14 +32,17 @@ from .store import BoundedStore
 from .uploads import SourceImage
 
 __all__ = [
+    "CANCEL_KEY",
     "STEP_RUNS_KEPT",
     "SWEEP_REPEATS",
     "grid_scaling",
     "lazy_pipeline",
+    "offer_cancel",
     "recorded_run",
     "region_table_of",
     "step_key",
     "step_runs",
+    "stages_done",
     "stitch_run",
     "tile_files_of",
     "value_histogram",
@@ -52,6 +58,7 @@ __all__ = [
 STEP_RUNS_KEPT = 6
 #: Runs per worker count or grid; the fastest is kept (see ``core.scaling``).
 SWEEP_REPEATS = 3
+CANCEL_KEY = "cancel_run"
 
 
 @st.cache_resource
@@ -101,12 +108,53 @@ def lazy_pipeline(tile_files: TileSet, chain: tuple[Step, ...]) -> Pipeline:
     return base.with_chain(chain)
 
 
+class _ThisRun(threading.local):
+    """Where this script run offers its Cancel button (each session's runs have a thread)."""
+
+    slot = None  # an ``st.empty`` at the top of the page, from ``offer_cancel``
+    offered = False  # a key is drawn once per run: the button stays until ``stages_done``
+
+
+_this_run = _ThisRun()
+
+
+def offer_cancel() -> None:
+    """Keep a place at the top of the page for the Cancel button that a run computing
+    this page's stages shows (see ``with_progress``)."""
+    _this_run.slot, _this_run.offered = st.empty(), False
+
+
+def stages_done() -> None:
+    """The page's stages are computed: the Cancel button goes."""
+    if _this_run.slot is not None:
+        _this_run.slot.empty()
+    _this_run.slot = None
+
+
+def _cancel_button() -> None:
+    """The Cancel button, once per run. Its click, like any other, reruns the page, which
+    stops the running computation at its next progress report (``core.cancel``); the run
+    that follows finds it pressed and stops before computing anything."""
+    if _this_run.slot is None or _this_run.offered:
+        return
+    _this_run.offered = True
+    with _this_run.slot.container():
+        if st.button("Cancel", icon=":material/cancel:", key=CANCEL_KEY, help="Stop this run; nothing of it is kept"):
+            st.info(
+                "Cancelled: nothing of that run was kept. Change a setting, or press the button "
+                "to run it again."
+            )
+            st.button("Run it again", key="run_again")
+            st.stop()
+
+
 def with_progress(label: str, compute):
     """Run ``compute(report)`` under a progress bar that goes away when it is done.
 
     A bare bar, not ``st.status``: a status box sleeps 50 ms as it opens and again as it
     closes, which was most of a clip change's rerun on the 512 x 512 samples.
     """
+    _cancel_button()
     placeholder = st.empty()
     bar = placeholder.progress(0.0, text=f"{label}…")
 
@@ -118,9 +166,33 @@ def with_progress(label: str, compute):
     return result
 
 
+class _Waiting:
+    """What a page shows while another session computes the key it needs; each update
+    lets Streamlit stop this page, should its visitor move on meanwhile."""
+
+    def __init__(self, label: str):
+        self.label, self.placeholder, self.started = label, None, time.monotonic()
+
+    def tick(self) -> None:
+        if self.placeholder is None:
+            _cancel_button()
+            self.placeholder = st.empty()
+        self.placeholder.caption(
+            f"{self.label}: another visitor started the same run; using theirs "
+            f"({time.monotonic() - self.started:.0f} s)"
+        )
+
+    def done(self) -> None:
+        if self.placeholder is not None:
+            self.placeholder.empty()
+
+
 def _computed(store: str, key, label: str, compute):
     """``compute(report)`` once per key, under a progress bar; later calls reuse the result."""
-    return _stores()[store].get_or_compute(key, lambda: with_progress(label, compute))
+    waiting = _Waiting(label)
+    value = _stores()[store].get_or_compute(key, lambda: with_progress(label, compute), on_wait=waiting.tick)
+    waiting.done()
+    return value
 
 
 def stitch_run(tile_files: TileSet, pipeline: Pipeline, scheduler) -> StitchRun:

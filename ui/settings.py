@@ -3,12 +3,22 @@
 Each setting lives in three places, so that it survives whatever a visitor does:
 - the widget's key (``rows``; for a step of the chain, ``step3.sigma``, see
   ``ui.chain_editor``): what the widget shows on this run;
-- a shadow key (``_rows``; for the chain, ``_chain``): Streamlit drops a widget's key
-  when a page runs without that widget, and a page switch in the classic multipage mode
-  starts without them all;
+- a shadow key (``_sample``; the grid as one value, ``_grid``; for the chain, ``_chain``):
+  Streamlit drops a widget's key when a page runs without that widget, and a page switch
+  in the classic multipage mode starts without them all;
 - the URL query string (``chain=gaussian:sigma=2;sobel:mode=x``, each step as
   ``Step.text`` writes it): a copied link reproduces the view, even as the first request
   to a freshly started server, and the query string is rewritten after every page switch.
+
+A widget is given its shadow's value (``show``) only when it shows something else, or is
+new on this page: a value set through session state is sent to the browser again, and
+arriving during a run it overwrote what the visitor was typing into the grid's form,
+which then submitted a grid half typed, half reset (3 x 3 became 2 x 3).
+
+A session's first run starts from the address, and may carry the visitor's action with
+it: after the server restarts, the open tab's next click reaches a session with no state
+and no callbacks registered. That run draws each widget with the address's value as its
+default, so that the browser's value wins, and applies whatever differs (``fresh``).
 """
 
 from __future__ import annotations
@@ -18,12 +28,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import DEFAULT_CHAIN, STAGES, PipelineError, Step, chain_text
 from core.chain import parse_step
 from core.samples import DEFAULT_SAMPLE, SAMPLES
 
-from .chain_editor import chain_in_session, draw_chain_editor, fit_ranges, set_chain
+from .chain_editor import chain_in_session, draw_chain_editor, fit_ranges, set_chain, show, shown_by_default
 from .navigation import STEP_PARAM, draw_navigation
 from .uploads import Upload, save_upload
 
@@ -35,6 +46,8 @@ DEFAULTS = {"sample": DEFAULT_SAMPLE, "rows": 2, "cols": 2}
 CHAIN_SEPARATOR = ";"
 #: What links said before the chain: ``sobel=MODE&clip=LO,HI``, Sobel then clip.
 LEGACY_KEYS = ("sobel", "clip")
+#: Longest upload name kept from a link: it is only shown, never used as a path.
+MAX_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -54,12 +67,14 @@ def parse_query(params: Mapping[str, str]) -> tuple[dict, list[str]]:
     """Valid settings from a query string, and a note for each part that was ignored.
 
     ``upload`` is the SHA-256 of a file uploaded to this server: knowing it is what lets a
-    teammate open the same picture, as unguessable as a private link.
+    teammate open the same picture, as unguessable as a private link; ``name`` is the
+    file's name as uploaded, so that the sidebar still names it after a server restart.
     """
     values, ignored = {}, []
     if "upload" in params:
         if re.fullmatch(r"[0-9a-f]{64}", params["upload"]):
-            values["upload"] = Upload(digest=params["upload"], file_name=None)
+            name = params.get("name", "").strip()[:MAX_NAME] or None
+            values["upload"] = Upload(digest=params["upload"], file_name=name)
         else:
             ignored.append("upload=…")
     if "sample" in params:
@@ -122,16 +137,18 @@ def query_of(settings: Settings) -> dict[str, str]:
     query["chain"] = CHAIN_SEPARATOR.join(chain_text(settings.chain))
     if settings.upload is not None:
         query["upload"] = settings.upload.digest
+        if settings.upload.file_name:
+            query["name"] = settings.upload.file_name
     return query
 
 
-def _copy_to_shadow(key: str) -> None:
-    st.session_state[f"_{key}"] = st.session_state[key]
+def _copy_sample() -> None:
+    st.session_state["_sample"] = st.session_state["sample"]
 
 
 def _apply_grid() -> None:
-    _copy_to_shadow("rows")
-    _copy_to_shadow("cols")
+    # One value, from the one message that submitted the form: both numbers or neither.
+    st.session_state["_grid"] = (int(st.session_state["rows"]), int(st.session_state["cols"]))
 
 
 def _keep_upload() -> None:
@@ -155,17 +172,26 @@ def _forget_upload() -> None:
     st.session_state["_upload"] = None
 
 
-def _initialise_once() -> list[str]:
+def _initialise_once() -> tuple[list[str], bool]:
+    """The notes on what the address had that was ignored, and whether this is the
+    session's first run (its settings just read from the address)."""
     state = st.session_state
     if "_initialised" in state:
-        return []
+        return [], False
     values, ignored = parse_query(st.query_params)
     state["_upload"] = values.pop("upload", None)
     set_chain(values.pop("chain", DEFAULT_CHAIN))
-    for key, value in {**DEFAULTS, **values}.items():
-        state[f"_{key}"] = value
+    values = {**DEFAULTS, **values}
+    state["_sample"] = values["sample"]
+    state["_grid"] = (values["rows"], values["cols"])
     state["_initialised"] = True
-    return ignored
+    return ignored, True
+
+
+def _page_of_this_run() -> str:
+    """Which page runs: each page's widgets are new to Streamlit, even under the same key."""
+    ctx = get_script_run_ctx()
+    return ctx.page_script_hash if ctx is not None else ""
 
 
 def _current_step(page_params: Mapping[str, str] | None) -> int | None:
@@ -175,21 +201,35 @@ def _current_step(page_params: Mapping[str, str] | None) -> int | None:
 def sidebar(page_params: Mapping[str, str] | None = None) -> Settings:
     """Draw the shared sidebar and return the settings it holds. ``page_params`` are query
     parameters of the page itself (the step page's ``step``), kept in the address."""
-    ignored = _initialise_once()
+    ignored, fresh = _initialise_once()
     state = st.session_state
-    for key in DEFAULTS:  # a grid typed but not applied is dropped by any rerun
-        state[key] = state[f"_{key}"]
+    page = _page_of_this_run()
+    new_page, state["_page"] = state.get("_page") != page, page
+    rows, cols = state["_grid"]
+    for key, value in {"sample": state["_sample"], "rows": rows, "cols": cols}.items():
+        # A grid typed but not applied is kept in the browser's form until submitted; only
+        # a widget that shows another value than the shadow's is set (a run where the
+        # browser sent the form's fields without submitting them, or a new page).
+        if fresh:
+            shown_by_default(key)
+        else:
+            show(key, value, new_page)
+    # On the first run the address's values are the widgets' defaults: a value the browser
+    # sent with this run wins, and is applied below.
+    defaults = (lambda **values: values) if fresh else (lambda **values: {})
 
     with st.sidebar:
         draw_navigation(chain_in_session(), _current_step(page_params))
         st.divider()
         st.header("Settings")
         upload = state.get("_upload")
-        st.selectbox(
-            "Sample image", list(SAMPLES), format_func=SAMPLES.get, key="sample",
-            on_change=_copy_to_shadow, args=("sample",), disabled=upload is not None,
+        samples = list(SAMPLES)
+        sample = st.selectbox(
+            "Sample image", samples, format_func=SAMPLES.get, key="sample",
+            on_change=_copy_sample, disabled=upload is not None,
             help="Images bundled with scikit-image; no network needed. While an upload is in "
             "use, its button below brings the sample back.",
+            **defaults(index=samples.index(state["_sample"])),
         )
         st.file_uploader(
             "…or upload your own", key="upload", on_change=_keep_upload,
@@ -197,15 +237,26 @@ def sidebar(page_params: Mapping[str, str] | None = None) -> Settings:
         )
         if upload is not None:
             st.text(f"Using upload: {upload.label}")
-            st.button("Use the sample instead", on_click=_forget_upload, key="forget_upload")
+            forget = st.button("Use the sample instead", on_click=_forget_upload, key="forget_upload")
+            if fresh and forget:
+                _forget_upload()
         # Rows and columns change together: each alone would split the image into a
         # grid nobody asked for (3 x 2 on the way from 2 x 2 to 3 x 3).
         with st.form("grid", border=False, enter_to_submit=True):
             left, right = st.columns(2)
-            left.number_input("Rows", min_value=1, max_value=MAX_GRID, step=1, key="rows")
-            right.number_input("Columns", min_value=1, max_value=MAX_GRID, step=1, key="cols")
-            st.form_submit_button("Split into this grid", key="apply_grid", on_click=_apply_grid)
-        draw_chain_editor()
+            typed_rows = left.number_input(
+                "Rows", min_value=1, max_value=MAX_GRID, step=1, key="rows", **defaults(value=rows)
+            )
+            typed_cols = right.number_input(
+                "Columns", min_value=1, max_value=MAX_GRID, step=1, key="cols", **defaults(value=cols)
+            )
+            submitted = st.form_submit_button("Split into this grid", key="apply_grid", on_click=_apply_grid)
+        if fresh:
+            if submitted:
+                state["_grid"] = (int(typed_rows), int(typed_cols))
+            if upload is None:
+                state["_sample"] = sample
+        chain_changed = draw_chain_editor(fresh, new_page)
         st.caption(
             "The address bar holds these settings, and the upload if there is one: copy it "
             "to share this view with someone who can reach this server."
@@ -215,9 +266,11 @@ def sidebar(page_params: Mapping[str, str] | None = None) -> Settings:
         if state.get("_upload_error"):
             st.error(state["_upload_error"])
 
+    rows, cols = state["_grid"]
     settings = Settings(
-        sample=state["sample"], rows=int(state["rows"]), cols=int(state["cols"]),
-        chain=chain_in_session(), upload=upload,
+        sample=state["_sample"], rows=rows, cols=cols, chain=chain_in_session(), upload=state.get("_upload"),
     )
     st.query_params.from_dict({**query_of(settings), **(page_params or {})})
+    if chain_changed:  # the browser's action on a first run: draw the navigation for the new chain
+        st.rerun()
     return settings

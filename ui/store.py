@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from typing import TypeVar
 from collections.abc import Callable, Hashable
 
 __all__ = ["BoundedStore"]
 
 T = TypeVar("T")
+#: Seconds between a waiting caller's ``on_wait`` calls.
+WAIT_INTERVAL = 0.1
+
+
+@contextmanager
+def _released(lock: threading.Lock):
+    """The block runs holding ``lock`` (acquired already), which it releases at the end."""
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class BoundedStore:
@@ -33,14 +45,25 @@ class BoundedStore:
             self._items.move_to_end(key)
             return self._items[key]
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """The value for ``key``, calling ``compute()`` only if no one has stored it yet."""
+    def get_or_compute(
+        self, key: Hashable, compute: Callable[[], T], *, on_wait: Callable[[], None] | None = None
+    ) -> T:
+        """The value for ``key``, calling ``compute()`` only if no one has stored it yet.
+
+        A second caller for the same key waits for the first, calling ``on_wait()`` every
+        ``WAIT_INTERVAL`` seconds meanwhile: a page can show that it waits, and stop
+        waiting (by raising) when its visitor has moved on. If the first caller stops
+        without a value (cancelled), the next one computes it.
+        """
         value = self.get(key)
         if value is not None:
             return value
         with self._lock:
             key_lock = self._computing.setdefault(key, threading.Lock())
-        with key_lock:  # a second session asking for the same key waits for the first
+        while not key_lock.acquire(timeout=WAIT_INTERVAL):
+            if on_wait is not None:
+                on_wait()
+        with _released(key_lock):
             try:
                 value = self.get(key)
                 if value is None:

@@ -1,0 +1,30 @@
+"""The load benchmark's baseline: Home's sidebar and as many pictures of the same size,
+with no pipeline (no tiles, no Dask). ``benchmarks/load.py`` copies the app into a temporary
+folder and adds this file there as ``pages/9_Baseline.py``: the product never ships it.
+
+What a visitor waits for on this page is Streamlit, the browser and decoding the upload;
+what Home takes beyond it is the pipeline's share.
+"""
+
+import streamlit as st
+
+from core.previews import to_display
+from ui.page import ICON, TITLE
+from ui.settings import sidebar
+from ui.uploads import current_image
+from ui.views import show_image
+
+THUMBNAIL = 480  # as Home's
+PER_ROW = 4
+PICTURES = 5  # Home's with the default chain: tiles, grayscale, stitched, Sobel, clip
+
+settings = sidebar()
+st.set_page_config(page_title=f"Baseline · {TITLE}", page_icon=ICON, layout="wide")
+image = current_image(settings.sample, settings.upload)
+st.title(TITLE)
+st.caption(f"Now showing: {image.label}, {settings.rows} x {settings.cols} tiles (baseline: no pipeline).")
+picture = to_display(image.pixels)
+for first in range(0, PICTURES, PER_ROW):
+    for column in st.columns(PER_ROW)[: PICTURES - first]:
+        with column:
+            show_image(picture, max_side=THUMBNAIL)

@@ -1,0 +1,43 @@
+"""Work that nobody waits for any more is stopped: the futures of a cluster are cancelled
+when the code waiting for them stops early.
+
+A dashboard page stops mid-run when its visitor cancels or changes a setting: Streamlit
+raises its own exception from the next progress report. On threads that stops the graph
+at once (the local schedulers call the report between tasks, and submit no more); on a
+cluster the tasks were submitted already, and would run on, taking the workers from the
+next visitor, unless cancelled.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import dask
+
+__all__ = ["cancel", "persist_and_wait"]
+
+
+def cancel(collections) -> None:
+    """Cancel the cluster futures behind ``collections`` (none on threads: nothing to do)."""
+    futures = _futures_of(collections)
+    if futures:
+        futures[0].client.cancel(futures)
+
+
+def _futures_of(collections) -> list:
+    # Futures exist only once distributed is imported: a run on threads never imports it.
+    distributed = sys.modules.get("distributed")
+    return distributed.futures_of(collections) if distributed is not None else []
+
+
+def persist_and_wait(collections: list, wait, **persist_options) -> list:
+    """``dask.persist(*collections)``, then ``wait(persisted)``; if waiting stops early
+    (any exception, a script stopped mid-run included), the futures are cancelled before
+    it propagates, so nothing keeps running for a result nobody will see."""
+    persisted = dask.persist(*collections, **persist_options)
+    try:
+        wait(persisted)
+    except BaseException:
+        cancel(persisted)
+        raise
+    return list(persisted)
