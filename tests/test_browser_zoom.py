@@ -29,13 +29,47 @@ def open_zoom(page, url: str, title: str):
     wait_until_done(page, title)
     page.get_by_text("Open the pixel zoom").click()
     wait_until_done(page, title)
-    component = page.locator("iframe").last
+    # the page's task graph sets its height once laid out, moving what lies below it
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('iframe')].every((f) => {
+            const graph = f.contentDocument?.querySelector('.tv-graph');
+            return !graph || graph.dataset.ready === 'true';
+        })"""
+    )
     # the section's heading at the top of the window, the whole view below it
     page.get_by_role("heading", name="Inspect to the pixel").evaluate("e => e.scrollIntoView({block: 'start'})")
-    frame = component.element_handle().content_frame()
-    frame.wait_for_function("() => window.daskZoom && daskZoom.viewer.world.getItemCount() === 2")
+    component, frame = zoom_frame(page)
+    frame.wait_for_function("() => daskZoom.viewer.world.getItemCount() === 2")
     settle(frame)
+    steady(page, component)
     return component, frame
+
+
+def steady(page, component) -> None:
+    """Bring the zoom into the window and wait until it stays there: the views above it set
+    their heights as they finish drawing, and Streamlit may scroll the page as it reruns;
+    the mouse acts on window coordinates, which must then still be the zoom's."""
+    last = None
+    for _ in range(100):
+        page.get_by_role("heading", name="Inspect to the pixel").evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
+        box = component.bounding_box()
+        inside = box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+        if box == last and inside:
+            return
+        last = box
+    raise AssertionError("the pixel zoom kept moving on the page")
+
+
+def zoom_frame(page):
+    """The pixel zoom's iframe and frame: the page's task graph is a frame of the same
+    component, above it."""
+    page.wait_for_function("() => [...document.querySelectorAll('iframe')].some((f) => f.contentWindow?.daskZoom)")
+    for component in page.locator("iframe").all():
+        frame = component.element_handle().content_frame()
+        if frame.evaluate("() => Boolean(window.daskZoom)"):
+            return component, frame
+    raise AssertionError("no pixel zoom on the page")
 
 
 def settle(frame) -> None:
@@ -60,6 +94,7 @@ def pixel_side(frame) -> float:
 def zoom_in_with_the_wheel(page, component, frame, x: float, y: float, side: float = PIXEL_SIDE) -> None:
     """Turn the mouse wheel over the point (``x``, ``y``, fractions of the viewer) until one
     image pixel spans ``side`` screen pixels or more."""
+    steady(page, component)
     box = component.bounding_box()
     page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
     for _ in range(60):
@@ -153,6 +188,7 @@ def test_the_stitched_image_zooms_to_single_pixels_with_the_photo_left_of_the_sw
             return [a.x, a.y, b.x, b.y];
         }"""
     )
+    steady(page, component)
     box = component.bounding_box()
     left, top, right, bottom = corners
     cut = left + (right - left) * EYES[0] / 512
