@@ -18,10 +18,16 @@ __all__ = ["cancel", "persist_and_wait"]
 
 
 def cancel(collections) -> None:
-    """Cancel the cluster futures behind ``collections`` (none on threads: nothing to do)."""
-    futures = _futures_of(collections)
-    if futures:
-        futures[0].client.cancel(futures)
+    """Let go of the cluster futures behind ``collections`` (none on threads: nothing to do).
+
+    Released, not ``Client.cancel``led: the server's one client serves every session, and
+    a cancel would also take the tasks from a visitor whose identical run holds the same
+    keys (and tripped the scheduler's ``assert ts.who_wants`` when it did, which broke the
+    client's connection for every page after it). A released key that no other future
+    holds is forgotten by the scheduler, its waiting tasks with it.
+    """
+    for future in _futures_of(collections):
+        future.release()
 
 
 def _futures_of(collections) -> list:
