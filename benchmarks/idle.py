@@ -8,8 +8,8 @@ it has been idle for longer than ``--cluster-idle`` (``$DASHBOARD_CLUSTER_IDLE_S
 300 s on a real server, shortened here) and closed. Each figure is the percentage of one
 core.
 
-    python benchmarks/idle.py                      # local cluster and threads
-    python benchmarks/idle.py --scheduler local --seconds 30
+    python -m benchmarks.idle                      # local cluster and threads
+    python -m benchmarks.idle --scheduler local --seconds 30
 """
 
 from __future__ import annotations
@@ -17,44 +17,23 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 
+from benchmarks import streamlit_server
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_server(scheduler: str, cache: Path, cluster_idle: float) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
+    port = streamlit_server.free_port()
     env = {**os.environ, "DASHBOARD_SCHEDULER": scheduler, "TILE_CACHE_DIR": str(cache),
            "DASHBOARD_CLUSTER_IDLE_SECONDS": str(cluster_idle)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return process, url
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("streamlit did not start")
+    return streamlit_server.start(REPO, port, env), f"http://127.0.0.1:{port}"
 
 
 def _visit(url: str) -> None:
@@ -100,12 +79,7 @@ def idle_cpu(scheduler: str, *, window: float, seconds: float, cluster_idle: flo
             time.sleep(max(0.0, cluster_idle * 1.5 - (time.monotonic() - left)))
             return just_after, _cpu_percent(process, seconds)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # a server stuck closing its cluster
-                server.kill()
-                server.wait()
+            streamlit_server.stop(server, seconds=30)  # a server may be slow closing its cluster
 
 
 def main() -> None:

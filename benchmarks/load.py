@@ -21,12 +21,10 @@ import io
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +32,8 @@ import numpy as np
 import psutil
 from PIL import Image
 from skimage import data
+
+from benchmarks import streamlit_server
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
@@ -71,21 +71,7 @@ class Server:
     def __init__(self, folder: Path, port: int):
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "TILE_CACHE_DIR": str(folder / "cache")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            self.stop()
-            raise RuntimeError("the server did not start in 60 s")
+        self.process = streamlit_server.start(folder, port, env, ["--server.fileWatcherType", "none"])
         self.peak_rss = self.rss()
         self._sampling = True
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -105,12 +91,7 @@ class Server:
 
     def stop(self) -> None:
         self._sampling = False
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        streamlit_server.stop(self.process)
 
 
 @dataclass
@@ -193,14 +174,6 @@ async def load(url: str, uploads: list[Path], phase_timeout: float) -> list[Visi
             await browser.close()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def figures(values: list[float | None]) -> str:
     done = [v for v in values if v is not None]
     if not done:
@@ -227,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'page':<9} {'first page':>15} {'upload':>15} {'grid':>15} {'peak RSS':>9} {'end RSS':>8}  problems")
         for name, path in PAGES.items():
             folder = app_copy(temp / name / "app")
-            server = Server(folder, free_port())
+            server = Server(folder, streamlit_server.free_port())
             try:
                 visits = asyncio.run(asyncio.wait_for(
                     load(server.url + path, uploads, phase_timeout=args.timeout), args.timeout

@@ -3,15 +3,13 @@ address a tab asks for. Their fixtures are in ``conftest.py``."""
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from benchmarks import streamlit_server
+from benchmarks.streamlit_server import free_port
 
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(
@@ -24,10 +22,6 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -41,29 +35,16 @@ class Server:
         self.log = cache.parent / f"streamlit-{self.port}.log"
         self._log_file = self.log.open("w")
         options = ["--secrets.files", str(secrets)] if secrets is not None else []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", *options],
-            cwd=REPO, env={**os.environ, "TILE_CACHE_DIR": str(cache)},
-            stdout=self._log_file, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"streamlit did not start: {self.log.read_text()}")
+        try:
+            self.process = streamlit_server.start(
+                REPO, self.port, {**os.environ, "TILE_CACHE_DIR": str(cache)}, options, output=self._log_file
+            )
+        except RuntimeError as e:
+            self._log_file.close()
+            raise RuntimeError(f"{e}: {self.log.read_text()}") from None
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        streamlit_server.stop(self.process)
         self._log_file.close()
 
 
