@@ -5,6 +5,7 @@ import urllib.parse
 from pathlib import Path
 
 import numpy as np
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 import scipy.ndimage
 import skimage.data
 from PIL import Image
@@ -95,11 +96,19 @@ def button(page, key: str):
 def add_stage(page, title: str) -> None:
     """Choose ``title`` in "Add a stage" and press Add."""
     choice = widget(page, "add_stage").locator("input")
+    option = page.get_by_role("option", name=title, exact=True)
     # From the keyboard: a click scrolls the sidebar to the box, and scrolling closes the
-    # list of choices as it opens.
-    choice.focus()
-    choice.press("ArrowDown")
-    page.get_by_role("option", name=title, exact=True).click()
+    # list of choices as it opens. A rerun that redraws the sidebar as the key goes down
+    # takes the focus away and the list stays shut (CI, once in ~30 runs): press again.
+    for _ in range(5):
+        choice.focus()
+        choice.press("ArrowDown")
+        try:
+            option.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    option.click()
     assert choice.input_value() == title
     button(page, "add_step").click()
 
