@@ -9,7 +9,6 @@ import resource
 import sys
 import textwrap
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from .results import atomic_path
 from .stages import build_pipeline
 from .task_graph import task_graph_of
 from .tiling import check_grid, partition
-from .timing import stage_of_layer, stage_timing
+from .timing import for_this_compute, stage_of_layer, stage_timing
 
 __all__ = ["RunReport", "build_parser", "chain_from_args", "format_report", "main", "run", "stages_help"]
 
@@ -257,10 +256,12 @@ def run(args: argparse.Namespace) -> RunReport:
         pipeline = build_pipeline(tiles, chain)
         show_progress = sys.stderr.isatty() if args.progress is None else args.progress
         started = time.perf_counter()
-        with stage_timing(stage_of_layer(pipeline), runner.client) as times:
+        with stage_timing(stage_of_layer(pipeline), runner.client) as timing:
             written = write_outputs(
                 pipeline, args.out, zarr=args.zarr,
-                compute=lambda collections, what: _compute(collections, what, runner, show_progress, args.timeout),
+                compute=lambda collections, what: _compute(
+                    collections, what, runner, show_progress, args.timeout, timing.timer
+                ),
             )
         wall["compute and write"] = time.perf_counter() - started
     finally:
@@ -273,22 +274,25 @@ def run(args: argparse.Namespace) -> RunReport:
 
     return RunReport(
         args=args, chain=chain, stages=tuple(pipeline.stages()), written=(*written, GRAPH_DOT, OVERVIEW_DOT),
-        shape=shape, grid=tiles.grid, wall=wall, stage_seconds=dict(times.seconds), stage_wall=times.wall_seconds(),
-        stage_tasks=dict(times.tasks), ran_on=f"{runner.kind} ({runner.address})",
+        shape=shape, grid=tiles.grid, wall=wall, stage_seconds=dict(timing.times.seconds),
+        stage_wall=timing.times.wall_seconds(), stage_tasks=dict(timing.times.tasks),
+        ran_on=f"{runner.kind} ({runner.address})",
         peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
 
 
-def _compute(collections: list, what: str, runner, show_progress: bool, timeout: float) -> list:
+def _compute(collections: list, what: str, runner, show_progress: bool, timeout: float, timer) -> list:
     """Compute the collections of the results and return their values; task names are
-    kept (no optimisation) for the stage times."""
+    kept (no optimisation) for the stage times, which ``timer`` takes on threads."""
     if show_progress:
         print(f"{what}:", file=sys.stderr)
     if runner.client is None:
-        with ProgressBar(out=sys.stderr) if show_progress else nullcontext():
-            # The threaded scheduler's function, not its name: given a name, dask imports
-            # distributed to look for a client, 0.2 s of a run.
-            return list(dask.compute(*collections, scheduler=dask.threaded.get, optimize_graph=False))
+        progress = ProgressBar(out=sys.stderr) if show_progress else None
+        # The threaded scheduler's function, not its name: given a name, dask imports
+        # distributed to look for a client, 0.2 s of a run.
+        return list(dask.compute(
+            *collections, scheduler=dask.threaded.get, optimize_graph=False, **for_this_compute(timer, progress)
+        ))
     futures = runner.client.compute(collections, optimize_graph=False)
     if show_progress:
         _show_cluster_progress(futures, runner.client.scheduler.address)

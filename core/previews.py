@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import math
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import dask
@@ -28,7 +27,7 @@ from .pictures import to_picture
 from .regions import region_table
 from .results import deflated_png_strips, to_uint8, write_deflated_png
 from .stages import Pipeline
-from .timing import ProgressCallback, layer_owners, stage_timing, wait_with_progress
+from .timing import ProgressCallback, for_this_compute, layer_owners, stage_timing, wait_with_progress
 
 __all__ = [
     "HISTOGRAM_BINS",
@@ -133,9 +132,12 @@ def _client(scheduler):
     return scheduler if hasattr(scheduler, "get_task_stream") else None
 
 
-def _local_progress(on_progress, client):
-    # Local schedulers report through callbacks; a cluster through its futures.
-    return ProgressCallback(on_progress) if on_progress and client is None else nullcontext()
+def _local_callbacks(client, on_progress, timer=None) -> dict:
+    # Local schedulers report through callbacks given to each compute; a cluster through
+    # its futures and its task stream.
+    if client is not None:
+        return {}
+    return for_this_compute(timer, ProgressCallback(on_progress) if on_progress else None)
 
 
 def run_stitch_stages(
@@ -160,13 +162,13 @@ def run_stitch_stages(
     )
     client = _client(scheduler)
     started = time.perf_counter()
-    with stage_timing(owners, client) as times, _local_progress(on_progress, client):
+    with stage_timing(owners, client) as timing:
         # One pass: each tile file is read once for its previews and the stitched image.
         # On a cluster every task costs about a millisecond, so the previews are cut in
         # this pass too rather than from the stitched image afterwards.
         stitched, tile_thumbs, gray_thumbs, counts = persist_and_wait(
             [stitched, tile_thumbs, gray_thumbs, counts], lambda persisted: wait_with_progress(persisted, on_progress),
-            optimize_graph=False, scheduler=scheduler,
+            optimize_graph=False, scheduler=scheduler, **_local_callbacks(client, on_progress, timing.timer),
         )
     tile_previews, gray_previews, stitched_preview, counts = dask.compute(
         tile_thumbs, gray_thumbs, stitched[::stride, ::stride], counts, scheduler=scheduler
@@ -178,9 +180,9 @@ def run_stitch_stages(
         stitched_preview=stitched_preview,
         stride=stride,
         histogram=Histogram(counts, np.asarray(bin_edges)),
-        seconds=dict(times.seconds),
+        seconds=dict(timing.times.seconds),
         wall=time.perf_counter() - started,
-        tile_workers=_tile_workers(tile_arrays, times.workers),
+        tile_workers=_tile_workers(tile_arrays, timing.times.workers),
     )
 
 
@@ -198,12 +200,11 @@ def _persist_and_gather(full: da.Array, small: dict, on_progress, scheduler) -> 
     """Persist ``full`` together with the small results computed from it, in one pass over
     the graph, then gather the small ones here."""
     client = _client(scheduler)
-    with _local_progress(on_progress, client):
-        full, small = persist_and_wait(
-            [full, small], lambda persisted: wait_with_progress([persisted[0], *persisted[1].values()], on_progress),
-            scheduler=scheduler,
-        )
-        (small,) = dask.compute(small, scheduler=scheduler)
+    full, small = persist_and_wait(
+        [full, small], lambda persisted: wait_with_progress([persisted[0], *persisted[1].values()], on_progress),
+        scheduler=scheduler, **_local_callbacks(client, on_progress),
+    )
+    (small,) = dask.compute(small, scheduler=scheduler)
     return full, small
 
 
@@ -248,12 +249,11 @@ def measure_regions(labels: da.Array, stitched: da.Array, *, on_progress=None, s
     """The region table (``core.regions.REGION_COLUMNS``) of a persisted labels output,
     with the mean intensity of the stitched grayscale image in each region."""
     client = _client(scheduler)
-    with _local_progress(on_progress, client):
-        (table,) = persist_and_wait(
-            [region_table(labels, stitched)], lambda persisted: wait_with_progress(persisted, on_progress),
-            scheduler=scheduler,
-        )
-        (table,) = dask.compute(table, scheduler=scheduler)
+    (table,) = persist_and_wait(
+        [region_table(labels, stitched)], lambda persisted: wait_with_progress(persisted, on_progress),
+        scheduler=scheduler, **_local_callbacks(client, on_progress),
+    )
+    (table,) = dask.compute(table, scheduler=scheduler)
     return table
 
 

@@ -8,7 +8,6 @@ waiting -> running -> done under a time slider. The keys are those of
 from __future__ import annotations
 
 import uuid
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import dask.threaded
@@ -18,7 +17,7 @@ from dask.core import flatten
 
 from .cluster import THREADS
 from .stages import Pipeline
-from .timing import ProgressCallback, TaskClock, compute_spans, wait_with_progress
+from .timing import ProgressCallback, TaskClock, compute_spans, for_this_compute, wait_with_progress
 
 __all__ = ["THIS_PROCESS", "RecordedRun", "TaskRun", "record_run"]
 
@@ -94,10 +93,10 @@ def _identity(value):
 def _run_on_threads(graph: dict, keys: list, on_progress) -> list[TaskRun]:
     runs = []
     clock = TaskClock(lambda key, start, stop, thread: runs.append(TaskRun(str(key), THIS_PROCESS, thread, start, stop)))
-    with clock, ProgressCallback(on_progress) if on_progress else nullcontext():
-        # The threaded scheduler's function, not its name: nothing is optimised, and
-        # distributed is not imported to look for a client.
-        dask.threaded.get(graph, keys)
+    progress = ProgressCallback(on_progress) if on_progress else None
+    # The threaded scheduler's function, not its name: nothing is optimised, and
+    # distributed is not imported to look for a client.
+    dask.threaded.get(graph, keys, **for_this_compute(clock, progress))
     return runs
 
 

@@ -29,7 +29,7 @@ from .chain import Step
 from .filters import DEFAULT_CHAIN
 from .stages import Pipeline, build_pipeline
 from .tiling import TileSet, image_digest, partition_cached
-from .timing import StageTimer, stage_of_layer
+from .timing import StageTimer, for_this_compute, stage_of_layer
 
 __all__ = [
     "GRID_SIZES",
@@ -197,12 +197,9 @@ def _timed_run(
     timer = StageTimer(owner)
     checksum = pipeline.result.sum(dtype=np.float64)
     started = time.perf_counter()
-    # Callbacks passed to this call only, not registered globally with ``with timer:``:
-    # other sessions computing at the same time would otherwise be timed and counted too.
     # ``optimize_graph=False`` keeps each task under its stage's layer name (see StageTimer).
     (total,) = dask.compute(
-        checksum, scheduler="threads", num_workers=workers, optimize_graph=False,
-        callbacks=[timer._callback, watch._callback],
+        checksum, scheduler="threads", num_workers=workers, optimize_graph=False, **for_this_compute(timer, watch),
     )
     wall = time.perf_counter() - started
     seconds = {stage: float(timer.times.seconds.get(stage, 0.0)) for stage in timed_stages(pipeline)}

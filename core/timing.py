@@ -18,8 +18,10 @@ __all__ = [
     "ProgressCallback",
     "StageTimer",
     "StageTimes",
+    "StageTiming",
     "TaskClock",
     "compute_spans",
+    "for_this_compute",
     "layer_owners",
     "stage_of_layer",
     "stage_timing",
@@ -87,6 +89,22 @@ def _union_length(spans: list[tuple[float, float]]) -> float:
     return total
 
 
+def for_this_compute(*callbacks: Callback | None) -> dict:
+    """The keyword arguments that run ``callbacks`` during one compute on the local
+    schedulers, and no other: ``dask.compute(x, **for_this_compute(timer, progress))``.
+
+    ``with callback:`` registers it for the whole process, and the server computes several
+    visitors' pages at once on threads: each would see the others' tasks. Worse, a compute
+    given no callbacks takes the registered ones for its own run and hands them back only
+    when it ends, so a run that starts meanwhile reports nothing.
+
+    Without any, the compute runs those registered with ``with``, as dask does by default:
+    the app registers none; a test may, to watch from outside.
+    """
+    given = [callback._callback for callback in callbacks if callback is not None]
+    return {"callbacks": given} if given else {}
+
+
 class TaskClock(Callback):
     """Calls ``record(key, start, stop, thread)`` for every task the local schedulers run,
     on ``time.perf_counter``'s clock; ``thread`` is the scheduler's ``worker_id``.
@@ -130,23 +148,33 @@ def compute_spans(record: dict) -> list[tuple[float, float]]:
     return [(s["start"], s["stop"]) for s in record["startstops"] if s["action"] == "compute"]
 
 
+@dataclass
+class StageTiming:
+    """What ``stage_timing`` measures into, and how."""
+
+    times: StageTimes
+    #: On threads: give it to each compute of the block (``for_this_compute``); None on a
+    #: cluster, whose task stream is read instead.
+    timer: StageTimer | None
+
+
 @contextmanager
 def stage_timing(owner: dict[str, str], client=None):
     """Measure stage times of the computations inside the block, on threads or a cluster.
 
-    With a ``distributed.Client`` the scheduler's task stream is read; the block must wait
+    On threads each compute of the block must be given ``timing.timer``; with a
+    ``distributed.Client`` the scheduler's task stream is read, and the block must wait
     for its results before it ends.
     """
     if client is None:
         timer = StageTimer(owner)
-        with timer:
-            yield timer.times
+        yield StageTiming(timer.times, timer)
         return
     from distributed import get_task_stream
 
     times = StageTimes(owner)
     with get_task_stream(client) as stream:
-        yield times
+        yield StageTiming(times, None)
     for record in stream.data:
         times.record(record["key"], compute_spans(record), record["worker"])
 

@@ -10,7 +10,7 @@ import pytest
 
 from core.cancel import persist_and_wait
 from core.cluster import connect
-from core.timing import ProgressCallback, wait_with_progress
+from core.timing import ProgressCallback, for_this_compute, wait_with_progress
 
 BLOCKS = 16
 BLOCK_SECONDS = 0.3
@@ -42,8 +42,9 @@ def moved_on_at_first_report(done, total):
 
 
 def test_on_threads_a_stopped_report_stops_the_graph_at_the_next_task():
-    with pytest.raises(VisitorMovedOn), ProgressCallback(moved_on_at_first_report, interval=0):
-        persist_and_wait([slow_array("threads")], lambda persisted: None, scheduler="threads", num_workers=2)
+    stopper = for_this_compute(ProgressCallback(moved_on_at_first_report, interval=0))
+    with pytest.raises(VisitorMovedOn):
+        persist_and_wait([slow_array("threads")], lambda persisted: None, scheduler="threads", num_workers=2, **stopper)
     time.sleep(2 * BLOCK_SECONDS)  # the tasks already running finish
     assert len(RAN["threads"]) <= 2 + 1  # those running when the first finished, not all BLOCKS
 

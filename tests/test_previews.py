@@ -1,4 +1,6 @@
 import io
+import threading
+import time
 
 import dask
 import dask.array as da
@@ -188,3 +190,32 @@ def test_to_display_makes_8_bit(pixels, expected):
     shown = to_display(pixels)
     assert shown.dtype == np.uint8
     np.testing.assert_array_equal(shown, expected)
+
+
+def test_two_visitors_runs_at_once_on_threads_each_report_only_their_own_tasks(stitch_run):
+    """The server computes several visitors' pages at the same time, on threads."""
+
+    def slow(block):
+        time.sleep(0.01)  # long enough for the two runs to overlap
+        return block
+
+    reports = {8: [], 32: []}
+    start = threading.Barrier(2)
+
+    def visit(chunk: int) -> None:
+        step_input = stitch_run.stitched.rechunk(chunk).map_blocks(slow, dtype=np.float32)
+        (clip,) = parse_chain(["clip:lo=0,hi=1"])
+        start.wait()
+        run_step(step_input, clip, (0.0, 1.0), stitch_run.stride, on_progress=lambda d, t: reports[chunk].append((d, t)))
+
+    visitors = [threading.Thread(target=visit, args=(chunk,)) for chunk in reports]
+    for visitor in visitors:
+        visitor.start()
+    for visitor in visitors:
+        visitor.join()
+    (small_chunks_total,) = {total for _, total in reports[8]}  # one graph: one total, its own
+    (large_chunks_total,) = {total for _, total in reports[32]}
+    assert small_chunks_total > large_chunks_total
+    assert reports[8][-1] == (small_chunks_total, small_chunks_total)
+    assert reports[32][-1] == (large_chunks_total, large_chunks_total)
+    assert all(done <= total for done, total in reports[8] + reports[32])
