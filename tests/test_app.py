@@ -48,7 +48,7 @@ TITLES = {
 #: Pages without a task graph of their own.
 GRAPHLESS = ("app.py", "pages/5_Cluster.py", "pages/6_Speedup.py")
 DEFAULT_QUERY = {"sample": "astronaut", "rows": "2", "cols": "2", "chain": "sobel:mode=x;clip:lo=0,hi=1"}
-#: The default chain's widgets: steps are numbered in the order the session first saw them.
+#: The default chain's widgets: a step's widgets are keyed by its position, from 1.
 SOBEL_MODE, CLIP_RANGE = "step1.mode", "step2.lo_hi"
 
 
@@ -191,25 +191,28 @@ def test_a_chain_is_built_in_the_sidebar_and_each_widget_follows_its_step():
     at.button(key="add_step").click().run()
     assert_clean(at, "app.py")
     assert chain_of(at) == "sobel:mode=x;clip:lo=0,hi=1;gaussian:sigma=1"
-    at.slider(key="step3.sigma").set_value(2.0).run()  # the new step's id: 3
+    at.slider(key="step3.sigma").set_value(2.0).run()  # the third step's
     assert chain_of(at) == "sobel:mode=x;clip:lo=0,hi=1;gaussian:sigma=2"
     at.radio(key=SOBEL_MODE).set_value("y").run()
     at.button(key="step3.up").click().run()
-    at.button(key="step3.up").click().run()
+    at.button(key="step2.up").click().run()
     assert_clean(at, "app.py")
     assert chain_of(at) == "gaussian:sigma=2;sobel:mode=y;clip:lo=0,hi=1"
-    # Moved twice, the Gaussian keeps its own sigma, the Sobel step its mode.
-    assert at.slider(key="step3.sigma").value == 2.0 and at.radio(key=SOBEL_MODE).value == "y"
+    # Moved twice, the Gaussian takes its own sigma to the first place, the Sobel step its
+    # mode to the second; the third place's widget is the clip's now.
+    assert at.slider(key="step1.sigma").value == 2.0 and at.radio(key="step2.mode").value == "y"
+    assert at.slider(key="step3.lo_hi").value == (0.0, 1.0)
+    assert all(widget.key not in ("step1.mode", "step3.sigma") for widget in [*at.radio, *at.slider])
     assert [label for label, _ in step_links(at)] == ["4 · Gaussian smoothing", "5 · Sobel edges", "6 · Clip"]
     assert [query for _, query in step_links(at)] == ["step=1", "step=2", "step=3"]
-    at.button(key="step1.remove").click().run()
+    at.button(key="step2.remove").click().run()
     assert_clean(at, "app.py")
     assert chain_of(at) == "gaussian:sigma=2;clip:lo=0,hi=1"
-    assert all(radio.key != SOBEL_MODE for radio in at.radio)
+    assert not at.radio and at.slider(key=CLIP_RANGE).value == (0.0, 1.0)
     assert len(at.get("image")) == 3 + 2  # a thumbnail per stage
     go(at, STEP_PAGE, 2)
     assert_clean(at, STEP_PAGE, "5 · Clip")
-    assert at.slider(key="step3.sigma").value == 2.0 and at.slider(key=CLIP_RANGE).value == (0.0, 1.0)
+    assert at.slider(key="step1.sigma").value == 2.0 and at.slider(key=CLIP_RANGE).value == (0.0, 1.0)
     go(at, STEP_PAGE, 1)
     assert_clean(at, STEP_PAGE, "4 · Gaussian smoothing")
 
@@ -226,9 +229,12 @@ def test_a_new_step_can_be_moved_down_and_every_stage_has_a_widget():
     at.button(key="step1.down").click().run()
     assert_clean(at, "app.py")
     assert chain_of(at) == "median:size=3;threshold:method=value,value=0.3;laplace"
-    at.radio(key="step1.method").set_value("otsu").run()
+    assert at.slider(key="step1.size").value == 3 and at.number_input(key="step2.value").value == 0.3
+    at.radio(key="step2.method").set_value("otsu").run()
     assert chain_of(at) == "median:size=3;threshold:method=otsu;laplace"
-    assert all(widget.key != "step1.value" for widget in at.number_input)
+    assert all(widget.key != "step2.value" for widget in at.number_input)
+    at.radio(key="step2.method").set_value("value").run()  # the value it had comes back
+    assert at.number_input(key="step2.value").value == 0.3
 
 
 def test_a_stage_added_to_the_table_gets_its_widgets_and_its_page(monkeypatch):
@@ -573,6 +579,8 @@ def test_a_link_with_an_upload_opens_the_same_picture_elsewhere(rng):
     # The address names the file too: the sidebar says which, after a server restart as well.
     assert link["name"] == "private.png" and "Using upload: private.png" in [t.value for t in teammate.text]
     assert teammate.selectbox(key="sample").disabled  # the upload, not the sample, is shown
+    # Their upload box is empty: the sidebar says how to replace or leave the upload.
+    assert "A file uploaded above replaces it" in " ".join(c.value for c in teammate.sidebar.caption)
     del link["name"]  # a link from before names no file
     assert "Using upload: a shared upload" in [t.value for t in open_app("pages/1_Tiles.py", link).text]
 

@@ -302,18 +302,19 @@ def test_a_chain_built_in_the_sidebar_is_the_address_and_the_command_line(server
     chain = after_change(page, HOME, chain)
     assert chain == ["sobel:mode=x", gaussian, "clip:lo=0,hi=1"]
     assert command_line(page) == command_for(chain)
-    button(page, "step3.up").click()
+    button(page, "step2.up").click()  # a step's widgets are keyed by its place
     chain = after_change(page, HOME, chain)
     assert chain == [gaussian, "sobel:mode=x", "clip:lo=0,hi=1"]
     assert command_line(page) == command_for(chain)
-    assert button(page, "step3.up").is_disabled()  # first now
-    assert sigma.get_attribute("aria-valuetext") == shown  # its widget moved with it
+    assert button(page, "step1.up").is_disabled()  # first now
+    sigma = widget(page, "step1.sigma").locator('input[type="range"]')
+    assert sigma.get_attribute("aria-valuetext") == shown  # its value moved with it
 
-    button(page, "step2.remove").click()  # the clip
+    button(page, "step3.remove").click()  # the clip
     chain = after_change(page, HOME, chain)
     assert chain == [gaussian, "sobel:mode=x"]
     assert command_line(page) == command_for(chain)
-    assert button(page, "step1.down").is_disabled()  # the Sobel filter is last now
+    assert button(page, "step2.down").is_disabled()  # the Sobel filter is last now
     assert nav_steps(page, "stMain") == step_titles(chain)  # Home's pictures, one per step
     assert page.locator('[data-testid="stImage"] img').count() == 3 + len(chain)
 

@@ -6,8 +6,10 @@ import urllib.parse
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from browser import Requests, Server, needs_chromium, open_tab, wait_until_done
+from test_browser import add_stage, chain_in, sidebar_steps, step_titles
 
 pytestmark = needs_chromium
 
@@ -93,6 +95,68 @@ def test_after_a_server_restart_the_first_click_and_grid_are_applied(browser, tm
         page.get_by_text("split into 5 x 5 tile files").wait_for()
         assert "mode%3Dmagnitude" in page.url  # the earlier click survived the second restart
         assert sidebar.get_by_text("Using upload: street.png").is_visible()
+    finally:
+        context.close()
+        running.stop()
+    assert requests.elsewhere() == []
+
+
+def step_box(page, title: str):
+    """The sidebar's box of the step titled ``title`` (``4 · Gaussian smoothing``): the
+    innermost block holding the title, found by what the visitor sees, not by widget keys."""
+    return page.locator('[data-testid="stSidebar"] [data-testid="stVerticalBlock"]').filter(
+        has=page.get_by_text(title, exact=True)
+    ).last
+
+
+def move(page, title: str, arrow: str, before: list[str]) -> list[str]:
+    """Press the ``arrow`` (``arrow_upward``, ``arrow_downward``) of the step titled
+    ``title``, once the tab is connected; the chain the address then holds."""
+    button = step_box(page, title).get_by_role("button", name=arrow).filter(visible=True)
+    button.click()  # waits until enabled: while the server is away, every widget is disabled
+    page.wait_for_url(lambda url: chain_in(url) != before)
+    wait_until_done(page, TILES)
+    return chain_in(page.url)
+
+
+def test_after_a_server_restart_a_click_on_a_moved_step_is_applied(browser, tmp_path):
+    cache = tmp_path / "tiles"
+    running = Server(cache)
+    requests = Requests()
+    requests.allow(running.url)
+    context, page = open_tab(browser, requests)
+    default = ["sobel:mode=x", "clip:lo=0,hi=1"]
+    try:
+        page.goto(f"{running.url}/Tiles")
+        wait_until_done(page, TILES)
+        add_stage(page, "Gaussian smoothing")
+        page.wait_for_url(lambda url: chain_in(url) != default)
+        wait_until_done(page, TILES)
+        chain = move(page, "6 · Gaussian smoothing", "arrow_upward", chain_in(page.url))
+        chain = move(page, "5 · Gaussian smoothing", "arrow_upward", chain)
+        assert chain == ["gaussian:sigma=1", *default]  # the third step added is the first now
+
+        running.stop()
+        running = Server(cache, port=running.port)
+        sigma = page.locator('[data-testid="stSidebar"]').get_by_role("slider", name="Sigma")
+        expect(sigma).to_be_enabled()  # reconnected
+        sigma.focus()
+        sigma.press("PageUp")  # the new server's first message: a tenth of [0, 20] up
+        page.wait_for_url(lambda url: chain_in(url) != chain)
+        wait_until_done(page, TILES)
+        shown = sigma.get_attribute("aria-valuetext")
+        chain = chain_in(page.url)
+        assert float(shown) > 1 and chain == [f"gaussian:sigma={float(shown):g}", *default]
+        assert sidebar_steps(page) == step_titles(chain)
+
+        chain = move(page, "4 · Gaussian smoothing", "arrow_downward", chain)
+        assert chain == [default[0], f"gaussian:sigma={float(shown):g}", default[1]]
+        running.stop()
+        running = Server(cache, port=running.port)
+        chain = move(page, "5 · Gaussian smoothing", "arrow_upward", chain)  # the first message again
+        assert chain == [f"gaussian:sigma={float(shown):g}", *default]
+        assert sidebar_steps(page) == step_titles(chain)
+        assert sigma.get_attribute("aria-valuetext") == shown  # the step's own value moved with it
     finally:
         context.close()
         running.stop()

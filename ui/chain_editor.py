@@ -8,15 +8,18 @@ any other number a number input, and a stage's ``lo`` and ``hi`` one range slide
 its input's range (``core.filters.output_ranges``). A parameter with ``shown_when`` appears
 only when it matters.
 
-The chain's home in session state is ``CHAIN``: a list of (id, Step). A step keeps the id
-it was given when added, and its widgets' keys carry that id (``step3.sigma``), never its
-position, so that moving a step moves its values with it. Callbacks change ``CHAIN``; each
-run sets the widgets from it, as ``ui.settings`` does for the other settings.
+The chain's home in session state is ``CHAIN``, a list of Steps. Its widgets are keyed by
+position (``step1.sigma`` is the first step's sigma), as the address numbers the steps:
+after a server restart, the open tab's next click names a widget that the new session,
+built from the address alone, draws under the same key. Callbacks change ``CHAIN``; each
+run sets the widgets from it, as ``ui.settings`` does for the other settings, so a step
+moved or removed takes its values to the widgets of its new position.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 import streamlit as st
 
@@ -41,7 +44,6 @@ __all__ = [
 ]
 
 CHAIN = "_chain"
-NEXT_ID = "_next_step_id"
 PROBLEM = "_chain_problem"
 SHOWN_AS = "_widget_identities"  # per key, what ``show`` last drew it with
 ADD_STAGE = "add_stage"
@@ -52,14 +54,18 @@ MAX_RADIO_CHOICES = 4
 SLIDER_POSITIONS = 100
 
 
-def widget_key(step_id: int, name: str) -> str:
-    """The key of a step's widget: ``step3.sigma``, ``step3.up``."""
-    return f"step{step_id}.{name}"
+def widget_key(index: int, name: str) -> str:
+    """The key of a widget of the step at ``index`` (from 0): ``step1.sigma``, ``step1.up``."""
+    return f"step{index + 1}.{name}"
 
 
-def range_key(step_id: int) -> str:
+def range_key(index: int) -> str:
     """The key of a step's range slider, for its ``lo`` and ``hi``."""
-    return widget_key(step_id, "lo_hi")
+    return widget_key(index, "lo_hi")
+
+
+def _is_step_key(key: str) -> bool:
+    return re.fullmatch(r"step\d+\..+", key) is not None
 
 
 def has_range(stage: Stage) -> bool:
@@ -131,77 +137,88 @@ def shown_by_default(key: str, identity: tuple = ()) -> None:
 
 
 def set_chain(chain: tuple[Step, ...]) -> None:
-    """Start the session's chain afresh, its steps numbered from 1."""
-    state = st.session_state
-    state[CHAIN] = [(index + 1, step) for index, step in enumerate(chain)]
-    state[NEXT_ID] = len(chain) + 1
-    state[PROBLEM] = None
-
-
-def chain_in_session() -> tuple[Step, ...]:
-    return tuple(step for _, step in st.session_state[CHAIN])
-
-
-def _store(entries: list[tuple[int, Step]]) -> None:
-    steps, _ = fit_ranges(tuple(step for _, step in entries))
-    st.session_state[CHAIN] = [(step_id, step) for (step_id, _), step in zip(entries, steps)]
+    """Start the session's chain afresh."""
+    st.session_state[CHAIN] = list(chain)
     st.session_state[PROBLEM] = None
 
 
-def _position(step_id: int) -> int:
-    return [i for i, _ in st.session_state[CHAIN]].index(step_id)
+def chain_in_session() -> tuple[Step, ...]:
+    return tuple(st.session_state[CHAIN])
 
 
-def _change(step_id: int, changes: dict) -> None:
-    entries = list(st.session_state[CHAIN])
-    position = _position(step_id)
+def _store(steps: list[Step]) -> None:
+    st.session_state[CHAIN] = list(fit_ranges(tuple(steps))[0])
+    st.session_state[PROBLEM] = None
+
+
+def _aimed_elsewhere(steps: list[Step], index: int, names=()) -> bool:
+    """Whether an action finds no step for it at ``index``, or one without the parameters
+    ``names``: a click queued behind one that removed or moved a step names a place in the
+    chain the tab showed, which may be past the end now, or another stage's."""
+    return not 0 <= index < len(steps) or not set(names) <= {p.name for p in STAGES[steps[index].stage].params}
+
+
+def _change(index: int, changes: dict) -> None:
+    steps = list(st.session_state[CHAIN])
+    if _aimed_elsewhere(steps, index, changes):
+        return
     try:
-        entries[position] = (step_id, entries[position][1].with_values(STAGES, **changes))
+        steps[index] = steps[index].with_values(STAGES, **changes)
     except PipelineError as e:  # the widget goes back to the step's value on this run
         st.session_state[PROBLEM] = f"Not changed: {e}."
         return
-    _store(entries)
+    _store(steps)
 
 
-def _changed_param(step_id: int, name: str) -> None:
-    _change(step_id, {name: st.session_state[widget_key(step_id, name)]})
+def _changed_param(index: int, name: str) -> None:
+    _change(index, {name: st.session_state[widget_key(index, name)]})
 
 
-def _changed_range(step_id: int) -> None:
-    _change(step_id, dict(zip(RANGE_PARAMS, st.session_state[range_key(step_id)])))
+def _changed_range(index: int) -> None:
+    _change(index, dict(zip(RANGE_PARAMS, st.session_state[range_key(index)])))
 
 
-def _move(step_id: int, offset: int) -> None:
-    entries = list(st.session_state[CHAIN])
-    position = _position(step_id)
-    if 0 <= position + offset < len(entries):  # the buttons at the ends are disabled
-        entries.insert(position + offset, entries.pop(position))
-        _store(entries)
+def _move(index: int, offset: int) -> None:
+    steps = list(st.session_state[CHAIN])
+    # The buttons at the ends are disabled, but a click can be queued behind another.
+    if not _aimed_elsewhere(steps, index) and 0 <= index + offset < len(steps):
+        steps.insert(index + offset, steps.pop(index))
+        _store(steps)
 
 
-def _remove(step_id: int) -> None:
-    _store([entry for entry in st.session_state[CHAIN] if entry[0] != step_id])
+def _remove(index: int) -> None:
+    steps = list(st.session_state[CHAIN])
+    if not _aimed_elsewhere(steps, index):
+        del steps[index]
+        _store(steps)
 
 
 def _add() -> None:
     state = st.session_state
-    step_id = state[NEXT_ID]
-    state[NEXT_ID] = step_id + 1
-    _store([*state[CHAIN], (step_id, STAGES[state[ADD_STAGE]].step())])
+    _store([*state[CHAIN], STAGES[state[ADD_STAGE]].step()])
 
 
 class _Drawing:
     """How this run draws the widgets: from the chain (``show``), or, on a session's first
     run (``fresh``), with the chain's values as defaults, collecting the browser's actions
-    in ``actions`` to apply once every widget is drawn."""
+    to apply once every widget is drawn."""
 
     def __init__(self, fresh: bool, new_page: bool):
         self.fresh, self.new_page = fresh, new_page
-        self.actions: list = []
+        self.changes: list = []
+        self.clicks: list = []
+        self.keys: set[str] = set()
 
-    def value(self, key: str, value, default_name: str, default, identity: tuple = ()) -> dict:
+    @property
+    def actions(self) -> list:
+        # Values first: they name positions in the chain as drawn, which a click's move or
+        # removal would change under them.
+        return [*self.changes, *self.clicks]
+
+    def value(self, key: str, value, default_name: str, default, identity: tuple) -> dict:
         """The widget's extra arguments: none once it is set to ``value``, else its default
         (``identity``: see ``show``)."""
+        self.keys.add(key)
         if self.fresh:
             shown_by_default(key, identity)
             return {default_name: default}
@@ -210,24 +227,36 @@ class _Drawing:
 
     def changed(self, shown, value, action, *args) -> None:
         if self.fresh and shown != value:
-            self.actions.append((action, args))
+            self.changes.append((action, args))
 
     def clicked(self, clicked: bool, action, *args) -> None:
         if self.fresh and clicked:
-            self.actions.append((action, args))
+            self.clicks.append((action, args))
+
+    def forget_the_rest(self) -> None:
+        """Drop what the session holds for the step widgets this run did not draw: their
+        keys now belong to whatever step comes to that position, a new widget to Streamlit
+        that must be given its value."""
+        state = st.session_state
+        identities = state.setdefault(SHOWN_AS, {})
+        for key in [key for key in identities if _is_step_key(key) and key not in self.keys]:
+            del identities[key]
+            state.pop(key, None)
 
 
-def _draw_param(drawing: _Drawing, step_id: int, stage: Stage, name: str, value) -> None:
+def _draw_param(drawing: _Drawing, index: int, stage: Stage, name: str, value) -> None:
     param = stage.param(name)
-    key = widget_key(step_id, name)
-    common = dict(key=key, on_change=_changed_param, args=(step_id, name), help=param.help)
+    key = widget_key(index, name)
+    common = dict(key=key, on_change=_changed_param, args=(index, name), help=param.help)
     label = name.capitalize()
+    # Another stage's widget may have had this key (the step before a move): it is set anew.
+    identity = (stage.name,)
     if param.choices:
         widget = st.radio if len(param.choices) <= MAX_RADIO_CHOICES else st.selectbox
         choices = list(param.choices)
         shown = widget(
             label, choices, format_func=lambda choice: param.labels.get(choice, choice), **common,
-            **drawing.value(key, value, "index", choices.index(value) if value in choices else 0),
+            **drawing.value(key, value, "index", choices.index(value) if value in choices else 0, identity),
         )
     elif param.low is not None and param.high is not None:
         if param.type is int:
@@ -236,61 +265,59 @@ def _draw_param(drawing: _Drawing, step_id: int, stage: Stage, name: str, value)
             low, high, increment = slider_grid((param.low, param.high))
         shown = st.slider(
             label, min_value=low, max_value=high, step=increment, **common,
-            **drawing.value(key, value, "value", value, (low, high, increment)),
+            **drawing.value(key, value, "value", value, (*identity, low, high, increment)),
         )
     else:
         step = 1 if param.type is int else 0.01
         shown = st.number_input(
             label, min_value=param.low, max_value=param.high, step=step, **common,
-            **drawing.value(key, value, "value", value),
+            **drawing.value(key, value, "value", value, identity),
         )
-    drawing.changed(shown, value, _change, step_id, {name: shown})
+    drawing.changed(shown, value, _change, index, {name: shown})
 
 
-def _draw_range(drawing: _Drawing, step_id: int, stage: Stage, values: dict, input_range: tuple[float, float]) -> None:
-    key = range_key(step_id)
+def _draw_range(drawing: _Drawing, index: int, stage: Stage, values: dict, input_range: tuple[float, float]) -> None:
+    key = range_key(index)
     value = tuple(values[name] for name in RANGE_PARAMS)
     low, high, increment = slider_grid(input_range)
     lo, hi = (stage.param(name) for name in RANGE_PARAMS)
     shown = st.slider(
         f"{stage.title} range", min_value=low, max_value=high, step=increment, key=key,
-        on_change=_changed_range, args=(step_id,), help=f"lo: {lo.help}; hi: {hi.help}.",
-        **drawing.value(key, value, "value", value, (low, high, increment)),
+        on_change=_changed_range, args=(index,), help=f"lo: {lo.help}; hi: {hi.help}.",
+        **drawing.value(key, value, "value", value, (stage.name, low, high, increment)),
     )
-    drawing.changed(tuple(shown), value, _change, step_id, dict(zip(RANGE_PARAMS, shown)))
+    drawing.changed(tuple(shown), value, _change, index, dict(zip(RANGE_PARAMS, shown)))
 
 
-def _draw_step(
-    drawing: _Drawing, index: int, step_id: int, step: Step, input_range: tuple[float, float], last: bool
-) -> None:
+def _draw_step(drawing: _Drawing, index: int, step: Step, input_range: tuple[float, float], last: bool) -> None:
     stage, values = STAGES[step.stage], step.values
     with st.container(border=True):
         st.markdown(f"**{step_title(step, index)}**")
         for param in stage.shown(values):
             if has_range(stage) and param.name in RANGE_PARAMS:
                 if param.name == RANGE_PARAMS[0]:
-                    _draw_range(drawing, step_id, stage, values, input_range)
+                    _draw_range(drawing, index, stage, values, input_range)
             else:
-                _draw_param(drawing, step_id, stage, param.name, values[param.name])
+                _draw_param(drawing, index, stage, param.name, values[param.name])
         # Icons alone: the sidebar leaves a third of its width to each button.
         up, down, remove = st.columns(3)
         moved_up = up.button(
-            "", icon=":material/arrow_upward:", key=widget_key(step_id, "up"), on_click=_move,
-            args=(step_id, -1), disabled=index == 0, help="Move this step up: it runs before the one above",
+            "", icon=":material/arrow_upward:", key=widget_key(index, "up"), on_click=_move,
+            args=(index, -1), disabled=index == 0, help="Move this step up: it runs before the one above",
             width="stretch",
         )
         moved_down = down.button(
-            "", icon=":material/arrow_downward:", key=widget_key(step_id, "down"), on_click=_move,
-            args=(step_id, 1), disabled=last, help="Move this step down: it runs after the one below",
+            "", icon=":material/arrow_downward:", key=widget_key(index, "down"), on_click=_move,
+            args=(index, 1), disabled=last, help="Move this step down: it runs after the one below",
             width="stretch",
         )
         removed = remove.button(
-            "", icon=":material/delete:", key=widget_key(step_id, "remove"), on_click=_remove,
-            args=(step_id,), help="Remove this step from the chain", width="stretch",
+            "", icon=":material/delete:", key=widget_key(index, "remove"), on_click=_remove,
+            args=(index,), help="Remove this step from the chain", width="stretch",
         )
-    drawing.clicked(moved_up, _move, step_id, -1)
-    drawing.clicked(moved_down, _move, step_id, 1)
-    drawing.clicked(removed, _remove, step_id)
+    drawing.clicked(moved_up, _move, index, -1)
+    drawing.clicked(moved_down, _move, index, 1)
+    drawing.clicked(removed, _remove, index)
 
 
 def draw_chain_editor(fresh: bool = False, new_page: bool = False) -> bool:
@@ -303,14 +330,14 @@ def draw_chain_editor(fresh: bool = False, new_page: bool = False) -> bool:
     """
     state = st.session_state
     drawing = _Drawing(fresh, new_page)
-    entries = state[CHAIN]
+    chain = chain_in_session()
     st.subheader("Chain of stages")
     st.caption("Each stage runs on the output of the one above it, starting from the stitched grayscale image.")
-    chain = tuple(step for _, step in entries)
     input_ranges = [GRAYSCALE_RANGE, *output_ranges(chain)[:-1]]
-    for index, ((step_id, step), input_range) in enumerate(zip(entries, input_ranges)):
-        _draw_step(drawing, index, step_id, step, input_range, last=index == len(entries) - 1)
-    if not entries:
+    for index, (step, input_range) in enumerate(zip(chain, input_ranges)):
+        _draw_step(drawing, index, step, input_range, last=index == len(chain) - 1)
+    drawing.forget_the_rest()
+    if not chain:
         st.caption("No stages: the stitched grayscale image is the result.")
     if state.get(PROBLEM):
         st.warning(state[PROBLEM])
@@ -321,6 +348,7 @@ def draw_chain_editor(fresh: bool = False, new_page: bool = False) -> bool:
     )
     added = add.button("Add", icon=":material/add:", key=ADD_BUTTON, on_click=_add, width="stretch")
     drawing.clicked(added, _add)
-    for action, args in drawing.actions:
+    actions = drawing.actions
+    for action, args in actions:
         action(*args)
-    return bool(drawing.actions)
+    return bool(actions)

@@ -1,7 +1,7 @@
 """The sidebar every page shares, and the settings it returns.
 
 Each setting lives in three places, so that it survives whatever a visitor does:
-- the widget's key (``rows``; for a step of the chain, ``step3.sigma``, see
+- the widget's key (``rows``; for the chain's first step, ``step1.sigma``, see
   ``ui.chain_editor``): what the widget shows on this run;
 - a shadow key (``_sample``; the grid as one value, ``_grid``; for the chain, ``_chain``):
   Streamlit drops a widget's key when a page runs without that widget, and a page switch
@@ -237,6 +237,9 @@ def sidebar(page_params: Mapping[str, str] | None = None) -> Settings:
         )
         if upload is not None:
             st.text(f"Using upload: {upload.label}")
+            # The box above is empty in a session that did not upload it: opened from a
+            # link, or after a server restart.
+            st.caption("A file uploaded above replaces it; the button below brings the sample back.")
             forget = st.button("Use the sample instead", on_click=_forget_upload, key="forget_upload")
             if fresh and forget:
                 _forget_upload()
