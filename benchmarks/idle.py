@@ -3,13 +3,14 @@
 For each scheduler it starts ``streamlit run app.py`` on a free port, lets one visitor open
 Home in headless Chromium (which starts the local cluster) and leave, then reads the server
 process's CPU time (every thread, the cluster's included) over two windows: ``--window``
-seconds just after the visit, while the local cluster is still up, and ``--seconds`` once
-it has been idle for longer than ``--cluster-idle`` (``$DASHBOARD_CLUSTER_IDLE_SECONDS``,
-300 s on a real server, shortened here) and closed. Each figure is the percentage of one
-core.
+seconds just after the visit, while the local cluster is still up, and ``--repeat``
+windows of ``--seconds`` each once it has been idle for longer than ``--cluster-idle``
+(``$DASHBOARD_CLUSTER_IDLE_SECONDS``, 300 s on a real server, shortened here) and closed,
+with their median: the machine's other work moves a single window. Each figure is the
+percentage of one core.
 
     python -m benchmarks.idle                      # local cluster and threads
-    python -m benchmarks.idle --scheduler local --seconds 30
+    python -m benchmarks.idle --scheduler local --seconds 30 --repeat 5
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -65,8 +67,10 @@ def _cpu_percent(process: psutil.Process, seconds: float) -> float:
     return 100 * (used() - before) / (time.monotonic() - start)
 
 
-def idle_cpu(scheduler: str, *, window: float, seconds: float, cluster_idle: float) -> tuple[float, float]:
-    """Percent of a core just after a visit, and once the cluster had time to close."""
+def idle_cpu(scheduler: str, *, window: float, seconds: float, cluster_idle: float,
+             repeat: int = 1) -> tuple[float, list[float]]:
+    """Percent of a core just after a visit, and over ``repeat`` windows once the cluster had
+    time to close."""
     with tempfile.TemporaryDirectory() as cache:
         server, url = _start_server(scheduler, Path(cache), cluster_idle)
         try:
@@ -77,7 +81,7 @@ def idle_cpu(scheduler: str, *, window: float, seconds: float, cluster_idle: flo
             just_after = _cpu_percent(process, window)
             # The idle check runs every quarter of the idle time: give it two more.
             time.sleep(max(0.0, cluster_idle * 1.5 - (time.monotonic() - left)))
-            return just_after, _cpu_percent(process, seconds)
+            return just_after, [_cpu_percent(process, seconds) for _ in range(repeat)]
         finally:
             streamlit_server.stop(server, seconds=30)  # a server may be slow closing its cluster
 
@@ -88,15 +92,18 @@ def main() -> None:
                         help="repeatable; both unless given")
     parser.add_argument("--window", type=float, default=20.0, help="seconds measured just after the visit")
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds measured once the cluster closed")
+    parser.add_argument("--repeat", type=int, default=3, help="windows of --seconds measured once the cluster closed")
     parser.add_argument("--cluster-idle", type=float, default=30.0,
                         help="the server's DASHBOARD_CLUSTER_IDLE_SECONDS for this run")
     args = parser.parse_args()
     print(f"percent of one core, nobody connected; cluster closed after {args.cluster_idle:g} s idle")
     for scheduler in args.scheduler or ["local", "threads"]:
         just_after, closed = idle_cpu(scheduler, window=args.window, seconds=args.seconds,
-                                      cluster_idle=args.cluster_idle)
+                                      cluster_idle=args.cluster_idle, repeat=args.repeat)
+        windows = " ".join(f"{percent:.2f}" for percent in closed)
         print(f"{scheduler:8s} just after the visit ({args.window:g} s): {just_after:5.2f} %   "
-              f"after the idle time ({args.seconds:g} s): {closed:5.2f} %")
+              f"after the idle time ({args.seconds:g} s each): median {statistics.median(closed):5.2f} %"
+              f" of {windows}", flush=True)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,13 @@ import threading
 import time
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import dask
 import pytest
 import streamlit as st
 from dask.system import CPU_COUNT
+from streamlit.watcher import polling_path_watcher
 
 import ui.server
 
@@ -55,6 +57,36 @@ def test_the_server_runs_no_file_watcher():
     # Streamlit's watcher polls the app's files several times a second (benchmarks/idle.py).
     config = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit/config.toml").read_text())
     assert config["server"]["fileWatcherType"] == "none"
+
+
+def test_streamlit_looks_at_its_config_files_every_few_seconds_and_still_reloads_an_edit(tmp_path, monkeypatch):
+    # It looked every 0.2 s, a third to a half of an idle server's CPU (benchmarks/idle.py);
+    # importing ui.server lengthens that.
+    assert polling_path_watcher._POLLING_PERIOD_SECS == ui.server.CONFIG_POLL_SECONDS
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        time.sleep(0.01)
+
+    monkeypatch.setattr(polling_path_watcher, "time", SimpleNamespace(sleep=sleep))
+    config = tmp_path / "config.toml"  # absent at first, as ~/.streamlit/config.toml usually is
+    reloaded = threading.Event()
+    watcher = polling_path_watcher.PollingPathWatcher(str(config), lambda path: reloaded.set(), allow_nonexistent=True)
+    try:
+        config.write_text("[server]\nheadless = true\n")
+        assert reloaded.wait(10)
+    finally:
+        watcher.close()
+        looks = len(slept)
+        _wait_until(lambda: len(slept) > looks, 1)  # its last sleep, unless it was already made
+    assert set(slept) == {ui.server.CONFIG_POLL_SECONDS}
+
+
+def test_a_streamlit_without_the_poll_period_is_left_as_it_is(monkeypatch):
+    monkeypatch.delattr(polling_path_watcher, "_POLLING_PERIOD_SECS")
+    ui.server._poll_config_files_slowly()
+    assert not hasattr(polling_path_watcher, "_POLLING_PERIOD_SECS")
 
 
 def test_runs_on_threads_from_a_script_thread_use_one_thread_per_core():

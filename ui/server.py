@@ -37,6 +37,33 @@ CACHE_MAX_BYTES = int(os.environ.get("TILE_CACHE_MAX_BYTES", 4 * 2**30))
 # machine), instead of one thread per core as on a program's main thread.
 dask.config.set({"num_workers": CPU_COUNT})
 
+#: Seconds between two looks of Streamlit at its config.toml and secrets.toml files. It
+#: looks every 0.2 s, for reloading an edit, whatever ``server.fileWatcherType`` says, and no
+#: option changes that: a third to a half of an idle server's CPU here
+#: (``benchmarks/idle.py``). The files of a shared server are edited rarely; an edit now
+#: takes up to this long to apply.
+CONFIG_POLL_SECONDS = 5.0
+
+
+def _poll_config_files_slowly() -> None:
+    # Streamlit 1.67 watches those files with PollingPathWatcher
+    # (streamlit/web/bootstrap.py, _install_config_watchers; runtime/secrets.py), which reads
+    # this module global before each of its sleeps, so the watchers started with the server
+    # slow down too. A Streamlit without it keeps its own period: the app works the same,
+    # only idles less.
+    try:
+        from streamlit.watcher import polling_path_watcher
+    except ImportError:
+        return
+    period = getattr(polling_path_watcher, "_POLLING_PERIOD_SECS", None)
+    if isinstance(period, (int, float)) and period < CONFIG_POLL_SECONDS:
+        polling_path_watcher._POLLING_PERIOD_SECS = CONFIG_POLL_SECONDS
+
+
+# Once per process: the first page run imports this module, before that Streamlit's own
+# period applies.
+_poll_config_files_slowly()
+
 
 def cache_root() -> Path:
     """Where tiles and uploads are kept: ``$TILE_CACHE_DIR`` or a folder in the temp dir."""
