@@ -48,6 +48,7 @@ __all__ = [
     "photo_picture",
     "pixel_zoom_section",
     "pyramid_of",
+    "pyramids_of",
     "server_secret",
     "step_picture",
     "stitched_picture",
@@ -168,22 +169,38 @@ def _lazy(image, scheduler) -> tuple[da.Array, object]:
     this process, so its threads cut it rather than a cluster it would be shipped to."""
     if isinstance(image, da.Array):
         return image, _on_this_machine(scheduler)
-    return da.from_array(image, chunks=(2048, 2048, *image.shape[2:])), THREADS
+    # A random name, not a hash of the pixels: hashing a 64-MPix photo took 0.7 s here,
+    # before any tile, and nothing here computes the same array twice.
+    return da.from_array(image, chunks=(2048, 2048, *image.shape[2:]), name=False), THREADS
+
+
+def pyramids_of(pictures: list[Picture], scheduler) -> list[Pyramid]:
+    """The pictures' pyramids on disk, at least their coarse levels: those are written now
+    (under a progress bar) if need be, one picture after the other, and then the fine
+    levels, unless on disk, each in a thread of the server (``wait_for_cutting`` waits).
+
+    Raises ``PipelineError`` with a message for the visitor if they cannot be written.
+    """
+    pyramids = [_coarse_of(picture, scheduler) for picture in pictures]
+    # Only now: the first picture's fine levels would take the cores from the next one's
+    # coarse levels, which the view waits for.
+    for picture, pyramid in zip(pictures, pyramids):
+        if not pyramid.complete:
+            # also after a restart or a crash: whatever a stopped writer left is cut again
+            folder = PYRAMIDS / picture.folder_name
+            _cutters().start(picture.folder_name, functools.partial(_cut_fine, picture, folder, scheduler))
+    return pyramids
 
 
 def pyramid_of(picture: Picture, scheduler) -> Pyramid:
-    """The picture's pyramid on disk, at least its coarse levels: those are written now
-    (under a progress bar) if need be, and the fine levels, unless on disk, in a thread of
-    the server (``wait_for_cutting`` waits for it).
+    """``pyramids_of`` one picture."""
+    return pyramids_of([picture], scheduler)[0]
 
-    Raises ``PipelineError`` with a message for the visitor if it cannot be written.
-    """
+
+def _coarse_of(picture: Picture, scheduler) -> Pyramid:
     folder = PYRAMIDS / picture.folder_name
     with _writers().setdefault(picture.folder_name, threading.Lock()):
         pyramid = read_pyramid(folder) or _write_coarse(picture, folder, scheduler)
-        if not pyramid.complete:
-            # also after a restart or a crash: whatever a stopped writer left is cut again
-            _cutters().start(picture.folder_name, functools.partial(_cut_fine, picture, folder, scheduler))
     touch(folder)  # opened: pruned last
     return pyramid
 
@@ -257,7 +274,7 @@ def zoom_view(before: Picture, after: Picture, scheduler, *, key: str) -> None:
     """The zoom view of ``before`` and ``after`` (of the same size), their coarse levels
     written first if need be; the view shows the fine levels' progress and their tiles as
     they come."""
-    pyramids = [pyramid_of(picture, scheduler) for picture in (before, after)]
+    pyramids = pyramids_of([before, after], scheduler)
     if not all(pyramid.complete for pyramid in pyramids):
         st.caption("Full resolution is being cut in the background: the view sharpens as its tiles arrive.")
     dask_view(
