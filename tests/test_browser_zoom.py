@@ -296,12 +296,23 @@ def test_the_view_opens_on_coarse_tiles_before_full_resolution_is_cut_then_sharp
     frame.wait_for_function("() => daskZoom.viewer.world.getItemAt(1).getTilesToDraw().length > 0")
     assert all(missing(source) and coarse(source) for source in (before, after))
     assert not frame.evaluate("() => [0, 1].some((i) => daskZoom.viewer.world.getItemAt(i).getFullyLoaded())")
-    middle = screen(page)[round(component.bounding_box()["y"] + 320), round(component.bounding_box()["x"] + 200)]
-    assert np.abs(middle.astype(int) - [14, 17, 23]).max() > 8  # a picture there, not the frame's background
+    # the photo's pixels, left of the swipe: drawn from the coarse tiles, not the frame's background
+    x, y = frame.evaluate(
+        """() => {
+            const point = daskZoom.viewer.world.getItemAt(0).imageToViewerElementCoordinates(
+                new OpenSeadragon.Point(128, 256));
+            return [point.x, point.y];
+        }"""
+    )
+    box = component.bounding_box()
+    assert np.abs(screen(page)[round(box["y"] + y), round(box["x"] + x)].astype(int) - [14, 17, 23]).max() > 8
 
     go.touch()  # the fine levels are cut now: the view fetches them again, and says no more
     frame.locator(".zoom-progress").wait_for(state="detached")
     settle(frame)
+    # every tile that was not there yet was asked for again, and came
+    waited = {url for url, status in answers if status == 404 and "/pyramids/" in url}
+    assert waited and waited <= {url for url, status in answers if status == 200}
     zoom_in_with_the_wheel(page, component, frame, 0.55, 0.4)
     assert all(full_resolution_requests(requests, frame))
     assert_one_pixel_as_a_square(page, server, component, frame, 0, 0.45, 0.4)
