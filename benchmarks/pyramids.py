@@ -5,6 +5,9 @@ as the app does (2048-pixel tiles), persisted, and then, timed apart: the pyrami
 stitched grayscale (the Stitched page's "after") and of the colour photo (its "before"),
 each on Dask's threads, median of three, with the tiles' size on disk and the CPU seconds
 of the process (all threads): on a shared machine those vary less than the wall time.
+Each pyramid's coarse levels (what the view opens on) and fine levels are timed apart;
+then both pictures as the pixel zoom cuts them: the coarse levels of one, then of the
+other (the view opens), then the fine levels of both at once, in a thread each.
 
     python -m benchmarks.pyramids                # 0.26 (the astronaut), 16 and 64 MPix
     python -m benchmarks.pyramids --sizes 64
@@ -17,6 +20,7 @@ import math
 import shutil
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -26,7 +30,7 @@ import numpy as np
 
 from core import build_pipeline, load_image, partition
 from core.filters import GRAYSCALE_RANGE
-from core.pyramid import write_pyramid
+from core.pyramid import write_coarse_levels, write_fine_levels
 from core.samples import load_sample
 
 from .bench import TILE_SIDE, make_photo
@@ -38,39 +42,73 @@ def _photo(megapixels: float, folder: Path) -> np.ndarray:
     return load_image(make_photo(int(megapixels), folder), max_pixels=2**31)
 
 
-def _median_seconds(write, repeats: int) -> tuple[float, float, object]:
-    """The median wall and CPU seconds of ``write()``, and what it returned."""
-    walls, cpus, described = [], [], None
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
-        described = write()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus), described
+def _timed(work) -> tuple[float, float, object]:
+    """The wall and CPU seconds of ``work()``, and what it returned."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def _in_threads(*works) -> None:
+    """``works`` at once, each in a thread of its own, as the app's cutters run."""
+    threads = [threading.Thread(target=work) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def measure(megapixels: float, folder: Path, repeats: int) -> None:
+    """Print the times of the pictures' pyramids at ``megapixels``."""
     pixels = _photo(megapixels, folder)
     side = max(1, math.ceil(max(pixels.shape[:2]) / TILE_SIDE))
     tiles = partition(pixels, side, side, folder / f"tiles-{megapixels}")
     stitched = dask.persist(build_pipeline(tiles, ()).stitched, scheduler="threads")[0]
     photo = da.from_array(pixels, chunks=(TILE_SIDE, TILE_SIDE, 3))
-    for label, image, value_range in [
-        ("stitched gray", stitched, GRAYSCALE_RANGE), ("colour photo", photo, (0.0, 255.0)),
-    ]:
+    pictures = [("stitched gray", stitched, GRAYSCALE_RANGE), ("colour photo", photo, (0.0, 255.0))]
+    height, width = pixels.shape[:2]
+    for label, image, value_range in pictures:
         target = folder / "pyramid"
-
-        def write():
+        coarse, fine, cpu, described = [], [], [], None
+        for _ in range(repeats):
             shutil.rmtree(target, ignore_errors=True)
-            return write_pyramid(image, target, value_range=value_range, scheduler="threads")
-
-        wall, cpu, described = _median_seconds(write, repeats)
-        height, width = pixels.shape[:2]
+            coarse_wall, coarse_cpu, _ = _timed(
+                lambda: write_coarse_levels(image, target, value_range=value_range, scheduler="threads")
+            )
+            fine_wall, fine_cpu, described = _timed(
+                lambda: write_fine_levels(image, target, value_range=value_range, scheduler="threads")
+            )
+            coarse.append(coarse_wall)
+            fine.append(fine_wall)
+            cpu.append(coarse_cpu + fine_cpu)
+        whole = statistics.median(c + f for c, f in zip(coarse, fine))
         print(
-            f"{width * height / 2**20:8.2f} MPix  {label:14s} {wall:7.2f} s  {cpu:7.2f} s CPU  "
-            f"{described.tile_bytes / 2**20:8.1f} MB of tiles  levels {described.min_level}..{described.max_level}",
+            f"{width * height / 2**20:8.2f} MPix  {label:14s} coarse {statistics.median(coarse):6.2f} s  "
+            f"fine {statistics.median(fine):6.2f} s  whole {whole:6.2f} s  "
+            f"{statistics.median(cpu):6.2f} s CPU  {described.tile_bytes / 2**20:6.1f} MB of tiles  "
+            f"levels {described.min_level}..{described.max_level}",
             flush=True,
         )
+    opened, ready = [], []
+    for _ in range(repeats):
+        targets = [folder / f"zoom-{i}" for i in range(len(pictures))]
+        for target in targets:
+            shutil.rmtree(target, ignore_errors=True)
+        start = time.perf_counter()
+        for (_, image, value_range), target in zip(pictures, targets):
+            write_coarse_levels(image, target, value_range=value_range, scheduler="threads")
+        opened.append(time.perf_counter() - start)
+        _in_threads(*[
+            lambda image=image, value_range=value_range, target=target:
+                write_fine_levels(image, target, value_range=value_range, scheduler="threads")
+            for (_, image, value_range), target in zip(pictures, targets)
+        ])
+        ready.append(time.perf_counter() - start)
+    print(
+        f"{width * height / 2**20:8.2f} MPix  the zoom, both: opens after {statistics.median(opened):6.2f} s, "
+        f"full resolution after {statistics.median(ready):6.2f} s",
+        flush=True,
+    )
 
 
 def main() -> None:

@@ -11,6 +11,13 @@ The layout is Deep Zoom's (``<level>/<column>_<row>.png``, level ``max_level`` a
 resolution, each level below half the one above, its size rounded up), which OpenSeadragon
 reads as a custom tile source from ``pyramid.json``. Levels stop once the image fits in one
 tile: ``min_level`` is the viewer's lowest.
+
+A pyramid is cut in two passes so that a viewer can open before it is whole: the coarse
+levels (up to ``COARSE_SIDE`` pixels a side, a few percent of the tiles) go into place at
+once with a descriptor whose ``ready_level`` is the finest of them; the fine levels are
+then written in place, each tile renamed into place once whole, and the descriptor is
+rewritten last with ``ready_level == max_level``. A folder whose descriptor says less,
+after a crash say, is only ever partial, and ``write_fine_levels`` finishes it.
 """
 
 from __future__ import annotations
@@ -20,12 +27,14 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import dask
 import dask.array as da
 import numpy as np
+from dask.callbacks import normalize_callback
 from PIL import Image
 
 from .cluster import THREADS
@@ -35,13 +44,32 @@ from .pictures import to_picture
 from .results import PNG_LEVEL
 from .timing import ProgressCallback, wait_with_progress
 
-__all__ = ["DESCRIPTOR", "TILE_SIZE", "Pyramid", "picture_levels", "read_pyramid", "tile_path", "write_pyramid"]
+__all__ = [
+    "COARSE_SIDE",
+    "DESCRIPTOR",
+    "TILE_SIZE",
+    "Pyramid",
+    "picture_levels",
+    "read_pyramid",
+    "tile_path",
+    "write_coarse_levels",
+    "write_fine_levels",
+    "write_pyramid",
+]
 
 #: Tiles of 256 pixels a side: Deep Zoom's usual size, a few kB each, so a screen needs a
 #: few dozen of them whatever the image's size.
 TILE_SIZE = 256
-#: The file a complete pyramid's folder holds, written last: what the viewer is told.
+#: The file every pyramid's folder holds: what the viewer is told, rewritten last when the
+#: fine levels are all on disk.
 DESCRIPTOR = "pyramid.json"
+#: Levels up to this many pixels a side are cut before a viewer may open: the first screen
+#: of a whole image, even on a wide high-density display, needs none finer. Up to 1/16 of
+#: a 64-MPix image's pixels.
+COARSE_SIDE = 2048
+#: Pillow's zlib strategy for the tiles: run-length (Z_RLE) encodes as fast as the default
+#: and 10 to 15 % smaller here (photos and edge maps alike); lossless all the same.
+_PNG_STRATEGY = 3
 
 
 @dataclass(frozen=True)
@@ -54,7 +82,12 @@ class Pyramid:
     max_level: int  # the full-resolution level's number: ceil(log2(longest side))
     min_level: int  # the coarsest level written, the whole image in one tile
     channels: int  # 1 (gray) or 3 (RGB): what each tile holds
-    tile_bytes: int  # the PNG tiles' size on disk, all levels together
+    tile_bytes: int  # the PNG tiles' size on disk, of the levels written so far
+    ready_level: int  # the finest level whose tiles are all on disk: max_level once complete
+
+    @property
+    def complete(self) -> bool:
+        return self.ready_level == self.max_level
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -110,7 +143,12 @@ def picture_levels(
         raise PipelineError(
             f"a pyramid is made of a 2-D image, or (H, W, 3) colour values, got shape {image.shape} of {kind}"
         )
-    return [to_picture(level, kind, value_range) for level in levels]
+    pictures = [to_picture(level, kind, value_range) for level in levels]
+    if kind == "values" and image.dtype == np.uint8 and tuple(value_range) == (0, 255):
+        # 8-bit values shown over their whole range are their own picture: full resolution
+        # skips the round trip through float32 (0.4 to 1 s of CPU of a 64-MPix photo's 7.5).
+        pictures[0] = image
+    return pictures
 
 
 def _level_shape(full: tuple[int, int], halvings: int) -> tuple[int, int]:
@@ -129,25 +167,34 @@ def _padded(picture: da.Array, shape: tuple[int, int]) -> da.Array:
 
 
 def _write_tile_row(strip: np.ndarray, folder: str, level: int, row: int, tile_size: int) -> int:
-    """Encode one row of tiles of a level as PNGs into ``folder``; their size in bytes."""
+    """Encode one row of tiles of a level as PNGs into ``folder``; their size in bytes.
+
+    Each tile is written under a name of its own and renamed into place: a viewer may ask
+    for it while it is being written (fine levels go straight into a served folder), and
+    must then find nothing rather than half a PNG.
+    """
     written = 0
     for column, left in enumerate(range(0, strip.shape[1], tile_size)):
         path = os.path.join(folder, tile_path(level, column, row))
+        partial = os.path.join(folder, str(level), f".{column}_{row}-{os.getpid()}-{threading.get_ident()}.png")
         Image.fromarray(np.ascontiguousarray(strip[:, left:left + tile_size])).save(
-            path, format="PNG", compress_level=PNG_LEVEL
+            partial, format="PNG", compress_level=PNG_LEVEL, compress_type=_PNG_STRATEGY
         )
+        os.replace(partial, path)
         written += os.path.getsize(path)
     return written
 
 
-def _tile_writes(levels: list[da.Array], folder: Path, max_level: int, tile_size: int) -> list:
-    """One lazy task per row of tiles of every level, each returning the bytes it wrote."""
-    full = levels[0].shape[:2]
+def _tile_writes(
+    levels: dict[int, da.Array], full: tuple[int, int], folder: Path, max_level: int, tile_size: int
+) -> list:
+    """One lazy task per row of tiles of every level (``{halvings: picture}``), each
+    returning the bytes it wrote."""
     writes = []
     write = dask.delayed(_write_tile_row, pure=True)
-    for halvings, picture in enumerate(levels):
+    for halvings, picture in levels.items():
         level = max_level - halvings
-        (folder / str(level)).mkdir(parents=True)
+        (folder / str(level)).mkdir(parents=True, exist_ok=True)
         padded = _padded(picture, _level_shape(full, halvings))
         # Rows of tiles, whole columns: a task per row encodes all its tiles, rather than
         # a task per tile (about 1 ms of scheduling each on a cluster, as long as a tile).
@@ -161,28 +208,62 @@ def _compute(writes: list, on_progress, scheduler) -> list[int]:
     """The writes' values, computed on ``scheduler`` and reported as ``on_progress(done,
     total)`` tasks: local schedulers call back, a cluster's futures are watched."""
     if not hasattr(scheduler, "get_task_stream"):
-        if on_progress is None:
-            return list(dask.compute(*writes, scheduler=scheduler))
-        with ProgressCallback(on_progress):
-            return list(dask.compute(*writes, scheduler=scheduler))
+        # Callbacks given to this compute alone: ``with Callback()`` is process-wide, and
+        # would also count (and be counted by) another session's compute meanwhile. An
+        # empty list keeps those others' out of this one too.
+        callbacks = [normalize_callback(ProgressCallback(on_progress))] if on_progress else []
+        return list(dask.compute(*writes, scheduler=scheduler, callbacks=callbacks))
     persisted = dask.persist(*writes, scheduler=scheduler)
     wait_with_progress(list(persisted), on_progress)
     return list(dask.compute(*persisted, scheduler=scheduler))
 
 
-def write_pyramid(
+def _write_descriptor(folder: Path, pyramid: Pyramid) -> None:
+    # Renamed into place, so that a reader finds the old descriptor or the new, never half
+    # of one.
+    handle, partial = tempfile.mkstemp(prefix=f".{DESCRIPTOR}-", dir=folder)
+    try:
+        with os.fdopen(handle, "w") as f:
+            json.dump(pyramid.to_dict(), f)
+        os.chmod(partial, 0o644)  # mkstemp's file is its owner's alone; viewers read it
+        os.replace(partial, folder / DESCRIPTOR)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+
+
+def _split(image: da.Array, kind: str, value_range, tile_size: int, coarse_side: int):
+    """The levels' pictures as ``{halvings: picture}``, fine and coarse, and the whole
+    pyramid's geometry (without ``tile_bytes`` and ``ready_level``)."""
+    levels = picture_levels(image, kind, value_range, smallest=tile_size)
+    height, width = image.shape[:2]
+    max_level = max(0, math.ceil(math.log2(max(height, width))))
+    # the coarsest level is always coarse, whatever coarse_side says: a viewer needs one
+    first_coarse = next(
+        (i for i, level in enumerate(levels) if max(level.shape[:2]) <= coarse_side), len(levels) - 1
+    )
+    geometry = dict(
+        width=width, height=height, tile_size=tile_size, max_level=max_level,
+        min_level=max_level - (len(levels) - 1), channels=3 if levels[0].ndim == 3 else 1,
+    )
+    fine = dict(enumerate(levels[:first_coarse]))
+    coarse = {i: level for i, level in enumerate(levels) if i >= first_coarse}
+    return fine, coarse, geometry
+
+
+def write_coarse_levels(
     image: da.Array, folder: str | os.PathLike, *, kind: str = "values",
-    value_range: tuple[float, float] = (0.0, 1.0), tile_size: int = TILE_SIZE, on_progress=None,
-    scheduler=THREADS,
+    value_range: tuple[float, float] = (0.0, 1.0), tile_size: int = TILE_SIZE, coarse_side: int = COARSE_SIDE,
+    on_progress=None, scheduler=THREADS,
 ) -> Pyramid:
-    """Write the tile pyramid of ``image`` into ``folder`` (which must not exist yet) and
-    return its description, also saved as ``folder/pyramid.json``.
+    """Write the levels of ``image`` up to ``coarse_side`` pixels a side into ``folder``
+    (which must not exist yet), with their descriptor: enough for a viewer to open.
 
     The tiles are written into a hidden folder beside ``folder`` and renamed into place
-    once complete, so a folder with a descriptor is always whole. If another writer got
-    there first, its pyramid is kept (the folder's name should say what it holds) and
-    returned. ``image``, ``kind`` and ``value_range`` are ``picture_levels``'; every row
-    of tiles is encoded and written on ``scheduler``'s threads or workers, which must see
+    with the descriptor, so a folder is never without one. The pyramid is complete if
+    those are all its levels; else ``write_fine_levels`` adds the rest. If another writer
+    got there first, its pyramid is kept (the folder's name should say what it holds) and
+    returned. ``image``, ``kind`` and ``value_range`` are ``picture_levels``'; every row of
+    tiles is encoded and written on ``scheduler``'s threads or workers, which must see
     ``folder``'s disk.
 
     Raises
@@ -191,23 +272,21 @@ def write_pyramid(
         If ``image`` is neither 2-D nor (H, W, 3) colour values, or ``kind`` is unknown.
     """
     folder = Path(folder)
-    levels = picture_levels(image, kind, value_range, smallest=tile_size)
-    height, width = image.shape[:2]
-    max_level = max(0, math.ceil(math.log2(max(height, width))))
+    fine, coarse, geometry = _split(image, kind, value_range, tile_size, coarse_side)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         staging.chmod(0o755)  # mkdtemp's folder is its owner's alone; the tiles are for every visitor
-        tile_bytes = sum(_compute(_tile_writes(levels, staging, max_level, tile_size), on_progress, scheduler))
+        writes = _tile_writes(coarse, image.shape[:2], staging, geometry["max_level"], tile_size)
         described = Pyramid(
-            width=width, height=height, tile_size=tile_size, max_level=max_level,
-            min_level=max_level - (len(levels) - 1), channels=3 if levels[0].ndim == 3 else 1, tile_bytes=tile_bytes,
+            **geometry, tile_bytes=sum(_compute(writes, on_progress, scheduler)),
+            ready_level=geometry["max_level"] - min(coarse),
         )
-        (staging / DESCRIPTOR).write_text(json.dumps(described.to_dict()))
+        _write_descriptor(staging, described)
         try:
             os.rename(staging, folder)
         except OSError:
-            if read_pyramid(folder) is None:  # not another writer's finished pyramid
+            if read_pyramid(folder) is None:  # not another writer's pyramid
                 raise
             return read_pyramid(folder)
         return described
@@ -215,8 +294,58 @@ def write_pyramid(
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def write_fine_levels(
+    image: da.Array, folder: str | os.PathLike, *, kind: str = "values",
+    value_range: tuple[float, float] = (0.0, 1.0), on_progress=None, scheduler=THREADS,
+) -> Pyramid:
+    """Write the levels of ``image`` that the pyramid in ``folder`` (``write_coarse_levels``')
+    lacks, in place, then rewrite its descriptor as complete; return that.
+
+    A viewer may read the folder meanwhile: it finds each tile whole or not at all. Tiles
+    a previous writer left (stopped half-way, say) are written again. ``image``, ``kind``
+    and ``value_range`` must be those the coarse levels were cut from.
+
+    Raises
+    ------
+    PipelineError
+        If ``folder`` holds no pyramid.
+    """
+    folder = Path(folder)
+    partial = read_pyramid(folder)
+    if partial is None:
+        raise PipelineError(f"no pyramid to finish in {folder}: write_coarse_levels first")
+    if partial.complete:
+        return partial
+    # every level but the coarsest, of which those finer than the ready ones
+    fine, _, _ = _split(image, kind, value_range, partial.tile_size, coarse_side=0)
+    todo = {halvings: level for halvings, level in fine.items() if partial.max_level - halvings > partial.ready_level}
+    writes = _tile_writes(todo, image.shape[:2], folder, partial.max_level, partial.tile_size)
+    written = sum(_compute(writes, on_progress, scheduler))
+    complete = Pyramid(
+        **{**partial.to_dict(), "tile_bytes": partial.tile_bytes + written, "ready_level": partial.max_level}
+    )
+    _write_descriptor(folder, complete)
+    return complete
+
+
+def write_pyramid(
+    image: da.Array, folder: str | os.PathLike, *, kind: str = "values",
+    value_range: tuple[float, float] = (0.0, 1.0), tile_size: int = TILE_SIZE, on_progress=None,
+    scheduler=THREADS,
+) -> Pyramid:
+    """Write the whole tile pyramid of ``image`` into ``folder`` (which must not exist yet)
+    and return its description, also saved as ``folder/pyramid.json``: the coarse levels,
+    then the fine ones (``write_coarse_levels``, ``write_fine_levels``, whose arguments
+    these are; the progress is reported per pass).
+    """
+    options = dict(kind=kind, value_range=value_range, on_progress=on_progress, scheduler=scheduler)
+    coarse = write_coarse_levels(image, folder, tile_size=tile_size, **options)
+    return coarse if coarse.complete else write_fine_levels(image, folder, **options)
+
+
 def read_pyramid(folder: str | os.PathLike) -> Pyramid | None:
-    """The description of the complete pyramid in ``folder``, or None if there is none."""
+    """The description of the pyramid in ``folder``, complete or not (``Pyramid.complete``),
+    or None if there is none."""
     try:
         return Pyramid(**json.loads((Path(folder) / DESCRIPTOR).read_text()))
     except (FileNotFoundError, NotADirectoryError):

@@ -1,6 +1,7 @@
 """The pixel zoom in a real browser: the Stitched page and a step's page zoom down to single
 image pixels, drawn as crisp squares from full-resolution tiles that the app serves itself,
-and the swipe shows the before picture on its left, the after picture on its right."""
+and the swipe shows the before picture on its left, the after picture on its right. The
+view opens on the coarse levels while the full resolution is still being cut."""
 
 import io
 import re
@@ -9,7 +10,9 @@ import urllib.request
 import numpy as np
 from PIL import Image
 
-from browser import needs_chromium, screenshot, wait_until_done
+import pytest
+
+from browser import Server, needs_chromium, screenshot, wait_until_done
 
 pytestmark = needs_chromium
 
@@ -22,9 +25,9 @@ PIXEL_SIDE = 24
 EYES = (224, 102)
 
 
-def open_zoom(page, url: str, title: str):
+def open_zoom(page, url: str, title: str, *, loaded: bool = True):
     """Open the page, switch its pixel zoom on, and return the zoom's frame once both
-    pictures are on screen."""
+    pictures are open (and, if ``loaded``, every tile they want is drawn)."""
     page.goto(url)
     wait_until_done(page, title)
     page.get_by_text("Open the pixel zoom").click()
@@ -40,7 +43,8 @@ def open_zoom(page, url: str, title: str):
     page.get_by_role("heading", name="Inspect to the pixel").evaluate("e => e.scrollIntoView({block: 'start'})")
     component, frame = zoom_frame(page)
     frame.wait_for_function("() => daskZoom.viewer.world.getItemCount() === 2")
-    settle(frame)
+    if loaded:
+        settle(frame)
     steady(page, component)
     return component, frame
 
@@ -260,3 +264,56 @@ def test_a_step_zooms_to_the_pixel_from_its_input_to_its_output(server, page, re
     assert frame.evaluate("() => daskZoom.viewer.viewport.getBounds().toString()") == looked_at
     assert pixel_side(frame) >= PIXEL_SIDE
     assert_one_pixel_as_a_square(page, server, component, frame, 1, 0.7, 0.5)  # the Sobel y now
+
+
+@pytest.fixture
+def held_server(tmp_path, monkeypatch):
+    """A server of its own whose pyramids have one coarse level at 512 x 512 (256 pixels a
+    side), the full resolution cut only once the file it returns exists."""
+    go = tmp_path / "go"
+    monkeypatch.setenv("PYRAMID_COARSE_SIDE", "256")
+    monkeypatch.setenv("PYRAMID_HOLD_FINE_LEVELS", str(go))
+    (tmp_path / "cache").mkdir()
+    running = Server(tmp_path / "cache" / "tiles")
+    yield running, go
+    running.stop()
+
+
+def test_the_view_opens_on_coarse_tiles_before_full_resolution_is_cut_then_sharpens(held_server, page, requests):
+    server, go = held_server
+    requests.allow(server.url)
+    answers = []
+    page.on("response", lambda response: answers.append((response.url, response.status)))
+    component, frame = open_zoom(page, f"{server.url}/Stitched?sample=astronaut&rows=2&cols=2", STITCHED, loaded=False)
+    before, after = sources(frame)
+    assert [s["pyramid"]["ready_level"] for s in (before, after)] == [8, 8]
+    assert [s["pyramid"]["max_level"] for s in (before, after)] == [9, 9]
+    # The view is open and says the full resolution is coming; it has asked for full-resolution
+    # tiles and was told they are not there, and draws the coarse ones.
+    frame.locator(".zoom-progress").filter(has_text=re.compile(r"Full resolution being prepared: \d+ %")).wait_for()
+    missing = lambda source: any(f"/{source['path']}/9/" in url and status == 404 for url, status in answers)
+    coarse = lambda source: any(f"/{source['path']}/8/0_0.png" in url and status == 200 for url, status in answers)
+    frame.wait_for_function("() => daskZoom.viewer.world.getItemAt(1).getTilesToDraw().length > 0")
+    assert all(missing(source) and coarse(source) for source in (before, after))
+    assert not frame.evaluate("() => [0, 1].some((i) => daskZoom.viewer.world.getItemAt(i).getFullyLoaded())")
+    # the photo's pixels, left of the swipe: drawn from the coarse tiles, not the frame's background
+    x, y = frame.evaluate(
+        """() => {
+            const point = daskZoom.viewer.world.getItemAt(0).imageToViewerElementCoordinates(
+                new OpenSeadragon.Point(128, 256));
+            return [point.x, point.y];
+        }"""
+    )
+    box = component.bounding_box()
+    assert np.abs(screen(page)[round(box["y"] + y), round(box["x"] + x)].astype(int) - [14, 17, 23]).max() > 8
+
+    go.touch()  # the fine levels are cut now: the view fetches them again, and says no more
+    frame.locator(".zoom-progress").wait_for(state="detached")
+    settle(frame)
+    # every tile that was not there yet was asked for again, and came
+    waited = {url for url, status in answers if status == 404 and "/pyramids/" in url}
+    assert waited and waited <= {url for url, status in answers if status == 200}
+    zoom_in_with_the_wheel(page, component, frame, 0.55, 0.4)
+    assert all(full_resolution_requests(requests, frame))
+    assert_one_pixel_as_a_square(page, server, component, frame, 0, 0.45, 0.4)
+    assert_one_pixel_as_a_square(page, server, component, frame, 1, 0.65, 0.4)

@@ -1,5 +1,6 @@
 """The tile pyramid: full-resolution tiles are the result's picture, levels are the whole
-image's 2 x 2 means (never for masks and labels), Deep Zoom's sizes and names, RGB photos."""
+image's 2 x 2 means (never for masks and labels), Deep Zoom's sizes and names, RGB photos;
+coarse levels readable before the fine ones, a partial pyramid never taken for a whole one."""
 
 import json
 import math
@@ -12,8 +13,12 @@ from skimage.transform import downscale_local_mean
 
 from core import PipelineError
 from core.cluster import connect
+import core.pyramid
 from core.pictures import LABEL_PALETTE, to_picture
-from core.pyramid import DESCRIPTOR, TILE_SIZE, read_pyramid, tile_path, write_pyramid
+from core.pyramid import (
+    DESCRIPTOR, TILE_SIZE, read_pyramid, tile_path, write_coarse_levels, write_fine_levels, write_pyramid,
+)
+from core.timing import ProgressCallback
 
 #: Odd sides that 256-pixel tiles do not divide, in uneven blocks.
 HEIGHT, WIDTH = 701, 1033
@@ -120,7 +125,7 @@ def test_the_descriptor_is_written_last_and_read_back(tmp_path):
     pyramid = write_pyramid(image, folder)
     # smaller than one tile: one level, the whole image
     assert (pyramid.width, pyramid.height, pyramid.tile_size) == (60, 100, TILE_SIZE)
-    assert pyramid.max_level == pyramid.min_level == 7
+    assert pyramid.max_level == pyramid.min_level == pyramid.ready_level == 7 and pyramid.complete
     assert json.loads((folder / DESCRIPTOR).read_text()) == pyramid.to_dict()
     assert read_pyramid(folder) == pyramid
     assert read_pyramid(tmp_path / "none") is None
@@ -166,3 +171,69 @@ def test_what_cannot_be_a_pyramid_is_refused_before_any_work(tmp_path, shape, ki
     with pytest.raises(PipelineError, match=message.replace("(", r"\(").replace(")", r"\)")):
         write_pyramid(da.zeros(shape, chunks=2), tmp_path / "bad", kind=kind)
     assert not (tmp_path / "bad").exists()
+
+
+def every_level(folder, pyramid) -> list[np.ndarray]:
+    return [level_pixels(folder, pyramid, level) for level in range(pyramid.min_level, pyramid.max_level + 1)]
+
+
+def test_coarse_levels_are_readable_before_the_fine_ones_and_the_pyramid_says_it_is_partial(tmp_path, values):
+    image = da.from_array(values, chunks=CHUNKS)
+    whole = write_pyramid(image, tmp_path / "whole")
+    folder = tmp_path / "two-passes"
+    # 1033 -> 517 -> 259 -> 130 pixels wide: levels 9 and 8 fit in 300
+    coarse = write_coarse_levels(image, folder, coarse_side=300)
+    assert (coarse.ready_level, coarse.complete) == (9, False)
+    assert read_pyramid(folder) == coarse and not read_pyramid(folder).complete
+    for level in (8, 9):
+        np.testing.assert_array_equal(
+            level_pixels(folder, coarse, level), level_pixels(tmp_path / "whole", whole, level)
+        )
+    assert not (folder / "10").exists() and not (folder / "11").exists()
+    finished = write_fine_levels(image, folder)
+    assert finished.complete and read_pyramid(folder) == finished
+    assert finished == whole  # the same tiles, bytes and all, as in one go
+    for got, want in zip(every_level(folder, finished), every_level(tmp_path / "whole", whole)):
+        np.testing.assert_array_equal(got, want)
+    assert not [p for p in folder.rglob(".*")]  # no tile or descriptor left half-written
+
+
+def test_a_fine_pass_stopped_half_way_leaves_a_partial_pyramid_that_the_next_finishes(tmp_path, values, monkeypatch):
+    image = da.from_array(values, chunks=CHUNKS)
+    folder = tmp_path / "stopped"
+    write_coarse_levels(image, folder, coarse_side=300)
+    write_row = core.pyramid._write_tile_row
+    rows = []
+
+    def dies_after_two_rows(*args):
+        if len(rows) == 2:
+            raise OSError("the server stopped")
+        rows.append(args[2:4])
+        return write_row(*args)
+
+    monkeypatch.setattr(core.pyramid, "_write_tile_row", dies_after_two_rows)
+    with pytest.raises(OSError, match="the server stopped"):
+        write_fine_levels(image, folder, scheduler="sync")
+    assert len(rows) == 2 and any(folder.glob("1[01]/*.png"))  # some fine tiles are there...
+    assert not read_pyramid(folder).complete  # ...but it is not taken for a whole pyramid
+    monkeypatch.setattr(core.pyramid, "_write_tile_row", write_row)
+    finished = write_fine_levels(image, folder)
+    assert finished.complete
+    reference = write_pyramid(image, tmp_path / "reference")
+    for got, want in zip(every_level(folder, finished), every_level(tmp_path / "reference", reference)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_fine_pass_needs_the_coarse_levels_first(tmp_path):
+    with pytest.raises(PipelineError, match="no pyramid to finish"):
+        write_fine_levels(da.zeros((600, 600), chunks=300), tmp_path / "none")
+
+
+def test_progress_goes_to_its_own_compute_not_to_callbacks_of_the_whole_process(tmp_path, values):
+    image = da.from_array(values, chunks=CHUNKS)
+    elsewhere, mine = [], []
+    # another session's progress bar, as ``with Callback()`` sets it: for the whole process
+    with ProgressCallback(lambda *counts: elsewhere.append(counts)):
+        write_pyramid(image, tmp_path / "mine", on_progress=lambda *counts: mine.append(counts))
+    assert mine and mine[-1][0] == mine[-1][1] > 0
+    assert elsewhere == []

@@ -1,24 +1,55 @@
-"""The app's pyramids on disk: one folder per content, cut once, bounded in size."""
+"""The app's pyramids on disk: one folder per content under a name only the server can
+make, coarse levels at once and fine ones by one thread of the server, bounded in size."""
 
+import hashlib
+import json
 import os
+import stat
+import threading
 import time
 
 import dask.array as da
 import numpy as np
 import pytest
 import streamlit as st
+from PIL import Image
 
 import ui.pyramids
-from core.pyramid import read_pyramid
-from ui.pyramids import Picture, photo_picture, pyramid_of
+from core.pictures import to_picture
+from core.pyramid import read_pyramid, tile_path, write_coarse_levels
+from ui.pyramids import PROGRESS, SECRET_FILE, Picture, photo_picture, pyramid_of, server_secret, wait_for_cutting
 
 
 @pytest.fixture(autouse=True)
 def pyramids_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(ui.pyramids, "PYRAMIDS", tmp_path / "pyramids")
+    monkeypatch.setenv("TILE_CACHE_DIR", str(tmp_path / "cache"))
     st.cache_resource.clear()
+    server_secret.cache_clear()
     yield tmp_path / "pyramids"
     st.cache_resource.clear()
+    server_secret.cache_clear()
+
+
+class Held:
+    """Levels above 300 pixels a side are fine, and their cutters wait at ``gate``;
+    ``reached`` is set once one is there."""
+
+    def __init__(self):
+        self.gate, self.reached = threading.Event(), threading.Event()
+
+    def wait(self):
+        self.reached.set()
+        self.gate.wait()
+
+
+@pytest.fixture
+def held(monkeypatch):
+    hold = Held()
+    monkeypatch.setattr(ui.pyramids, "_before_fine_levels", hold.wait)
+    monkeypatch.setattr(ui.pyramids, "PYRAMID_COARSE_SIDE", 300)
+    yield hold
+    hold.gate.set()
 
 
 def values_picture(key: str, seed: int = 0) -> Picture:
@@ -54,3 +85,62 @@ def test_the_least_recently_opened_pyramids_go_when_the_folder_is_full(pyramids_
     monkeypatch.setattr(ui.pyramids, "PYRAMIDS_MAX_BYTES", 1)
     pyramid_of(new, "threads")
     assert sorted(p.name for p in pyramids_folder.iterdir()) == [new.folder_name]  # kept: just written
+
+
+def test_folder_names_are_keyed_by_the_servers_secret_not_a_plain_digest(pyramids_folder, tmp_path, monkeypatch):
+    picture = values_picture("a")
+    name = picture.folder_name
+    words = json.dumps([ui.pyramids.PYRAMID_FORMAT, list(picture.key), picture.kind, list(picture.value_range)])
+    assert name != hashlib.sha256(words.encode()).hexdigest()[:32]
+    secret = tmp_path / "cache" / SECRET_FILE
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600 and len(secret.read_bytes()) == 32
+    server_secret.cache_clear()  # a restart, with the same cache folder
+    assert picture.folder_name == name
+    monkeypatch.setenv("TILE_CACHE_DIR", str(tmp_path / "another-cache"))  # another server's secret
+    assert picture.folder_name != name
+    assert (tmp_path / "another-cache" / SECRET_FILE).read_bytes() != secret.read_bytes()
+
+
+def test_the_view_opens_on_coarse_levels_and_one_thread_cuts_the_fine_ones(pyramids_folder, held):
+    picture = values_picture("big")  # 700 -> 350 -> 175 pixels wide: only level 8 is coarse
+    first = pyramid_of(picture, "threads")
+    folder = pyramids_folder / picture.folder_name
+    assert (first.ready_level, first.max_level, first.complete) == (8, 10, False)
+    assert (folder / tile_path(8, 0, 0)).exists() and not any(folder.glob("10/*.png"))
+    # another session meanwhile: the same partial pyramid, the same thread
+    assert pyramid_of(picture, "threads") == first
+    assert ui.pyramids._cutters().busy() == [picture.folder_name]
+    assert held.reached.wait(10)  # the thread at work, its progress written
+    assert json.loads((folder / PROGRESS).read_text())["complete"] is False
+    held.gate.set()
+    wait_for_cutting(picture, timeout=60)
+    assert read_pyramid(folder).complete and json.loads((folder / PROGRESS).read_text())["complete"] is True
+    assert pyramid_of(picture, "threads").complete and ui.pyramids._cutters().busy() == []
+    pixels = np.concatenate([np.concatenate([np.asarray(Image.open(folder / tile_path(10, c, r))) for c in range(3)], 1)
+                             for r in range(3)])
+    np.testing.assert_array_equal(pixels[:600, :700], to_picture(picture.image.compute(), "values", (0.0, 1.0)))
+
+
+def test_a_partial_pyramid_left_by_a_stopped_server_is_finished_by_the_next(pyramids_folder, monkeypatch):
+    picture = values_picture("stopped")
+    folder = pyramids_folder / picture.folder_name
+    write_coarse_levels(picture.image, folder, coarse_side=300)  # and then the server stopped
+    st.cache_resource.clear()  # a new server: no thread at work on it
+    assert not pyramid_of(picture, "threads").complete  # opened as what it is
+    wait_for_cutting(picture, timeout=60)
+    assert read_pyramid(folder).complete and any(folder.glob("10/*.png"))
+
+
+def test_a_pyramid_being_cut_is_never_pruned(pyramids_folder, held, monkeypatch):
+    cutting, other = values_picture("cutting", 1), values_picture("other", 2)
+    pyramid_of(cutting, "threads")
+    assert held.reached.wait(10)  # its cutter at work (and done writing into it for now)
+    hour_ago = time.time() - 3600  # its visitor opened it long ago
+    os.utime(pyramids_folder / cutting.folder_name, (hour_ago, hour_ago))
+    monkeypatch.setattr(ui.pyramids, "PYRAMIDS_MAX_BYTES", 1)
+    pyramid_of(other, "threads")
+    assert {p.name for p in pyramids_folder.iterdir()} >= {cutting.folder_name, other.folder_name}
+    held.gate.set()
+    wait_for_cutting(cutting, timeout=60)
+    wait_for_cutting(other, timeout=60)
+    assert read_pyramid(pyramids_folder / cutting.folder_name).complete

@@ -1,18 +1,28 @@
 """Pictures to the pixel: a before and an after picture as tile pyramids the app serves
 itself, shown in the zoom view with a swipe between them.
 
-Each pyramid is written once per content key into ``static/pyramids/<digest>/``, which
-Streamlit serves at ``/app/static/pyramids/...`` (``server.enableStaticServing``); every
-session and every later server reuses it. The folder is bounded by
-``$PYRAMID_CACHE_MAX_BYTES`` (1 GiB unless set), the least recently opened removed first.
+Each pyramid is written once per content key into ``static/pyramids/<name>/``, which
+Streamlit serves at ``/app/static/pyramids/...`` (``server.enableStaticServing``) to
+anyone who knows the address; the name is a keyed digest of the content key, with a
+secret of this server's, so only pages served by the app know it. Every session and every
+later server with the same secret reuses it. The view opens once the coarse levels are
+cut; the fine levels are cut by one thread of the server per pyramid, shared by every
+session, which reports its progress in ``progress.json`` for the view to show. The folder
+is bounded by ``$PYRAMID_CACHE_MAX_BYTES`` (1 GiB unless set), the least recently opened
+removed first, never one being cut.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
+import hmac
 import json
+import logging
 import os
+import secrets
+import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +35,11 @@ from core.cluster import THREADS
 from core.disk_cache import prune, touch
 from core.filters import GRAYSCALE_RANGE
 from core.previews import StepRun, StitchRun
-from core.pyramid import Pyramid, read_pyramid, write_pyramid
+from core.pyramid import COARSE_SIDE, Pyramid, read_pyramid, write_coarse_levels, write_fine_levels
 
 from .dask_view import dask_view
 from .runs import step_key, with_progress
+from .server import cache_root
 
 __all__ = [
     "PYRAMIDS",
@@ -37,8 +48,11 @@ __all__ = [
     "photo_picture",
     "pixel_zoom_section",
     "pyramid_of",
+    "pyramids_of",
+    "server_secret",
     "step_picture",
     "stitched_picture",
+    "wait_for_cutting",
     "zoom_view",
 ]
 
@@ -52,7 +66,16 @@ PYRAMIDS_URL = "app/static/pyramids"
 PYRAMIDS_MAX_BYTES = int(os.environ.get("PYRAMID_CACHE_MAX_BYTES", 2**30))
 #: Changes whenever the tiles of a key would come out differently, so that a server with
 #: new code does not show an older server's tiles.
-PYRAMID_FORMAT = 1
+PYRAMID_FORMAT = 2
+#: Levels up to this many pixels a side are cut before the view opens, the rest after
+#: (``core.pyramid.COARSE_SIDE`` unless ``$PYRAMID_COARSE_SIDE`` says).
+PYRAMID_COARSE_SIDE = int(os.environ.get("PYRAMID_COARSE_SIDE", COARSE_SIDE))
+#: What the thread cutting a pyramid's fine levels writes into its folder, at most ten
+#: times a second: ``{"done": tasks, "total": tasks, "complete": bool}``.
+PROGRESS = "progress.json"
+#: In the cache folder, never in the served one. A dot keeps the cache's pruning off it
+#: (``core.disk_cache.prune`` leaves hidden entries to their writers).
+SECRET_FILE = ".pyramid-secret"
 VIEW_HEIGHT = 640  # pixels: most of a laptop's screen, with the page's title above
 
 
@@ -68,8 +91,29 @@ class Picture:
 
     @property
     def folder_name(self) -> str:
+        # A plain digest of the key could be worked out by anyone who has the image (a
+        # bundled sample's, say), and the tiles are served without asking who is signed in.
         words = json.dumps([PYRAMID_FORMAT, list(self.key), self.kind, list(self.value_range)], default=str)
-        return hashlib.sha256(words.encode()).hexdigest()[:32]
+        return hmac.new(server_secret(cache_root()), words.encode(), "sha256").hexdigest()[:32]
+
+
+@functools.cache
+def server_secret(folder: Path) -> bytes:
+    """The secret kept in ``folder/.pyramid-secret`` (only its owner may read it), made the
+    first time by whichever server or session gets there first."""
+    path = Path(folder) / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(prefix=f"{SECRET_FILE}-", dir=path.parent)  # mode 0600
+        try:
+            with os.fdopen(handle, "wb") as f:
+                f.write(secrets.token_bytes(32))
+            os.link(partial, path)  # never replaces a secret another server made meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(partial)
+    return path.read_bytes()
 
 
 def photo_picture(digest: str, pixels: np.ndarray, label: str) -> Picture:
@@ -78,10 +122,37 @@ def photo_picture(digest: str, pixels: np.ndarray, label: str) -> Picture:
     return Picture(("photo", digest), pixels, "values", (0.0, top), label)
 
 
+class _Cutters:
+    """The threads cutting fine levels in this server, by folder name: one per pyramid,
+    whichever sessions asked for it."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.threads: dict[str, threading.Thread] = {}
+
+    def start(self, name: str, cut) -> None:
+        """Run ``cut()`` in a thread, unless one is at work on ``name`` already."""
+        with self.lock:
+            if name in self.threads and self.threads[name].is_alive():
+                return
+            self.threads[name] = threading.Thread(target=cut, name=f"pyramid-{name[:8]}", daemon=True)
+            self.threads[name].start()
+
+    def busy(self) -> list[str]:
+        with self.lock:
+            return [name for name, thread in self.threads.items() if thread.is_alive()]
+
+
+@st.cache_resource
+def _cutters() -> _Cutters:
+    return _Cutters()
+
+
 @st.cache_resource
 def _writers() -> dict[str, threading.Lock]:
-    # Sessions asking for the same pyramid at once wait for one writer; the pyramids
-    # themselves are on disk, and a few bytes of lock per pyramid stay here.
+    # Sessions asking for the same pyramid at once wait for one writer of its coarse
+    # levels; the pyramids themselves are on disk, and a few bytes of lock per pyramid
+    # stay here.
     return {}
 
 
@@ -98,42 +169,114 @@ def _lazy(image, scheduler) -> tuple[da.Array, object]:
     this process, so its threads cut it rather than a cluster it would be shipped to."""
     if isinstance(image, da.Array):
         return image, _on_this_machine(scheduler)
-    return da.from_array(image, chunks=(2048, 2048, *image.shape[2:])), THREADS
+    # A random name, not a hash of the pixels: hashing a 64-MPix photo took 0.7 s here,
+    # before any tile, and nothing here computes the same array twice.
+    return da.from_array(image, chunks=(2048, 2048, *image.shape[2:]), name=False), THREADS
+
+
+def pyramids_of(pictures: list[Picture], scheduler) -> list[Pyramid]:
+    """The pictures' pyramids on disk, at least their coarse levels: those are written now
+    (under a progress bar) if need be, one picture after the other, and then the fine
+    levels, unless on disk, each in a thread of the server (``wait_for_cutting`` waits).
+
+    Raises ``PipelineError`` with a message for the visitor if they cannot be written.
+    """
+    pyramids = [_coarse_of(picture, scheduler) for picture in pictures]
+    # Only now: the first picture's fine levels would take the cores from the next one's
+    # coarse levels, which the view waits for.
+    for picture, pyramid in zip(pictures, pyramids):
+        if not pyramid.complete:
+            # also after a restart or a crash: whatever a stopped writer left is cut again
+            folder = PYRAMIDS / picture.folder_name
+            _cutters().start(picture.folder_name, functools.partial(_cut_fine, picture, folder, scheduler))
+    return pyramids
 
 
 def pyramid_of(picture: Picture, scheduler) -> Pyramid:
-    """The picture's pyramid on disk, written now (under a progress bar) if it is not yet.
+    """``pyramids_of`` one picture."""
+    return pyramids_of([picture], scheduler)[0]
 
-    Raises ``PipelineError`` with a message for the visitor if it cannot be written.
-    """
+
+def _coarse_of(picture: Picture, scheduler) -> Pyramid:
     folder = PYRAMIDS / picture.folder_name
     with _writers().setdefault(picture.folder_name, threading.Lock()):
-        pyramid = read_pyramid(folder) or _write(picture, folder, scheduler)
+        pyramid = read_pyramid(folder) or _write_coarse(picture, folder, scheduler)
     touch(folder)  # opened: pruned last
     return pyramid
 
 
-def _write(picture: Picture, folder: Path, scheduler) -> Pyramid:
+def _write_coarse(picture: Picture, folder: Path, scheduler) -> Pyramid:
     image, scheduler = _lazy(picture.image, scheduler)
     height, width = image.shape[:2]
     try:
         written = with_progress(
             f"Cutting {picture.label} ({width:,} x {height:,} pixels) into tiles for the zoom",
-            lambda report: write_pyramid(
+            lambda report: write_coarse_levels(
                 image, folder, kind=picture.kind, value_range=picture.value_range,
-                on_progress=report, scheduler=scheduler,
+                coarse_side=PYRAMID_COARSE_SIDE, on_progress=report, scheduler=scheduler,
             ),
         )
     except OSError as e:
         raise PipelineError(f"Cannot write the zoom's tiles on the server: {e.strerror}.") from e
-    prune(PYRAMIDS, PYRAMIDS_MAX_BYTES)
+    _prune()
     return written
 
 
+def _before_fine_levels() -> None:
+    """For the browser tests, which show the view open before its full resolution: with
+    ``$PYRAMID_HOLD_FINE_LEVELS`` set, the fine levels wait until that file exists."""
+    hold = os.environ.get("PYRAMID_HOLD_FINE_LEVELS")
+    while hold and not os.path.exists(hold):
+        time.sleep(0.1)
+
+
+def _cut_fine(picture: Picture, folder: Path, scheduler) -> None:
+    """The thread that cuts the fine levels of ``picture``'s pyramid in ``folder``."""
+
+    def report(done: int, total: int, complete: bool = False) -> None:
+        # Renamed into the pyramid's folder, which this also marks as in use for pruning.
+        handle, partial = tempfile.mkstemp(prefix=f".{PROGRESS}-", dir=folder)
+        with os.fdopen(handle, "w") as f:
+            json.dump({"done": done, "total": total, "complete": complete}, f)
+        os.chmod(partial, 0o644)
+        os.replace(partial, folder / PROGRESS)
+
+    try:
+        report(0, 0)
+        _before_fine_levels()
+        image, where = _lazy(picture.image, scheduler)
+        write_fine_levels(
+            image, folder, kind=picture.kind, value_range=picture.value_range, on_progress=report, scheduler=where
+        )
+        report(1, 1, complete=True)
+    except Exception:  # noqa: BLE001 - a thread's end: the next page to open it starts another
+        logging.getLogger(__name__).exception("cutting the fine levels of %s failed", folder)
+    _prune()
+
+
+def wait_for_cutting(picture: Picture, timeout: float | None = None) -> None:
+    """Wait until no thread of this server cuts ``picture``'s fine levels."""
+    with _cutters().lock:
+        thread = _cutters().threads.get(picture.folder_name)
+    if thread is not None:
+        thread.join(timeout)
+
+
+def _prune() -> None:
+    # A pyramid being cut may have been opened long ago (its first visitor left): marked
+    # as just used, pruning keeps it.
+    for name in _cutters().busy():
+        touch(PYRAMIDS / name)
+    prune(PYRAMIDS, PYRAMIDS_MAX_BYTES)
+
+
 def zoom_view(before: Picture, after: Picture, scheduler, *, key: str) -> None:
-    """The zoom view of ``before`` and ``after`` (of the same size), their pyramids written
-    first if need be."""
-    pyramids = [pyramid_of(picture, scheduler) for picture in (before, after)]
+    """The zoom view of ``before`` and ``after`` (of the same size), their coarse levels
+    written first if need be; the view shows the fine levels' progress and their tiles as
+    they come."""
+    pyramids = pyramids_of([before, after], scheduler)
+    if not all(pyramid.complete for pyramid in pyramids):
+        st.caption("Full resolution is being cut in the background: the view sharpens as its tiles arrive.")
     dask_view(
         "zoom", key=key, height=VIEW_HEIGHT,
         **{
@@ -155,7 +298,7 @@ def step_picture(tile_files: TileSet, chain: tuple[Step, ...], index: int, run: 
 
 def pixel_zoom_section(before: Picture, after: Picture, scheduler, *, key: str) -> None:
     """The page's "Inspect to the pixel" section: the zoom view, once the visitor opens it
-    (its tiles take a few seconds to cut at 64 MPix)."""
+    (its full-resolution tiles take a few seconds to cut at 64 MPix, after it opens)."""
     st.subheader("Inspect to the pixel")
     st.write(
         "Zoom into the full-resolution pictures down to single pixels (wheel, double-click or the "

@@ -2,11 +2,19 @@
 // viewer, the "after" picture clipped to the right of a swipe line the visitor drags.
 // Zoomed in, pixels are drawn as squares (no smoothing) so that single pixels can be read.
 // Tiles come from the app's own static folder; the viewer library and its button images
-// from vendor/: nothing is fetched from another host.
+// from vendor/: nothing is fetched from another host. A pyramid may open with only its
+// coarse levels on disk (ui/pyramids.py cuts the fine ones in the background): a tile not
+// there yet is asked for again each time the cut moves on, the coarser tiles standing in
+// meanwhile, and the cut's progress is shown.
 (() => {
   // A pixel may grow to this many screen pixels a side: large enough to read a pixel's
   // neighbours one by one, and to point at one with the mouse.
   const MAX_PIXEL_SIDE = 64;
+  // How often the cut's progress is read, while there is one.
+  const PROGRESS_MS = 1000;
+  // How long a tile may wait for the cut (OpenSeadragon's own limit is 30 s): a 64-MPix
+  // photo took about a minute on a busy 2-core server.
+  const WAIT_FOR_CUT_MS = 10 * 60 * 1000;
 
   function loadOnce(tag, attributes) {
     const selector = `${tag}[${tag === "script" ? "src" : "href"}="${attributes.src || attributes.href}"]`;
@@ -30,18 +38,37 @@
     return `${window.location.origin}${base}/${path}`;
   }
 
-  function tileSource(picture) {
+  function tileSource(picture, cut) {
     const p = picture.pyramid;
     const base = appUrl(picture.path);
-    return {
+    const source = new OpenSeadragon.TileSource({
       width: p.width,
       height: p.height,
       tileSize: p.tile_size,
       tileOverlap: 0,
       minLevel: p.min_level,
       maxLevel: p.max_level,
-      getTileUrl: (level, column, row) => `${base}/${level}/${column}_${row}.png`,
-    };
+    });
+    source.getTileUrl = (level, column, row) => `${base}/${level}/${column}_${row}.png`;
+    if (p.ready_level < p.max_level) {
+      // OpenSeadragon's hook for fetching a tile: one of a level being cut that is not
+      // there yet waits for the cut to move on, rather than failing (a failed tile is
+      // never asked for again). Aborting is OpenSeadragon's own (userData.imageRequest).
+      source.downloadTileStart = (context) => {
+        const attempt = () => {
+          const image = new Image();
+          context.userData.imageRequest = image;
+          image.onload = () => context.finish(image, null, "image");
+          image.onerror = () => {
+            if (cut.running()) cut.whenMoved(attempt);
+            else context.fail(`no tile at ${context.src}`, null);
+          };
+          image.src = context.src;
+        };
+        attempt();
+      };
+    }
+    return source;
   }
 
   function element(tag, className, parent, text) {
@@ -67,6 +94,8 @@
     element("div", "zoom-label zoom-label-before", frame, `Before: ${args.before.label}`);
     element("div", "zoom-label zoom-label-after", frame, `After: ${args.after.label}`);
     const readout = element("div", "zoom-readout", frame, "");
+    const pending = [args.before, args.after].filter((p) => p.pyramid.ready_level < p.pyramid.max_level);
+    const cut = followCut(frame, pending);
 
     const viewer = OpenSeadragon({
       element: canvas,
@@ -81,9 +110,10 @@
       gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: true },
       preserveImageSizeOnResize: true,
       crossOriginPolicy: false,
-      tileSources: [{ tileSource: tileSource(args.before) }, { tileSource: tileSource(args.after) }],
+      timeout: pending.length ? WAIT_FOR_CUT_MS : 30000,
+      tileSources: [{ tileSource: tileSource(args.before, cut) }, { tileSource: tileSource(args.after, cut) }],
     });
-    const state = { viewer, swipe: args.swipe ?? 0.5, key: args.key, sources: [args.before, args.after] };
+    const state = { viewer, cut, swipe: args.swipe ?? 0.5, key: args.key, sources: [args.before, args.after] };
 
     function after() {
       return viewer.world.getItemCount() > 1 ? viewer.world.getItemAt(1) : null;
@@ -162,10 +192,48 @@
     return state;
   }
 
+  // The cut of the pending pictures' fine levels, as their cutters report it (the
+  // progress.json beside their tiles): "Full resolution being prepared: 40 %" until every
+  // one is complete, and the tiles that wait for it asked for again whenever it moved on.
+  function followCut(frame, pending) {
+    const cut = { stopped: false, waiting: [], progress: pending.map(() => null) };
+    cut.running = () => !cut.stopped && !cut.progress.every((p) => p?.complete);
+    cut.whenMoved = (attempt) => cut.waiting.push(attempt);
+    if (!pending.length) return cut;
+    const caption = element("div", "zoom-progress", frame, "Full resolution being prepared…");
+    async function poll() {
+      if (cut.stopped) return;
+      const now = await Promise.all(pending.map(async (picture, i) => {
+        try {
+          const response = await fetch(appUrl(`${picture.path}/progress.json`), { cache: "no-store" });
+          return response.ok ? await response.json() : cut.progress[i];
+        } catch (error) {
+          return cut.progress[i]; // the server away for a moment: asked again next time
+        }
+      }));
+      const moved = JSON.stringify(now) !== JSON.stringify(cut.progress);
+      cut.progress = now;
+      if (moved) cut.waiting.splice(0).forEach((attempt) => attempt());
+      if (!cut.running()) {
+        caption.remove();
+        return;
+      }
+      const done = now.reduce((sum, p) => sum + (p?.complete ? 1 : p?.total ? p.done / p.total : 0), 0);
+      caption.textContent = `Full resolution being prepared: ${Math.floor((100 * done) / pending.length)} %`;
+      setTimeout(poll, PROGRESS_MS);
+    }
+    poll();
+    return cut;
+  }
+
   DaskView.views.zoom = async (root, args, { setHeight }) => {
     await loadOnce("link", { rel: "stylesheet", href: "zoom.css" });
     await loadOnce("script", { src: "vendor/openseadragon.min.js" });
-    const key = JSON.stringify([args.before, args.after, args.height]);
+    // What the view shows, not how far its cut has come: a rerun of the page once the fine
+    // levels are done keeps the viewer as it is.
+    const key = JSON.stringify(
+      [args.before, args.after].map((p) => [p.path, p.label, p.pyramid.width, p.pyramid.height]).concat(args.height),
+    );
     if (!root.zoom || root.zoom.key !== key) {
       // New pictures of the same size (another clip range, say) open where the old ones
       // were looked at, so that the same pixels can be compared.
@@ -174,7 +242,10 @@
         (side) => previous.sources[1].pyramid[side] === args.after.pyramid[side],
       );
       const bounds = sameSize ? previous.viewer.viewport.getBounds() : null;
-      if (previous) previous.viewer.destroy();
+      if (previous) {
+        previous.cut.stopped = true;
+        previous.viewer.destroy();
+      }
       root.zoom = build(root, { ...args, key, swipe: sameSize ? previous.swipe : undefined });
       if (bounds) root.zoom.viewer.addOnceHandler("open", () => root.zoom.viewer.viewport.fitBounds(bounds, true));
       window.daskZoom = root.zoom; // for the browser tests: the viewer and the swipe
