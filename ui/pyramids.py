@@ -274,9 +274,9 @@ def zoom_view(before: Picture, after: Picture, scheduler, *, key: str) -> None:
     """The zoom view of ``before`` and ``after`` (of the same size), their coarse levels
     written first if need be; the view shows the fine levels' progress and their tiles as
     they come."""
+    # The view says how far the full resolution's cutting has got, and stops saying so when
+    # it is done; a caption of the page's would stay until the next rerun.
     pyramids = pyramids_of([before, after], scheduler)
-    if not all(pyramid.complete for pyramid in pyramids):
-        st.caption("Full resolution is being cut in the background: the view sharpens as its tiles arrive.")
     dask_view(
         "zoom", key=key, height=VIEW_HEIGHT,
         **{
