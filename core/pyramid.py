@@ -34,7 +34,6 @@ from pathlib import Path
 import dask
 import dask.array as da
 import numpy as np
-from dask.callbacks import normalize_callback
 from PIL import Image
 
 from .cluster import THREADS
@@ -42,7 +41,7 @@ from .errors import PipelineError
 from .ome_zarr import pyramid
 from .pictures import to_picture
 from .results import PNG_LEVEL
-from .timing import ProgressCallback, wait_with_progress
+from .timing import ProgressCallback, for_this_compute, wait_with_progress
 
 __all__ = [
     "COARSE_SIDE",
@@ -208,11 +207,8 @@ def _compute(writes: list, on_progress, scheduler) -> list[int]:
     """The writes' values, computed on ``scheduler`` and reported as ``on_progress(done,
     total)`` tasks: local schedulers call back, a cluster's futures are watched."""
     if not hasattr(scheduler, "get_task_stream"):
-        # Callbacks given to this compute alone: ``with Callback()`` is process-wide, and
-        # would also count (and be counted by) another session's compute meanwhile. An
-        # empty list keeps those others' out of this one too.
-        callbacks = [normalize_callback(ProgressCallback(on_progress))] if on_progress else []
-        return list(dask.compute(*writes, scheduler=scheduler, callbacks=callbacks))
+        progress = ProgressCallback(on_progress) if on_progress else None
+        return list(dask.compute(*writes, scheduler=scheduler, **for_this_compute(progress)))
     persisted = dask.persist(*writes, scheduler=scheduler)
     wait_with_progress(list(persisted), on_progress)
     return list(dask.compute(*persisted, scheduler=scheduler))
