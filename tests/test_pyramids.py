@@ -70,6 +70,20 @@ def test_a_picture_is_cut_once_into_a_folder_named_by_its_content(pyramids_folde
     assert other.folder_name != picture.folder_name
 
 
+def test_a_server_removes_the_pyramids_of_an_older_format_once_and_keeps_its_own(pyramids_folder):
+    older = pyramids_folder / hashlib.sha256(b"a sample's key").hexdigest()[:32]  # format 1's names
+    (older / "9").mkdir(parents=True)
+    (older / "pyramid.json").write_text("{}")
+    picture = values_picture("a")
+    pyramid_of(picture, "threads")
+    assert not older.exists()
+    assert (pyramids_folder / ui.pyramids.FORMAT_FILE).read_text().strip() == str(ui.pyramids.PYRAMID_FORMAT)
+
+    st.cache_resource.clear()  # the next server, of the same code
+    pyramid_of(values_picture("b"), "threads")
+    assert read_pyramid(pyramids_folder / picture.folder_name) is not None
+
+
 def test_a_photo_maps_its_whole_integer_range_to_black_and_white():
     assert photo_picture("d", np.zeros((4, 4, 3), np.uint8), "the photo").value_range == (0.0, 255.0)
     assert photo_picture("d", np.zeros((4, 4), np.uint16), "the photo").value_range == (0.0, 65535.0)
@@ -84,7 +98,7 @@ def test_the_least_recently_opened_pyramids_go_when_the_folder_is_full(pyramids_
     os.utime(pyramids_folder / old.folder_name, (hour_ago, hour_ago))
     monkeypatch.setattr(ui.pyramids, "PYRAMIDS_MAX_BYTES", 1)
     pyramid_of(new, "threads")
-    assert sorted(p.name for p in pyramids_folder.iterdir()) == [new.folder_name]  # kept: just written
+    assert sorted(p.name for p in pyramids_folder.iterdir() if p.is_dir()) == [new.folder_name]  # kept: just written
 
 
 def test_folder_names_are_keyed_by_the_servers_secret_not_a_plain_digest(pyramids_folder, tmp_path, monkeypatch):
@@ -124,7 +138,8 @@ def test_the_view_opens_on_coarse_levels_and_one_thread_cuts_the_fine_ones(pyram
 def test_a_partial_pyramid_left_by_a_stopped_server_is_finished_by_the_next(pyramids_folder, monkeypatch):
     picture = values_picture("stopped")
     folder = pyramids_folder / picture.folder_name
-    write_coarse_levels(picture.image, folder, coarse_side=300)  # and then the server stopped
+    ui.pyramids._older_formats_removed()  # a server of this code
+    write_coarse_levels(picture.image, folder, coarse_side=300)  # and then it stopped
     st.cache_resource.clear()  # a new server: no thread at work on it
     assert not pyramid_of(picture, "threads").complete  # opened as what it is
     wait_for_cutting(picture, timeout=60)

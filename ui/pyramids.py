@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import tempfile
 import threading
 import time
@@ -64,9 +65,11 @@ PYRAMIDS_URL = "app/static/pyramids"
 #: A 64-MPix photo's pyramids took 29 MB of PNG tiles (the stitched grayscale) and 85 MB
 #: (the colour photo) here, so the default keeps about nine such pairs.
 PYRAMIDS_MAX_BYTES = int(os.environ.get("PYRAMID_CACHE_MAX_BYTES", 2**30))
-#: Changes whenever the tiles of a key would come out differently, so that a server with
-#: new code does not show an older server's tiles.
+#: Changes whenever the tiles of a key would come out differently, or the folders' names:
+#: a server with new code neither shows an older server's tiles nor leaves them served.
 PYRAMID_FORMAT = 2
+#: In ``PYRAMIDS``: the format of the pyramids there.
+FORMAT_FILE = ".format"
 #: Levels up to this many pixels a side are cut before the view opens, the rest after
 #: (``core.pyramid.COARSE_SIDE`` unless ``$PYRAMID_COARSE_SIDE`` says).
 PYRAMID_COARSE_SIDE = int(os.environ.get("PYRAMID_COARSE_SIDE", COARSE_SIDE))
@@ -149,6 +152,23 @@ def _cutters() -> _Cutters:
 
 
 @st.cache_resource
+def _older_formats_removed() -> bool:
+    """Remove the pyramids of another format than this code's, once per server: their
+    folders are never asked for again, yet still served, and those of format 1 at names a
+    plain digest of the image gives away."""
+    marker = PYRAMIDS / FORMAT_FILE
+    if marker.is_file() and marker.read_text().strip() == str(PYRAMID_FORMAT):
+        return True
+    if PYRAMIDS.is_dir():
+        for entry in PYRAMIDS.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+    PYRAMIDS.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"{PYRAMID_FORMAT}\n")
+    return True
+
+
+@st.cache_resource
 def _writers() -> dict[str, threading.Lock]:
     # Sessions asking for the same pyramid at once wait for one writer of its coarse
     # levels; the pyramids themselves are on disk, and a few bytes of lock per pyramid
@@ -181,6 +201,7 @@ def pyramids_of(pictures: list[Picture], scheduler) -> list[Pyramid]:
 
     Raises ``PipelineError`` with a message for the visitor if they cannot be written.
     """
+    _older_formats_removed()
     pyramids = [_coarse_of(picture, scheduler) for picture in pictures]
     # Only now: the first picture's fine levels would take the cores from the next one's
     # coarse levels, which the view waits for.
