@@ -162,6 +162,31 @@ def test_progress_is_reported_and_a_cluster_writes_the_same_tiles(tmp_path, valu
         )
 
 
+def test_on_a_cluster_the_coarse_levels_are_cut_here_from_the_finest_of_them_and_come_out_the_same(
+    tmp_path, values, labels, monkeypatch
+):
+    gathered = []
+    original = core.pyramid._gathered
+    monkeypatch.setattr(core.pyramid, "_gathered", lambda *args: gathered.append(args[4]) or original(*args))
+    pictures = {"values": (values, (0.0, 1.0)), "mask": (values > 0.5, (0, 1)), "labels": (labels, (0, 39))}
+    runner = connect("local", dashboard=False)
+    try:
+        for kind, (pixels, value_range) in pictures.items():
+            image = da.from_array(pixels, chunks=CHUNKS)
+            options = dict(kind=kind, value_range=value_range, coarse_side=300)
+            on_threads = write_coarse_levels(image, tmp_path / kind / "threads", **options)
+            on_cluster = write_coarse_levels(image, tmp_path / kind / "cluster", scheduler=runner.scheduler, **options)
+            assert on_cluster == on_threads and not on_cluster.complete
+            for level in range(on_threads.min_level, on_threads.ready_level + 1):
+                np.testing.assert_array_equal(
+                    level_pixels(tmp_path / kind / "cluster", on_cluster, level),
+                    level_pixels(tmp_path / kind / "threads", on_threads, level),
+                )
+    finally:
+        runner.close()
+    assert gathered == [2, 2, 2]  # from the third level, 175 x 258 pixels: the first within 300
+
+
 @pytest.mark.parametrize(
     ("shape", "kind", "message"),
     [((4, 4, 4), "values", "got shape (4, 4, 4)"), ((4, 4, 3), "labels", "got shape (4, 4, 3)"),
