@@ -5,7 +5,7 @@ import urllib.parse
 from pathlib import Path
 
 import numpy as np
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 import scipy.ndimage
 import skimage.data
 from PIL import Image
@@ -36,6 +36,7 @@ NAV = {
     "Speed-up": SPEEDUP,
 }
 DEFAULT_CHAIN = ["sobel:mode=x", "clip:lo=0,hi=1"]
+SIDEBAR_STEPS = '[data-testid="stSidebar"] [data-testid="stMarkdownContainer"] strong'
 LABEL_CHAIN = ["gaussian:sigma=2", "threshold:method=otsu", "label:connectivity=2"]
 #: The first step's number: Tiles, Grayscale and Stitched come before the chain.
 FIRST_STEP = 4
@@ -72,7 +73,13 @@ def step_titles(chain: list[str]) -> list[str]:
 
 def sidebar_steps(page) -> list[str]:
     """The titles of the chain editor's boxes, top to bottom."""
-    return page.locator('[data-testid="stSidebar"] [data-testid="stMarkdownContainer"] strong').all_inner_texts()
+    return page.locator(SIDEBAR_STEPS).all_inner_texts()
+
+
+def wait_for_sidebar_steps(page, chain: list[str]) -> None:
+    """Wait until the chain editor's boxes are ``chain``'s steps: the address changes as the
+    run starts, and the browser may tell the run's end before it has drawn the boxes."""
+    expect(page.locator(SIDEBAR_STEPS)).to_have_text(step_titles(chain), timeout=60_000)
 
 
 def nav_steps(page, where: str = "stSidebar") -> list[str]:
@@ -119,6 +126,7 @@ def after_change(page, title: str, before: list[str]) -> list[str]:
     page.wait_for_url(lambda url: chain_in(url) != before)
     wait_until_done(page, title)
     chain = chain_in(page.url)
+    wait_for_sidebar_steps(page, chain)
     assert sidebar_steps(page) == nav_steps(page) == step_titles(chain)
     return chain
 

@@ -114,6 +114,13 @@
       tileSources: [{ tileSource: tileSource(args.before, cut) }, { tileSource: tileSource(args.after, cut) }],
     });
     const state = { viewer, cut, swipe: args.swipe ?? 0.5, key: args.key, sources: [args.before, args.after] };
+    // What the visitor looked at last, for the next pictures to open on. Read as it
+    // changes, not when the pictures are replaced: a frame Streamlit shrinks to nothing
+    // while the page reruns has empty bounds then.
+    viewer.addHandler("viewport-change", () => {
+      const bounds = viewer.viewport.getBounds();
+      if (bounds.width > 0 && bounds.height > 0) state.lookedAt = bounds;
+    });
 
     function after() {
       return viewer.world.getItemCount() > 1 ? viewer.world.getItemAt(1) : null;
@@ -241,7 +248,7 @@
       const sameSize = previous && ["width", "height"].every(
         (side) => previous.sources[1].pyramid[side] === args.after.pyramid[side],
       );
-      const bounds = sameSize ? previous.viewer.viewport.getBounds() : null;
+      const bounds = sameSize ? previous.lookedAt ?? null : null;
       if (previous) {
         previous.cut.stopped = true;
         previous.viewer.destroy();
