@@ -27,7 +27,6 @@ import math
 import os
 import shutil
 import tempfile
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,7 +39,7 @@ from .cluster import THREADS
 from .errors import PipelineError
 from .ome_zarr import pyramid
 from .pictures import to_picture
-from .results import PNG_LEVEL
+from .results import PNG_LEVEL, atomic_path
 from .timing import ProgressCallback, for_this_compute, wait_with_progress
 
 __all__ = [
@@ -178,11 +177,10 @@ def _write_tile_row(strip: np.ndarray, folder: str, level: int, row: int, tile_s
     written = 0
     for column, left in enumerate(range(0, strip.shape[1], tile_size)):
         path = os.path.join(folder, tile_path(level, column, row))
-        partial = os.path.join(folder, str(level), f".{column}_{row}-{os.getpid()}-{threading.get_ident()}.png")
-        Image.fromarray(np.ascontiguousarray(strip[:, left:left + tile_size])).save(
-            partial, format="PNG", compress_level=PNG_LEVEL, compress_type=_PNG_STRATEGY
-        )
-        os.replace(partial, path)
+        with atomic_path(path) as partial:
+            Image.fromarray(np.ascontiguousarray(strip[:, left:left + tile_size])).save(
+                partial, format="PNG", compress_level=PNG_LEVEL, compress_type=_PNG_STRATEGY
+            )
         written += os.path.getsize(path)
     return written
 
@@ -218,16 +216,8 @@ def _compute(writes: list, on_progress, scheduler) -> list[int]:
 
 
 def _write_descriptor(folder: Path, pyramid: Pyramid) -> None:
-    # Renamed into place, so that a reader finds the old descriptor or the new, never half
-    # of one.
-    handle, partial = tempfile.mkstemp(prefix=f".{DESCRIPTOR}-", dir=folder)
-    try:
-        with os.fdopen(handle, "w") as f:
-            json.dump(pyramid.to_dict(), f)
-        os.chmod(partial, 0o644)  # mkstemp's file is its owner's alone; viewers read it
-        os.replace(partial, folder / DESCRIPTOR)
-    finally:
-        Path(partial).unlink(missing_ok=True)
+    with atomic_path(folder / DESCRIPTOR) as partial:
+        partial.write_text(json.dumps(pyramid.to_dict()))
 
 
 def _split(image: da.Array, kind: str, value_range, tile_size: int, coarse_side: int):

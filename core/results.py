@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -47,9 +48,14 @@ def to_uint8(clipped, lo: float, hi: float):
 
 @contextmanager
 def atomic_path(path: str | os.PathLike):
-    """Yield a temporary path beside ``path`` that replaces it only if the block succeeds."""
+    """Yield a temporary path beside ``path`` that replaces it only if the block succeeds.
+
+    The temporary name is this writer's own (process and thread), so that writers of the
+    same file at once (two sessions, two servers) never write into each other's, and a
+    reader finds the old file or the new one, never half of one.
+    """
     path = Path(path)
-    partial = path.with_name(f".{path.name}.partial")
+    partial = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
     try:
         yield partial
         os.replace(partial, path)

@@ -37,6 +37,7 @@ from core.disk_cache import prune, touch
 from core.filters import GRAYSCALE_RANGE
 from core.previews import StepRun, StitchRun
 from core.pyramid import COARSE_SIDE, Pyramid, read_pyramid, write_coarse_levels, write_fine_levels
+from core.results import atomic_path
 
 from .dask_view import dask_view
 from .runs import step_key, with_progress
@@ -256,11 +257,8 @@ def _cut_fine(picture: Picture, folder: Path, scheduler) -> None:
 
     def report(done: int, total: int, complete: bool = False) -> None:
         # Renamed into the pyramid's folder, which this also marks as in use for pruning.
-        handle, partial = tempfile.mkstemp(prefix=f".{PROGRESS}-", dir=folder)
-        with os.fdopen(handle, "w") as f:
-            json.dump({"done": done, "total": total, "complete": complete}, f)
-        os.chmod(partial, 0o644)
-        os.replace(partial, folder / PROGRESS)
+        with atomic_path(folder / PROGRESS) as partial:
+            partial.write_text(json.dumps({"done": done, "total": total, "complete": complete}))
 
     try:
         report(0, 0)
