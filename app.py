@@ -1,10 +1,11 @@
 import streamlit as st
 
-from core import chain_text, task_count
-from core.previews import mosaic, to_display
+from core.observe import task_count
+from core.pipeline import chain_text
 from ui.navigation import BEFORE_STEPS, STEP_PAGE, STEP_PARAM, TASKS_PAGE, step_title
 from ui.page import TITLE, start_page
 from ui.runs import step_key
+from ui.services.previews import mosaic, to_display
 from ui.views import command_line, show_preview
 
 THUMBNAIL = 480  # pixels: four pictures share the page's width

@@ -8,8 +8,8 @@ what Home takes beyond it is the pipeline's share.
 
 import streamlit as st
 
-from core.previews import to_display
 from ui.page import ICON, TITLE
+from ui.services.previews import to_display
 from ui.settings import sidebar
 from ui.uploads import current_image
 from ui.views import show_image

@@ -28,10 +28,8 @@ import dask
 import dask.array as da
 import numpy as np
 
-from core import build_pipeline, load_image, partition
-from core.filters import GRAYSCALE_RANGE
-from core.pyramid import write_coarse_levels, write_fine_levels
-from core.samples import load_sample
+from core.outputs.deep_zoom import write_coarse_levels, write_fine_levels
+from core.pipeline import GRAYSCALE_RANGE, build_pipeline, load_image, load_sample, partition
 
 from .bench import TILE_SIDE, make_photo
 

@@ -28,11 +28,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench import make_photo  # noqa: E402
-from core import build_pipeline, partition  # noqa: E402
-from core.loading import load_image  # noqa: E402
-from core.ome_zarr import store_multiscale  # noqa: E402
-from core.results import NpyFile  # noqa: E402
-from core.tiling import split_edges  # noqa: E402
+from core.outputs.npy import NpyFile  # noqa: E402
+from core.outputs.ome_zarr import store_multiscale  # noqa: E402
+from core.pipeline import (  # noqa: E402
+    build_pipeline,
+    load_image,  # noqa: E402
+    partition,
+    split_edges,  # noqa: E402
+)
 
 
 def result_in_memory(megapixels: int, grid: int, workdir: Path) -> np.ndarray:

@@ -1,69 +1,58 @@
-"""Tile-by-tile image processing with Dask: the core shared by the dashboard and the CLI.
+"""Tile-by-tile image processing with Dask: the library under the dashboard and the
+command line (``python -m core``).
 
-This package never imports Streamlit.
+The packages, each by concern (``docs/architecture.md``):
+
+- ``core.pipeline``: an image or its tile files in, every stage a lazy dask array out;
+- ``core.outputs``: the files a run writes from the chain's result;
+- ``core.observe``: task graphs, stage timings, progress and recorded runs;
+- ``core.runtime``: threads or a ``distributed`` cluster, cancelling, the disk cache.
+
+What a script needs is re-exported here. This package never imports Streamlit.
 """
 
-from .chain import Param, Stage, Step, step_labels
 from .errors import PipelineError
-from .filters import (
+from .observe import RecordedRun, TaskGraph, record_run, task_count, task_graph_of
+from .outputs import FORMATS, write
+from .pipeline import (
     DEFAULT_CHAIN,
-    DERIVATIVE_MODES,
-    MIN_CHUNKS_PER_AXIS,
-    MIN_FILTER_CHUNK,
     STAGES,
-    chain_arrays,
+    Pipeline,
+    ResultKind,
+    Stage,
+    Step,
+    TileSet,
+    build_pipeline,
     chain_text,
-    merge_small_chunks,
-    output_ranges,
+    load_image,
+    load_sample,
     parse_chain,
-    sobel_range,
+    partition,
 )
-from .graphs import task_count
-from .loading import DEFAULT_MAX_PIXELS, frame_count, load_image
-from .replay import RecordedRun, TaskRun, record_run
-from .results import to_uint8, write_results
-from .stages import Pipeline, build_pipeline, read_tiles, stitch, to_grayscale
-from .task_graph import TaskGraph, TaskNode, task_graph_of
-from .tiling import TileSet, check_grid, image_digest, partition, partition_cached, split_edges
+from .runtime import Runner, connect
 
 __all__ = [
     "DEFAULT_CHAIN",
-    "DEFAULT_MAX_PIXELS",
-    "DERIVATIVE_MODES",
-    "MIN_CHUNKS_PER_AXIS",
-    "MIN_FILTER_CHUNK",
+    "FORMATS",
     "STAGES",
-    "Param",
     "Pipeline",
     "PipelineError",
     "RecordedRun",
+    "ResultKind",
+    "Runner",
     "Stage",
     "Step",
     "TaskGraph",
-    "TaskNode",
-    "TaskRun",
     "TileSet",
     "build_pipeline",
-    "chain_arrays",
     "chain_text",
-    "check_grid",
-    "frame_count",
-    "image_digest",
+    "connect",
     "load_image",
-    "merge_small_chunks",
-    "output_ranges",
+    "load_sample",
     "parse_chain",
     "partition",
-    "partition_cached",
-    "read_tiles",
     "record_run",
-    "sobel_range",
-    "split_edges",
-    "step_labels",
-    "stitch",
     "task_count",
     "task_graph_of",
-    "to_grayscale",
-    "to_uint8",
-    "write_results",
+    "write",
 ]

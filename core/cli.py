@@ -16,23 +16,26 @@ import dask
 import dask.threaded
 from dask.diagnostics import ProgressBar
 
-from .chain import Param, Stage, Step
-from .cluster import THREADS, check_workers_can_read, configured_scheduler, connect, raise_first_error
 from .errors import PipelineError
-from .filters import DERIVATIVE_MODES, MODE_LABELS, STAGES, chain_text, check_chain, parse_chain, sobel_range
-from .loading import DEFAULT_MAX_PIXELS, frame_count, load_image
-from .outputs import write_outputs
-from .results import atomic_path
-from .stages import build_pipeline
-from .task_graph import task_graph_of
-from .tiling import check_grid, partition
-from .timing import for_this_compute, stage_of_layer, stage_timing
+from .observe.progress import for_this_compute
+from .observe.timing import stage_of_layer, stage_timing
+from .outputs.writer import FORMATS, OPTIONAL_FORMATS, write
+from .pipeline.build import build_pipeline
+from .pipeline.chain import Param, Stage, Step
+from .pipeline.loading import DEFAULT_MAX_PIXELS, frame_count, load_image
+from .pipeline.stage_table import (
+    DERIVATIVE_MODES,
+    MODE_LABELS,
+    STAGES,
+    chain_text,
+    check_chain,
+    parse_chain,
+    sobel_range,
+)
+from .pipeline.tiling import check_grid, partition
+from .runtime.cluster import THREADS, check_workers_can_read, configured_scheduler, connect, raise_first_error
 
 __all__ = ["RunReport", "build_parser", "chain_from_args", "format_report", "main", "run", "stages_help"]
-
-GRAPH_DOT = "graph.dot"  # every task, one node each
-OVERVIEW_DOT = "graph-overview.dot"  # one node per kind of layer, with its task count
-
 
 class _OneLineParser(argparse.ArgumentParser):
     """Usage mistakes end in one line on stderr, like every other error here."""
@@ -86,17 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"without --stage: clip the Sobel response to [LO, HI], LO < HI (default: {lo.default:g} {hi.default:g}); "
         f"x and y lie in [{along_x[0]:g}, {along_x[1]:g}], magnitude in [{magnitude[0]:g}, {magnitude[1]:.2f}]",
     )
+    always = [f for f in FORMATS if not f.optional]
     parser.add_argument(
         "--out", type=Path, default=Path("out"), metavar="DIR",
-        help="write tiles/, result.npy, result.png, regions.csv (after a label stage), "
-        "graph.dot (the task graph, one node per task) and graph-overview.dot (one node per "
-        "kind of task) here (default: ./out)",
+        help="write the tiles and the result's files here (default: ./out): tiles/; "
+        + "; ".join(f"{f.file_name}, {f.help}" for f in always),
     )
-    parser.add_argument(
-        "--zarr", action="store_true",
-        help="also write result.ome.zarr, an OME-Zarr multiscale image (zarr v3) that napari "
-        "and other viewers open and zoom; about 1 s more at 64 MPix",
-    )
+    for output_format in OPTIONAL_FORMATS.values():
+        parser.add_argument(
+            f"--{output_format.flag}", action="append_const", const=output_format.name, dest="formats",
+            help=f"also write {output_format.file_name}, {output_format.help}",
+        )
     parser.add_argument(
         "--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
         help=f"refuse images larger than N pixels, checked before decoding (default: {DEFAULT_MAX_PIXELS:,})",
@@ -257,8 +260,8 @@ def run(args: argparse.Namespace) -> RunReport:
         show_progress = sys.stderr.isatty() if args.progress is None else args.progress
         started = time.perf_counter()
         with stage_timing(stage_of_layer(pipeline), runner.client) as timing:
-            written = write_outputs(
-                pipeline, args.out, zarr=args.zarr,
+            written = write(
+                pipeline, args.out, optional=args.formats or (),
                 compute=lambda collections, what: _compute(
                     collections, what, runner, show_progress, args.timeout, timing.timer
                 ),
@@ -267,13 +270,8 @@ def run(args: argparse.Namespace) -> RunReport:
     finally:
         runner.close()
 
-    graph = task_graph_of(pipeline)
-    for name, source in ((GRAPH_DOT, graph.dot()), (OVERVIEW_DOT, graph.overview_dot())):
-        with atomic_path(args.out / name) as partial:
-            partial.write_text(source)
-
     return RunReport(
-        args=args, chain=chain, stages=tuple(pipeline.stages()), written=(*written, GRAPH_DOT, OVERVIEW_DOT),
+        args=args, chain=chain, stages=tuple(pipeline.stages()), written=tuple(written),
         shape=shape, grid=tiles.grid, wall=wall, stage_seconds=dict(timing.times.seconds),
         stage_wall=timing.times.wall_seconds(), stage_tasks=dict(timing.times.tasks),
         ran_on=f"{runner.kind} ({runner.address})",

@@ -1,8 +1,8 @@
 import pandas as pd
 import streamlit as st
 
-from core.previews import mosaic
 from ui.page import start_page
+from ui.services.previews import mosaic
 from ui.views import show_preview, stage_details, tiles_zip
 
 context = start_page("Tiles")

@@ -1,7 +1,7 @@
 import streamlit as st
 
-from core.previews import mosaic
 from ui.page import start_page
+from ui.services.previews import mosaic
 from ui.views import show_preview, stage_details
 
 context = start_page("Grayscale")

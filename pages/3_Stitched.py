@@ -1,8 +1,8 @@
 import streamlit as st
 
-from core.previews import to_display
 from ui.page import start_page
 from ui.pyramids import photo_picture, pixel_zoom_section, stitched_picture
+from ui.services.previews import to_display
 from ui.views import show_preview, stage_details
 
 context = start_page("Stitched")

@@ -1,18 +1,18 @@
 import streamlit as st
 
-from core import MIN_CHUNKS_PER_AXIS, MIN_FILTER_CHUNK, STAGES
-from core.previews import full_resolution_png, to_display
+from core.pipeline import MIN_CHUNKS_PER_AXIS, MIN_FILTER_CHUNK, STAGES, ResultKind
 from ui.navigation import step_number, step_title
 from ui.page import start_step_page
 from ui.pyramids import pixel_zoom_section, step_picture, stitched_picture
 from ui.runs import region_table_of, step_key
+from ui.services.previews import full_resolution_png, to_display
 from ui.views import show_preview, show_step_histogram, stage_details
 
 HALF_WIDTH = 1000  # pixels: the before and after pictures share the page's width
 PICTURE_WORDS = {
-    "values": "{lo:g} black, {hi:g} white",
-    "mask": "1 white, 0 black",
-    "labels": "the regions in colour (ten colours, repeated), the background black",
+    ResultKind.VALUES: "{lo:g} black, {hi:g} white",
+    ResultKind.MASK: "1 white, 0 black",
+    ResultKind.LABELS: "the regions in colour (ten colours, repeated), the background black",
 }
 
 context = start_step_page()

@@ -1,12 +1,12 @@
 import pandas as pd
 import streamlit as st
 
-from core.cluster import MIN_CLUSTER_TILE_PIXELS
-from core.previews import tinted_mosaic
+from core.runtime.cluster import MIN_CLUSTER_TILE_PIXELS
 from ui.navigation import TASKS_PAGE
-from ui.plots import WORKER_COLOURS
 from ui.page import start_page
+from ui.plots import WORKER_COLOURS
 from ui.server import runner
+from ui.services.previews import tinted_mosaic
 from ui.views import show_image
 
 context = start_page("Cluster", wait_for_cluster=True)

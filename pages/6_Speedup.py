@@ -1,12 +1,12 @@
 import pandas as pd
 import streamlit as st
 
-from core import MIN_FILTER_CHUNK, chain_text
-from core.scaling import GRID_SIZES
+from core.pipeline import MIN_FILTER_CHUNK, chain_text
 from ui.page import show_errors, start_page
 from ui.plots import grid_figure, speedup_figure
 from ui.runs import SWEEP_REPEATS, grid_scaling, worker_scaling
 from ui.server import runner
+from ui.services.scaling import GRID_SIZES
 from ui.views import show_figure
 
 #: Seconds on one worker below which a run is mostly scheduling, and the page says so.

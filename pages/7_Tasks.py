@@ -1,9 +1,9 @@
 import streamlit as st
 
-from core import chain_text
-from core.previews import to_display
+from core.pipeline import chain_text
 from ui.page import show_errors, start_page
 from ui.runs import recorded_run
+from ui.services.previews import to_display
 from ui.task_view import PICTURE_SIDE, show_task_view, thread_labels, where_words
 from ui.views import preview_png, task_graph_for
 

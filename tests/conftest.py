@@ -5,11 +5,10 @@ from typing import Callable
 import numpy as np
 import pytest
 import scipy.ndimage
+from browser import CHROMIUM, CHROMIUM_FLAGS, Requests, Server, open_tab
 from skimage import data
 from skimage.color import rgb2gray
 from skimage.util import img_as_float
-
-from browser import CHROMIUM, CHROMIUM_FLAGS, Requests, Server, open_tab
 
 
 @pytest.fixture(scope="session")

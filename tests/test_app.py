@@ -16,6 +16,7 @@ import pytest
 import scipy.ndimage
 import streamlit as st
 from dask.system import CPU_COUNT
+from helpers import BAD_FILES, png_header_claiming
 from PIL import Image
 from skimage import data
 from skimage.color import rgb2gray
@@ -25,9 +26,10 @@ from streamlit.testing.v1 import AppTest
 
 import ui.runs
 import ui.server
-from core import STAGES, Param, PipelineError, Stage
-from core.scaling import default_worker_counts
-from helpers import BAD_FILES, png_header_claiming
+from core.errors import PipelineError
+from core.pipeline.chain import Param, Stage
+from core.pipeline.stage_table import STAGES
+from ui.services.scaling import default_worker_counts
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 STEP_PAGE = "pages/4_Stage.py"

@@ -6,7 +6,6 @@ import pytest
 import tifffile
 
 import benchmarks.bench
-
 from benchmarks.bench import (
     SWEEP_STAGES,
     _cores_option,

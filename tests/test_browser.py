@@ -5,20 +5,31 @@ import urllib.parse
 from pathlib import Path
 
 import numpy as np
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 import scipy.ndimage
 import skimage.data
+from browser import (
+    Requests,
+    Server,
+    allow_the_dashboard,
+    go,
+    needs_chromium,
+    open_tab,
+    screenshot,
+    task_view,
+    wait_until_done,
+)
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 from skimage.filters import threshold_otsu
 from skimage.util import img_as_float32
 
-from core import STAGES, build_pipeline, parse_chain, partition, split_edges, to_uint8
-from core.regions import REGION_COLUMNS
-from core.samples import load_sample
-
-from browser import (
-    Requests, Server, allow_the_dashboard, go, needs_chromium, open_tab, screenshot, task_view, wait_until_done,
-)
+from core.outputs.pictures import to_uint8
+from core.outputs.regions import REGION_COLUMNS
+from core.pipeline.build import build_pipeline
+from core.pipeline.samples import load_sample
+from core.pipeline.stage_table import STAGES, parse_chain
+from core.pipeline.tiling import partition, split_edges
 
 pytestmark = needs_chromium
 

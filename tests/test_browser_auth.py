@@ -9,7 +9,6 @@ import urllib.parse
 import urllib.request
 
 import pytest
-
 from browser import Requests, Server, free_port, needs_chromium, open_tab, wait_until_done
 
 pytestmark = [needs_chromium, pytest.mark.timeout(300)]

@@ -6,12 +6,13 @@ import re
 import time
 
 import pytest
-
-from core import build_pipeline, parse_chain, partition
-from core.samples import load_sample
-from core.task_graph import task_graph_of
-
 from browser import needs_chromium, screenshot, task_view, wait_until_done
+
+from core.observe.task_graph import task_graph_of
+from core.pipeline.build import build_pipeline
+from core.pipeline.samples import load_sample
+from core.pipeline.stage_table import parse_chain
+from core.pipeline.tiling import partition
 
 pytestmark = needs_chromium
 

@@ -8,11 +8,9 @@ import re
 import urllib.request
 
 import numpy as np
-from PIL import Image
-
 import pytest
-
 from browser import Server, needs_chromium, screenshot, wait_until_done
+from PIL import Image
 
 pytestmark = needs_chromium
 

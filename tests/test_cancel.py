@@ -1,5 +1,5 @@
 """A computation its page stops waiting for stops too: on threads at the next task, on a
-cluster by cancelling its futures (``core.cancel``)."""
+cluster by cancelling its futures (``core.runtime.cancel``)."""
 
 import threading
 import time
@@ -8,9 +8,9 @@ import dask.array as da
 import numpy as np
 import pytest
 
-from core.cancel import persist_and_wait
-from core.cluster import connect
-from core.timing import ProgressCallback, for_this_compute, wait_with_progress
+from core.observe.progress import ProgressCallback, for_this_compute, wait_with_progress
+from core.runtime.cancel import persist_and_wait
+from core.runtime.cluster import connect
 
 BLOCKS = 16
 BLOCK_SECONDS = 0.3

@@ -2,8 +2,9 @@
 
 import pytest
 
-from core import DEFAULT_CHAIN, STAGES, PipelineError, Step, chain_text, parse_chain, step_labels
-from core.chain import Param, Stage
+from core.errors import PipelineError
+from core.pipeline.chain import Param, Stage, Step, step_labels
+from core.pipeline.stage_table import DEFAULT_CHAIN, STAGES, chain_text, parse_chain
 
 
 def test_the_default_chain_is_the_tutorials():
@@ -71,7 +72,7 @@ def test_a_stage_declared_anywhere_works_like_the_tables():
     square = Stage("square", "Square", "each value squared", lambda image, *, power: image**power,
                    (Param("power", int, 2, "the exponent", low=1, high=4),))
     table = {"square": square}
-    from core.chain import parse_step
+    from core.pipeline.chain import parse_step
 
     step = parse_step("square:power=3", table)
     assert step == Step("square", (("power", 3),)) and step.text(table) == "square:power=3"

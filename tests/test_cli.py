@@ -9,18 +9,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.ndimage as ndi
+from helpers import png_header_claiming
 from PIL import Image
 from skimage.filters import threshold_otsu
 
-from core import STAGES, Param, Stage, build_pipeline, parse_chain, partition, task_count
 from core.cli import build_parser, main, run
-from core.tiling import split_edges
-from helpers import png_header_claiming
+from core.observe.overview import task_count
+from core.pipeline.build import build_pipeline
+from core.pipeline.chain import Param, Stage
+from core.pipeline.stage_table import STAGES, parse_chain
+from core.pipeline.tiling import partition, split_edges
 
 REPO = Path(__file__).resolve().parents[1]
 #: What a run of a chain that does not end in labels writes, without --zarr.
 PLAIN_OUTPUTS = ["graph-overview.dot", "graph.dot", "result.npy", "result.png", "tiles"]
-#: Within float32 rounding of SciPy's float64, as in test_stages.
+#: Within float32 rounding of SciPy's float64, as in test_build.
 ATOL = 1e-4
 
 

@@ -11,16 +11,19 @@ from pathlib import Path
 
 import numpy as np
 import psutil
-from dask.system import CPU_COUNT
 import pytest
+from dask.system import CPU_COUNT
 from PIL import Image
 from skimage import data
 from skimage.transform import resize
 
-from core import PipelineError, build_pipeline, output_ranges, parse_chain, partition
 from core.cli import main
-from core.cluster import MIN_CLUSTER_TILE_PIXELS, check_workers_can_read, connect
-from core.previews import full_resolution_png, run_step, run_stitch_stages
+from core.errors import PipelineError
+from core.pipeline.build import build_pipeline
+from core.pipeline.stage_table import output_ranges, parse_chain
+from core.pipeline.tiling import partition
+from core.runtime.cluster import MIN_CLUSTER_TILE_PIXELS, check_workers_can_read, connect
+from ui.services.previews import full_resolution_png, run_step, run_stitch_stages
 
 REPO = Path(__file__).resolve().parents[1]
 

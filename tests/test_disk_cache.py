@@ -4,8 +4,8 @@ import time
 
 import numpy as np
 
-from core import partition_cached
-from core.disk_cache import entry_size, prune, store_bytes
+from core.pipeline.tiling import partition_cached
+from core.runtime.disk_cache import entry_size, prune, store_bytes
 
 
 def age(path, seconds):

@@ -1,20 +1,69 @@
-"""The core package stays free of Streamlit, so scripts and workers can use it alone."""
+"""The layers point one way: pages -> ui -> core, and inside core runtime <- pipeline <-
+observe <- outputs <- the command line. ``core`` never imports Streamlit, so scripts and
+workers can use it alone."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
+#: What each package of core may import from core, besides ``core.errors``.
+CORE_LAYERS = {
+    "runtime": set(),
+    "pipeline": {"runtime"},
+    "observe": {"pipeline", "runtime"},
+    "outputs": {"observe", "pipeline", "runtime"},
+}
+
+
+def core_modules() -> list[str]:
+    return sorted(
+        ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        for path in (REPO / "core").rglob("*.py")
+        if path.name != "__main__.py"
+    )
+
+
+def imported_core_packages(path: Path) -> set[str]:
+    """The packages of core a module imports (``core.pipeline.chain`` -> ``pipeline``)."""
+    package = ".".join(path.relative_to(REPO).parent.parts)
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against the module's package
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                names = [".".join([*base, node.module or ""]).rstrip(".")]
+            else:
+                names = [node.module or ""]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found |= {name.split(".")[1] for name in names if name.startswith("core.") and name.count(".") >= 1}
+    return found - {"errors"}
 
 
 def test_core_never_imports_streamlit():
-    modules = [p.stem for p in (REPO / "core").glob("*.py") if p.stem not in ("__main__",)]
     code = (
         "import importlib, sys\n"
-        f"for name in {modules!r}:\n"
-        "    importlib.import_module('core.' + name if name != '__init__' else 'core')\n"
+        f"for name in {core_modules()!r}:\n"
+        "    importlib.import_module(name)\n"
         "print('streamlit' in sys.modules)\n"
     )
     run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("package, allowed", CORE_LAYERS.items())
+def test_each_package_of_core_imports_only_the_layers_below_it(package, allowed):
+    for path in (REPO / "core" / package).glob("*.py"):
+        assert imported_core_packages(path) - {package} <= allowed, path.name
+
+
+def test_the_layer_check_sees_relative_and_absolute_imports(tmp_path):
+    module = REPO / "core" / "outputs" / "formats.py"  # imports observe and pipeline, relatively
+    assert {"observe", "pipeline"} <= imported_core_packages(module)

@@ -5,11 +5,12 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 import tifffile
+from helpers import BAD_FILES, encode, png_header_claiming
 from PIL import Image, ImageOps
 from skimage.color import rgba2rgb
 
-from core import PipelineError, frame_count, load_image
-from helpers import BAD_FILES, encode, png_header_claiming
+from core.errors import PipelineError
+from core.pipeline.loading import frame_count, load_image
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "TIFF", "GIF", "BMP", "WEBP"])

@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 import zarr
 
-from core import PipelineError, build_pipeline, partition
-from core.cluster import connect
-from core.ome_zarr import SMALLEST_SIDE, atomic_folder, multiscale_metadata, pyramid, store_multiscale
+from core.errors import PipelineError
+from core.outputs.ome_zarr import SMALLEST_SIDE, multiscale_metadata, resolution_levels, store_multiscale
+from core.pipeline.build import build_pipeline
+from core.pipeline.tiling import partition
+from core.runtime.atomic import atomic_folder
+from core.runtime.cluster import connect
 
 
 def mean_2x2(image: np.ndarray) -> np.ndarray:
@@ -84,17 +87,17 @@ def test_labels_and_masks_keep_every_other_pixel_never_a_mean(tmp_path, rng, dty
 
 def test_the_levels_can_be_asked_for_and_impossible_ones_are_refused(uneven):
     _, blocks = uneven
-    assert [level.shape for level in pyramid(blocks, levels=5)] == [
+    assert [level.shape for level in resolution_levels(blocks, levels=5)] == [
         (1101, 1303), (550, 651), (275, 325), (137, 162), (68, 81)
     ]
-    assert len(pyramid(blocks, levels=11)) == 11  # 1101 halves 10 times to 1 row
+    assert len(resolution_levels(blocks, levels=11)) == 11  # 1101 halves 10 times to 1 row
     with pytest.raises(PipelineError, match="1 to 11 levels, got levels=12"):
-        pyramid(blocks, levels=12)
+        resolution_levels(blocks, levels=12)
     with pytest.raises(PipelineError, match="2-D"):
-        pyramid(da.zeros((4, 4, 3)))
+        resolution_levels(da.zeros((4, 4, 3)))
     with pytest.raises(PipelineError, match="real numbers, integers or booleans, got complex64"):
-        pyramid(da.zeros((4, 4), dtype=np.complex64))
-    assert len(pyramid(da.zeros((512, 300)))) == 1  # already fits: level 0 alone
+        resolution_levels(da.zeros((4, 4), dtype=np.complex64))
+    assert len(resolution_levels(da.zeros((512, 300)))) == 1  # already fits: level 0 alone
 
 
 def test_the_metadata_follows_ome_ngff_0_5(tmp_path, uneven):

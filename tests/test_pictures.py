@@ -1,7 +1,7 @@
 import dask.array as da
 import numpy as np
 
-from core.pictures import LABEL_PALETTE, label_colours, to_picture
+from core.outputs.pictures import LABEL_PALETTE, label_colours, to_picture
 
 
 def test_values_map_their_range_to_black_and_white():

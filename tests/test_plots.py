@@ -1,5 +1,5 @@
-from core.scaling import ScalingPoint, WorkerScaling
 from ui.plots import FALLBACK_COLOURS, STAGE_COLOURS, speedup_figure, stage_colour
+from ui.services.scaling import ScalingPoint, WorkerScaling
 
 
 def test_each_step_is_coloured_by_its_stage_and_any_stage_gets_a_colour():

@@ -14,8 +14,10 @@ from skimage.color import rgb2gray
 from skimage.filters import threshold_otsu
 from skimage.util import img_as_float32
 
-from core import STAGES, build_pipeline, output_ranges, parse_chain, partition, sobel_range
-from core.previews import (
+from core.pipeline.build import build_pipeline
+from core.pipeline.stage_table import STAGES, output_ranges, parse_chain, sobel_range
+from core.pipeline.tiling import partition
+from ui.services.previews import (
     HISTOGRAM_BINS,
     _lazy_histogram,
     full_resolution_png,

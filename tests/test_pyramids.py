@@ -15,8 +15,8 @@ import streamlit as st
 from PIL import Image
 
 import ui.pyramids
-from core.pictures import to_picture
-from core.pyramid import read_pyramid, tile_path, write_coarse_levels
+from core.outputs.deep_zoom import read_pyramid, tile_path, write_coarse_levels
+from core.outputs.pictures import to_picture
 from ui.pyramids import PROGRESS, SECRET_FILE, Picture, photo_picture, pyramid_of, server_secret, wait_for_cutting
 
 

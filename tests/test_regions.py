@@ -6,7 +6,7 @@ import pytest
 import scipy.ndimage as ndi
 from skimage import data, measure
 
-from core.regions import REGION_COLUMNS, region_table
+from core.outputs.regions import REGION_COLUMNS, region_table
 
 
 @pytest.fixture(scope="module")

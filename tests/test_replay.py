@@ -4,9 +4,11 @@ import time
 
 import pytest
 
-from core import build_pipeline, parse_chain, partition
-from core.replay import THIS_PROCESS, record_run
-from core.task_graph import task_graph_of
+from core.observe.replay import THIS_PROCESS, record_run
+from core.observe.task_graph import task_graph_of
+from core.pipeline.build import build_pipeline
+from core.pipeline.stage_table import parse_chain
+from core.pipeline.tiling import partition
 
 
 @pytest.fixture
@@ -38,8 +40,8 @@ def test_on_threads_every_task_is_recorded_once_with_its_thread(pipeline):
 
 
 def test_on_a_cluster_the_task_stream_gives_the_same_tasks_and_keeps_nothing(pipeline):
-    from core.cluster import connect
-    from core.timing import wait_with_progress
+    from core.observe.progress import wait_with_progress
+    from core.runtime.cluster import connect
 
     runner = connect("local", dashboard=False)
     try:

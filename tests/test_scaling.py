@@ -2,8 +2,10 @@ import dask.system
 import numpy as np
 import pytest
 
-from core import PipelineError, parse_chain, partition
-from core.scaling import (
+from core.errors import PipelineError
+from core.pipeline.stage_table import parse_chain
+from core.pipeline.tiling import partition
+from ui.services.scaling import (
     MeasurementCancelled,
     ScalingPoint,
     WorkerScaling,

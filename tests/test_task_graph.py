@@ -12,8 +12,11 @@ import pytest
 from dask._task_spec import convert_legacy_graph
 from dask_image.ndfilters._gaussian import _get_border
 
-from core import build_pipeline, parse_chain, partition, task_count
-from core.task_graph import TaskGraph, stage_slug, task_graph_of
+from core.observe.overview import task_count
+from core.observe.task_graph import TaskGraph, stage_slug, task_graph_of
+from core.pipeline.build import build_pipeline
+from core.pipeline.stage_table import parse_chain
+from core.pipeline.tiling import partition
 
 VIZ = Path(__file__).resolve().parents[1] / "ui/components/dask_view/vendor/viz-global.js"
 
@@ -120,9 +123,9 @@ def test_every_task_holds_the_pixels_of_its_region(pipeline_for, photo, chain):
 
 
 def test_tasks_of_merged_chunks_lie_on_several_tiles(pipeline_for, monkeypatch):
-    import core.filters
+    import core.pipeline.chunks
 
-    monkeypatch.setattr(core.filters, "MIN_FILTER_CHUNK", 30)  # 8 tiles of 8 rows: 2 per chunk
+    monkeypatch.setattr(core.pipeline.chunks, "MIN_FILTER_CHUNK", 30)  # 8 tiles of 8 rows: 2 per chunk
     graph = task_graph_of(pipeline_for(8, 4))
     filters = [n for n in graph.nodes if n.name == "sobel"]
     assert len(filters) == 4 * 4

@@ -3,14 +3,17 @@
 import json
 
 import pytest
-
 import test_app
-import ui.runs
-from core import build_pipeline, parse_chain, partition, task_count
-from core.replay import RecordedRun, TaskRun, record_run
-from core.samples import load_sample
-from core.task_graph import stage_slug, task_graph_of
 from test_app import assert_clean, open_app
+
+import ui.runs
+from core.observe.overview import task_count
+from core.observe.replay import RecordedRun, TaskRun, record_run
+from core.observe.task_graph import stage_slug, task_graph_of
+from core.pipeline.build import build_pipeline
+from core.pipeline.samples import load_sample
+from core.pipeline.stage_table import parse_chain
+from core.pipeline.tiling import partition
 from ui.plots import stage_colour
 from ui.task_view import task_view_args, thread_labels
 

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import tifffile
 
-import core.tiling
-from core import PipelineError, image_digest, partition, partition_cached, split_edges
+import core.pipeline.tiling
+from core.errors import PipelineError
+from core.pipeline.tiling import image_digest, partition, partition_cached, split_edges
 
 
 @pytest.mark.parametrize("length, parts", [(10, 3), (67, 16), (5, 5), (100, 1), (17, 4)])
@@ -70,7 +71,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, photo, monkeypatch):
             raise OSError(28, "No space left on device")
         return real_write(path, *args, **kwargs)
 
-    monkeypatch.setattr(core.tiling.tifffile, "imwrite", failing_write)
+    monkeypatch.setattr(core.pipeline.tiling.tifffile, "imwrite", failing_write)
     with pytest.raises(OSError):
         partition(photo, 2, 3, tmp_path / "tiles")
     assert os.listdir(tmp_path) == []
@@ -102,7 +103,7 @@ def test_one_pixel_per_tile_is_allowed(tmp_path, rng):
 
 
 def test_the_digest_changes_with_any_pixel_and_with_shape_or_dtype(rng, monkeypatch):
-    monkeypatch.setattr("core.tiling.DIGEST_STRIP_BYTES", 64)  # many strips on a small image
+    monkeypatch.setattr("core.pipeline.tiling.DIGEST_STRIP_BYTES", 64)  # many strips on a small image
     image = rng.integers(0, 256, (40, 30, 3), dtype=np.uint8)
     digest = image_digest(image)
     assert image_digest(image.copy()) == digest

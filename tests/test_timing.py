@@ -6,7 +6,8 @@ import dask
 import dask.array as da
 import numpy as np
 
-from core.timing import StageTimer, StageTimes, for_this_compute, stage_timing
+from core.observe.progress import for_this_compute
+from core.observe.timing import StageTimer, StageTimes, stage_timing
 
 
 def test_a_stage_wall_time_counts_overlapping_tasks_once():
@@ -39,7 +40,7 @@ def test_on_threads_parallel_tasks_add_up_to_more_task_seconds_than_wall_seconds
 
 
 def test_on_a_cluster_the_task_stream_gives_the_same_spans():
-    from core.cluster import connect
+    from core.runtime.cluster import connect
 
     blocks = da.ones((4, 4), chunks=2).map_blocks(np.negative, dtype=float, name="negate")
     runner = connect("local", dashboard=False)

@@ -4,7 +4,8 @@ import zipfile
 
 import numpy as np
 
-from core import parse_chain, partition
+from core.pipeline.stage_table import parse_chain
+from core.pipeline.tiling import partition
 from ui.views import command_line, fit, tiles_zip
 
 

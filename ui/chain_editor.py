@@ -1,11 +1,11 @@
 """The chain of steps in the sidebar: a box per step with its parameters and buttons to
 move or remove it, and "Add a stage" below them.
 
-Every widget is derived from the stage table (``core.filters.STAGES``), so a new stage
+Every widget is derived from the stage table (``core.pipeline.STAGES``), so a new stage
 needs no change here: a parameter with choices becomes a radio (or a select box, past
 ``MAX_RADIO_CHOICES``) showing the choices' labels, a number with both bounds a slider,
 any other number a number input, and a stage's ``lo`` and ``hi`` one range slider over
-its input's range (``core.filters.output_ranges``). A parameter with ``shown_when`` appears
+its input's range (``core.pipeline.output_ranges``). A parameter with ``shown_when`` appears
 only when it matters.
 
 The chain's home in session state is ``CHAIN``, a list of Steps. Its widgets are keyed by
@@ -23,8 +23,8 @@ import re
 
 import streamlit as st
 
-from core import STAGES, PipelineError, Stage, Step, output_ranges
-from core.filters import GRAYSCALE_RANGE
+from core.errors import PipelineError
+from core.pipeline import GRAYSCALE_RANGE, STAGES, Stage, Step, output_ranges
 
 from .navigation import step_title
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import STAGES, Step
+from core.pipeline import STAGES, Step
 
 __all__ = [
     "AFTER_STEPS",

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import Pipeline, PipelineError, TileSet
-from core.previews import StepRun, StitchRun
+from core.errors import PipelineError
+from core.pipeline import Pipeline, TileSet
+from ui.services.previews import StepRun, StitchRun
 
 from .auth import require_sign_in
 from .navigation import STEP_PARAM, step_title

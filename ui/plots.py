@@ -13,8 +13,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from core import STAGES
-from core.scaling import GridScaling, WorkerScaling
+from core.pipeline import STAGES
+from ui.services.scaling import GridScaling, WorkerScaling
 
 __all__ = [
     "STAGE_COLOURS", "ValueHistogram", "WORKER_COLOURS", "figure_png", "grid_figure", "speedup_figure", "stage_colour",

@@ -31,13 +31,11 @@ import dask.array as da
 import numpy as np
 import streamlit as st
 
-from core import PipelineError, Step, TileSet
-from core.cluster import THREADS
-from core.disk_cache import prune, touch
-from core.filters import GRAYSCALE_RANGE
-from core.previews import StepRun, StitchRun
-from core.pyramid import COARSE_SIDE, Pyramid, read_pyramid, write_coarse_levels, write_fine_levels
-from core.results import atomic_path
+from core.errors import PipelineError
+from core.outputs.deep_zoom import COARSE_SIDE, Pyramid, read_pyramid, write_coarse_levels, write_fine_levels
+from core.pipeline import GRAYSCALE_RANGE, ResultKind, Step, TileSet
+from core.runtime import THREADS, atomic_path, prune, touch
+from ui.services.previews import StepRun, StitchRun
 
 from .dask_view import dask_view
 from .runs import step_key, with_progress
@@ -72,13 +70,13 @@ PYRAMID_FORMAT = 2
 #: In ``PYRAMIDS``: the format of the pyramids there.
 FORMAT_FILE = ".format"
 #: Levels up to this many pixels a side are cut before the view opens, the rest after
-#: (``core.pyramid.COARSE_SIDE`` unless ``$PYRAMID_COARSE_SIDE`` says).
+#: (``core.outputs.deep_zoom.COARSE_SIDE`` unless ``$PYRAMID_COARSE_SIDE`` says).
 PYRAMID_COARSE_SIDE = int(os.environ.get("PYRAMID_COARSE_SIDE", COARSE_SIDE))
 #: What the thread cutting a pyramid's fine levels writes into its folder, at most ten
 #: times a second: ``{"done": tasks, "total": tasks, "complete": bool}``.
 PROGRESS = "progress.json"
 #: In the cache folder, never in the served one. A dot keeps the cache's pruning off it
-#: (``core.disk_cache.prune`` leaves hidden entries to their writers).
+#: (``core.runtime.prune`` leaves hidden entries to their writers).
 SECRET_FILE = ".pyramid-secret"
 VIEW_HEIGHT = 640  # pixels: most of a laptop's screen, with the page's title above
 
@@ -89,7 +87,7 @@ class Picture:
 
     key: tuple  # what its pixels depend on, nothing else: the image, grid and steps
     image: object  # dask or NumPy array, (H, W) or (H, W, 3)
-    kind: str  # "values", "mask" or "labels"
+    kind: ResultKind
     value_range: tuple[float, float]
     label: str  # what it shows, in a few words: "the stitched grayscale"
 
@@ -123,7 +121,7 @@ def server_secret(folder: Path) -> bytes:
 def photo_picture(digest: str, pixels: np.ndarray, label: str) -> Picture:
     """The uploaded or sample image as it is, colour or gray, 8 or 16 bits."""
     top = float(np.iinfo(pixels.dtype).max)
-    return Picture(("photo", digest), pixels, "values", (0.0, top), label)
+    return Picture(("photo", digest), pixels, ResultKind.VALUES, (0.0, top), label)
 
 
 class _Cutters:
@@ -307,7 +305,7 @@ def zoom_view(before: Picture, after: Picture, scheduler, *, key: str) -> None:
 
 def stitched_picture(tile_files: TileSet, stitch_run: StitchRun, label: str) -> Picture:
     """The stitched grayscale image, as the Stitched page and the first step show it."""
-    return Picture(("stitched", str(tile_files.folder)), stitch_run.stitched, "values", GRAYSCALE_RANGE, label)
+    return Picture(("stitched", str(tile_files.folder)), stitch_run.stitched, ResultKind.VALUES, GRAYSCALE_RANGE, label)
 
 
 def step_picture(tile_files: TileSet, chain: tuple[Step, ...], index: int, run: StepRun, label: str) -> Picture:

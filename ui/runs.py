@@ -16,14 +16,23 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core import Pipeline, PipelineError, Step, TileSet, build_pipeline, chain_text, output_ranges
-from core.cluster import check_workers_can_read
-from core.disk_cache import prune
-from core.filters import GRAYSCALE_RANGE
-from core.previews import Histogram, StepRun, StitchRun, measure_regions, run_step, run_stitch_stages
-from core.replay import RecordedRun, record_run
-from core.scaling import GRID_SIZES, GridScaling, WorkerScaling, measure_grids, measure_workers
-from core.tiling import cache_folder, partition_cached
+from core.errors import PipelineError
+from core.observe import RecordedRun, record_run
+from core.pipeline import (
+    GRAYSCALE_RANGE,
+    Pipeline,
+    Step,
+    TileSet,
+    build_pipeline,
+    chain_text,
+    output_ranges,
+    partition_cached,
+)
+from core.pipeline.tiling import cache_folder
+from core.runtime import prune
+from core.runtime.cluster import check_workers_can_read
+from ui.services.previews import Histogram, StepRun, StitchRun, measure_regions, run_step, run_stitch_stages
+from ui.services.scaling import GRID_SIZES, GridScaling, WorkerScaling, measure_grids, measure_workers
 
 from .navigation import step_title
 from .plots import ValueHistogram
@@ -56,7 +65,7 @@ __all__ = [
 #: a 512 x 512 sample. Six of them cost up to 1.5 GB at 64 MPix: enough for a chain of a
 #: few steps and a few variants of its last one; a longer chain runs its first steps again.
 STEP_RUNS_KEPT = 6
-#: Runs per worker count or grid; the fastest is kept (see ``core.scaling``).
+#: Runs per worker count or grid; the fastest is kept (see ``ui.services.scaling``).
 SWEEP_REPEATS = 3
 CANCEL_KEY = "cancel_run"
 
@@ -133,7 +142,7 @@ def stages_done() -> None:
 
 def _cancel_button() -> None:
     """The Cancel button, once per run. Its click, like any other, reruns the page, which
-    stops the running computation at its next progress report (``core.cancel``); the run
+    stops the running computation at its next progress report (``core.runtime.cancel``); the run
     that follows finds it pressed and stops before computing anything."""
     if _this_run.slot is None or _this_run.offered:
         return

@@ -13,8 +13,8 @@ import dask
 import streamlit as st
 from dask.system import CPU_COUNT
 
-from core import PipelineError
-from core.cluster import LOCAL, THREADS, Runner, configured_scheduler, connect
+from core.errors import PipelineError
+from core.runtime import LOCAL, THREADS, Runner, configured_scheduler, connect
 
 __all__ = [
     "APP_MAX_PIXELS",

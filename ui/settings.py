@@ -30,9 +30,8 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core import DEFAULT_CHAIN, STAGES, PipelineError, Step, chain_text
-from core.chain import parse_step
-from core.samples import DEFAULT_SAMPLE, SAMPLES
+from core.errors import PipelineError
+from core.pipeline import DEFAULT_CHAIN, DEFAULT_SAMPLE, SAMPLES, STAGES, Step, chain_text, parse_step
 
 from .chain_editor import chain_in_session, draw_chain_editor, fit_ranges, set_chain, show, shown_by_default
 from .navigation import STEP_PARAM, draw_navigation

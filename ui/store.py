@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from contextlib import contextmanager
 from typing import TypeVar
-from collections.abc import Callable, Hashable
 
 __all__ = ["BoundedStore"]
 

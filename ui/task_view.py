@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 
-from core.cluster import THREADS
-from core.task_graph import TaskGraph, stage_slug
+from core.observe import TaskGraph, stage_slug
+from core.runtime import THREADS
 
 from .dask_view import dask_view
 from .plots import stage_colour

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from core import PipelineError, frame_count, image_digest, load_image
-from core.disk_cache import prune, store_bytes
-from core.samples import SAMPLES, load_sample
+from core.errors import PipelineError
+from core.pipeline import SAMPLES, frame_count, image_digest, load_image, load_sample
+from core.runtime import prune, store_bytes
 
 from .server import APP_MAX_PIXELS, CACHE_MAX_BYTES, cache_root
 from .store import BoundedStore

@@ -10,10 +10,10 @@ import dask.array as da
 import numpy as np
 import streamlit as st
 
-from core import STAGES, Pipeline, Step, TileSet, chain_text, task_count
-from core.task_graph import TaskGraph, task_graph_of
-from core.previews import Histogram, StepRun, preview_stride
-from core.results import write_png
+from core.observe import TaskGraph, task_count, task_graph_of
+from core.outputs.png import write_png
+from core.pipeline import STAGES, Pipeline, Step, TileSet, chain_text
+from ui.services.previews import Histogram, StepRun, preview_stride
 
 from .chain_editor import RANGE_PARAMS, has_range
 from .plots import figure_png

@@ -1,0 +1,190 @@
+"""Where the pipeline runs: threads here, a local ``distributed`` cluster, or a scheduler.
+
+The choice is server-side configuration (Dask's ``scheduler-address``, i.e. the
+``DASK_SCHEDULER_ADDRESS`` environment variable, or the command line's ``--scheduler``),
+never a web visitor's: results from a scheduler are unpickled in this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dask
+from dask.system import CPU_COUNT
+
+from ..errors import PipelineError
+
+__all__ = [
+    "LOCAL",
+    "MIN_CLUSTER_TILE_PIXELS",
+    "LOOPBACK",
+    "THREADS",
+    "Runner",
+    "check_workers_can_read",
+    "configured_scheduler",
+    "connect",
+    "raise_first_error",
+]
+
+THREADS = "threads"
+LOCAL = "local"
+
+
+def configured_scheduler(default: str = THREADS) -> str:
+    """The scheduler address from Dask's configuration, if one is set, else ``default``."""
+    return dask.config.get("scheduler-address", None) or default
+
+
+#: Tiles with fewer pixels than this run on threads even where a cluster is configured.
+#: Each task costs a cluster about 1.5 ms of scheduling here, against about 50 us on
+#: threads, and a tile this small takes about as long to read and convert, mostly the
+#: cost of opening its file: a 16 x 16 grid of 32 x 32 tiles (1,536 tasks) took 2.7 s on
+#: the local cluster and 0.35 s on threads. From 64 x 64, grids of the samples are at most
+#: 8 x 8 (under 400 tasks, half a second of scheduling), and a learner sees the workers.
+MIN_CLUSTER_TILE_PIXELS = 64 * 64
+
+#: Where a local cluster listens: its dashboard shows file names and task details to
+#: anyone who can reach it, and has no login.
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass
+class Runner:
+    """What ``compute`` and ``persist`` run on: ``scheduler`` is passed to them as is."""
+
+    kind: str  # "threads", "local" or "remote"
+    client: object | None = None  # distributed.Client
+    cluster: object | None = None  # distributed.LocalCluster we started, if any
+    dashboard_link: str | None = None  # Dask's dashboard, if the scheduler serves one
+    _closed: bool = field(default=False, repr=False)
+
+    def __post_init__(self):
+        # Kept, so that it can still be reported once the client is closed.
+        self.address = self.client.scheduler.address if self.client is not None else "threads in this process"
+
+    @property
+    def scheduler(self):
+        return self.client if self.client is not None else THREADS
+
+    def scheduler_for(self, tile_pixels: float):
+        """``scheduler``, or threads for tiles too small to pay for a cluster's scheduling
+        (``MIN_CLUSTER_TILE_PIXELS``)."""
+        return THREADS if tile_pixels < MIN_CLUSTER_TILE_PIXELS else self.scheduler
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def connect(choice: str, *, timeout: float = 10.0, dashboard: bool = True) -> Runner:
+    """Start or reach the scheduler named by ``choice``: ``threads``, ``local`` or an address.
+
+    ``local`` starts a ``distributed.LocalCluster`` of one single-threaded worker per core,
+    running as threads of this process and listening on the loopback interface only; with
+    ``dashboard``, it serves Dask's dashboard (about 0.8 s to start, for bokeh).
+
+    Raises
+    ------
+    PipelineError
+        If the scheduler at the address cannot be reached within ``timeout`` seconds.
+    """
+    if choice == THREADS:
+        return Runner(THREADS)
+    from distributed import Client
+
+    if choice == LOCAL:
+        cluster = _local_cluster(dashboard)
+        client = Client(cluster, set_as_default=False)
+        link = None
+        if dashboard:  # the scheduler names its host by the network address, where nothing listens
+            link = f"http://{LOOPBACK}:{client.scheduler_info()['services']['dashboard']}/status"
+        return Runner(LOCAL, client, cluster, dashboard_link=link)
+    try:
+        client = Client(choice, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise PipelineError(f"cannot reach the Dask scheduler at {choice}: {e}") from None
+    return Runner("remote", client, dashboard_link=_dashboard_link(client))
+
+
+def _local_cluster(dashboard: bool):
+    from distributed import LocalCluster, Worker
+
+    class LoopbackWorker(Worker):
+        # LocalCluster gives a worker a listening address only with a dashboard of its
+        # own; without one, its health and metrics endpoints would listen on every
+        # interface.
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "dashboard": dashboard, "dashboard_address": f"{LOOPBACK}:0"})
+
+    # Workers in this process, as Dask advises for NumPy work that releases the GIL
+    # (SciPy's Sobel, the largest share of the work, ran 1.7x faster on two threads than
+    # on one, here). Worker processes would each import the libraries again and send
+    # tiles between them: measured with the command line on two cores, the compute took
+    # 2.23-2.47 s on two processes against 1.98-2.09 s on two threads at 64 MPix, and the
+    # whole run 10.1 s against 8.2 s at 256 MPix; one process of two threads, 1.89-2.11 s
+    # and 1.4 s more to start. Nor can they start under Streamlit, which runs every page
+    # as ``__main__`` for a spawned process to run again.
+    return LocalCluster(
+        # The usable cores (CPU affinity, quotas), not the machine's: a process pinned to
+        # one core gets one worker, as Dask's thread pool gets one thread.
+        n_workers=CPU_COUNT, threads_per_worker=1, processes=False, worker_class=LoopbackWorker,
+        dashboard_address=f"{LOOPBACK}:0", scheduler_kwargs={"dashboard": dashboard},
+        silence_logs=logging.ERROR,
+    )
+
+
+def _dashboard_link(client) -> str | None:
+    try:
+        return client.dashboard_link
+    except KeyError:  # a scheduler without bokeh serves no dashboard
+        return None
+
+
+def _can_read(path: str) -> bool:
+    return os.access(path, os.R_OK)
+
+
+def check_workers_can_read(runner: Runner, path: str | os.PathLike) -> None:
+    """Ask every worker whether it can read ``path``; raise if any cannot.
+
+    Tiles live on this machine's disk; a remote cluster needs them on shared storage.
+    """
+    if runner.client is None:
+        return
+    answers = runner.client.run(_can_read, os.fspath(Path(path).resolve()))
+    blind = sorted(worker for worker, ok in answers.items() if not ok)
+    if blind:
+        raise PipelineError(
+            f"{len(blind)} of {len(answers)} workers cannot read the tile folder {path} "
+            f"({', '.join(blind)}); put it on storage they share (TILE_CACHE_DIR)"
+        )
+
+
+def raise_first_error(futures, *, timeout: float | None = None) -> None:
+    """Wait for ``futures`` without gathering their data; re-raise the first task error.
+
+    Raises
+    ------
+    PipelineError
+        If they are not all done within ``timeout`` seconds (they are then cancelled).
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for future in futures:
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.001)
+        try:
+            error = future.exception(timeout=remaining)
+        except TimeoutError:
+            for pending in futures:
+                pending.cancel()
+            raise PipelineError(f"the cluster did not finish within {timeout:g} s") from None
+        if error is not None:
+            raise error
