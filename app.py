@@ -2,22 +2,22 @@ import streamlit as st
 
 from core.observe import task_count
 from core.pipeline import chain_text
-from ui.navigation import BEFORE_STEPS, STEP_PAGE, STEP_PARAM, TASKS_PAGE, step_title
-from ui.page import TITLE, start_page
-from ui.runs import step_key
+from ui.page import start_page
+from ui.services.pages import GRAYSCALE, HOME, STEP_PAGE, STEP_PARAM, STITCHED, TASKS, TILES, step_title
 from ui.services.previews import mosaic, to_display
+from ui.services.runs import step_key
 from ui.views import command_line, show_preview
 
 THUMBNAIL = 480  # pixels: four pictures share the page's width
 PER_ROW = 4
 
-context = start_page("Home", all_steps=True)
+context = start_page(HOME, all_steps=True)
 settings, pipeline, stitched = context.settings, context.pipeline, context.stitch_run
 rows, cols = context.tile_files.grid
 folder = str(context.tile_files.folder)
 chain = settings.chain
 
-st.title(TITLE)
+st.title(HOME.title)
 st.write(
     "This app splits an image into a grid of tile files, as if each part lived on a different "
     "machine, and lets Dask read the tiles back, turn them to grayscale and stitch them, then "
@@ -28,19 +28,18 @@ st.write(
 chain_words = " → ".join(f"`{text}`" for text in chain_text(chain)) or "no stages"
 st.caption(f"Now showing: {context.image.label}, {rows} x {cols} tiles; chain: {chain_words}.")
 
-(tiles_page, tiles_label, _), (gray_page, gray_label, _), (stitched_page, stitched_label, _) = BEFORE_STEPS[1:]
 thumbnails = [
-    (tiles_page, tiles_label, None, ("tiles", folder), lambda: mosaic(stitched.tile_previews),
+    (TILES.file, TILES.label, None, ("tiles", folder), lambda: mosaic(stitched.tile_previews),
      stitched.seconds.get("read", 0.0), [t for row in pipeline.tile_arrays for t in row], ""),
-    (gray_page, gray_label, None, ("gray", folder), lambda: mosaic(stitched.gray_previews),
+    (GRAYSCALE.file, GRAYSCALE.label, None, ("gray", folder), lambda: mosaic(stitched.gray_previews),
      stitched.seconds.get("grayscale", 0.0), [g for row in pipeline.gray_tiles for g in row], ""),
-    (stitched_page, stitched_label, None, ("stitched", folder), lambda: to_display(stitched.stitched_preview),
+    (STITCHED.file, STITCHED.label, None, ("stitched", folder), lambda: to_display(stitched.stitched_preview),
      stitched.seconds.get("stitch", 0.0), pipeline.stitched, ""),
 ]
 for index, (step, step_run) in enumerate(zip(chain, context.step_runs)):
     regions = "" if step_run.regions is None else f" · {step_run.regions:,} regions"
     thumbnails.append(
-        (STEP_PAGE, step_title(step, index), {STEP_PARAM: index + 1},
+        (STEP_PAGE.file, step_title(step, index), {STEP_PARAM: index + 1},
          ("step-picture", *step_key(context.tile_files, chain, index)), lambda step_run=step_run: step_run.picture,
          step_run.wall, pipeline.steps[index], regions)
     )
@@ -58,7 +57,7 @@ st.caption(
     "Tasks: the size of each stage's graph, from the tile files on."
 )
 st.page_link(
-    TASKS_PAGE, label="Tasks: every task of this pipeline, and a run replayed task by task",
+    TASKS.file, label="Tasks: every task of this pipeline, and a run replayed task by task",
     icon=":material/account_tree:",
 )
 

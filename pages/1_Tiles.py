@@ -2,14 +2,15 @@ import pandas as pd
 import streamlit as st
 
 from ui.page import start_page
+from ui.services.pages import TILES
 from ui.services.previews import mosaic
 from ui.views import show_preview, stage_details, tiles_zip
 
-context = start_page("Tiles")
+context = start_page(TILES)
 tile_files = context.tile_files
 rows, cols = tile_files.grid
 
-st.title("1 · Tiles on disk")
+st.title(TILES.title)
 st.write(
     f"The image was split into {rows} x {cols} tile files, as if each part lived on its own "
     "machine. Dask reads each file lazily with `dask_image.imread`: one small array per tile."

@@ -1,14 +1,15 @@
 import streamlit as st
 
 from ui.page import start_page
+from ui.services.pages import GRAYSCALE
 from ui.services.previews import mosaic
 from ui.views import show_preview, stage_details
 
-context = start_page("Grayscale")
+context = start_page(GRAYSCALE)
 folder = str(context.tile_files.folder)
 rows, cols = context.tile_files.grid
 
-st.title("2 · Grayscale, tile by tile")
+st.title(GRAYSCALE.title)
 st.write(
     "Each tile becomes grayscale on its own with `map_blocks(rgb2gray)`: one task per tile, "
     "run in parallel. Calling `rgb2gray` on the whole dask array, as the tutorial does, "

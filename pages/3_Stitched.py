@@ -1,15 +1,17 @@
 import streamlit as st
 
 from ui.page import start_page
-from ui.pyramids import photo_picture, pixel_zoom_section, stitched_picture
+from ui.services.pages import STITCHED
 from ui.services.previews import to_display
+from ui.services.zoom_pyramids import photo_picture, stitched_picture
 from ui.views import show_preview, stage_details
+from ui.zoom import pixel_zoom_section
 
-context = start_page("Stitched")
+context = start_page(STITCHED)
 folder = str(context.tile_files.folder)
 rows, cols = context.tile_files.grid
 
-st.title("3 · Stitched into one image")
+st.title(STITCHED.title)
 st.write(
     f"`dask.array.block` puts the {rows * cols} grayscale tiles back together. Nothing is "
     "copied: the tiles become the chunks of one large array, ready for filters that look "

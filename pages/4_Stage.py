@@ -1,12 +1,14 @@
 import streamlit as st
 
 from core.pipeline import MIN_CHUNKS_PER_AXIS, MIN_FILTER_CHUNK, STAGES, ResultKind
-from ui.navigation import step_number, step_title
 from ui.page import start_step_page
-from ui.pyramids import pixel_zoom_section, step_picture, stitched_picture
-from ui.runs import region_table_of, step_key
+from ui.progress import on_page
+from ui.services.pages import step_number, step_title
 from ui.services.previews import full_resolution_png, to_display
+from ui.services.runs import region_table_of, step_key
+from ui.services.zoom_pyramids import step_picture, stitched_picture
 from ui.views import show_preview, show_step_histogram, stage_details
+from ui.zoom import pixel_zoom_section
 
 HALF_WIDTH = 1000  # pixels: the before and after pictures share the page's width
 PICTURE_WORDS = {
@@ -81,7 +83,9 @@ with histogram_column:
     if step_run.regions is not None:
         st.subheader("Regions")
         st.metric("Regions found", f"{step_run.regions:,}")
-        table = region_table_of(context.tile_files, chain, index, step_run, context.stitch_run, context.scheduler)
+        table = region_table_of(
+            context.tile_files, chain, index, step_run, context.stitch_run, context.scheduler, on_page
+        )
         st.dataframe(table, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(table)))
         st.caption(
             "One row per region: its area in pixels, its centroid, its bounding box (bottom and right "

@@ -2,18 +2,18 @@ import pandas as pd
 import streamlit as st
 
 from core.runtime.cluster import MIN_CLUSTER_TILE_PIXELS
-from ui.navigation import TASKS_PAGE
 from ui.page import start_page
 from ui.plots import WORKER_COLOURS
-from ui.server import runner
+from ui.services.cluster import runner
+from ui.services.pages import CLUSTER, TASKS
 from ui.services.previews import tinted_mosaic
 from ui.views import show_image
 
-context = start_page("Cluster", wait_for_cluster=True)
+context = start_page(CLUSTER, wait_for_cluster=True)
 active = runner(wait=True)
 rows, cols = context.tile_files.grid
 
-st.title("Where Dask runs")
+st.title(CLUSTER.title)
 if active.client is None:
     st.write(
         "The pipeline runs on a pool of threads inside the server process: no cluster is "
@@ -49,7 +49,7 @@ st.dataframe(
     width="stretch",
 )
 st.page_link(
-    TASKS_PAGE, label="The task stream: the last run replayed, one bar per task, one row per worker thread",
+    TASKS.file, label="The task stream: the last run replayed, one bar per task, one row per worker thread",
     icon=":material/play_circle:",
 )
 if active.dashboard_link:

@@ -4,20 +4,22 @@ import streamlit as st
 from core.pipeline import MIN_FILTER_CHUNK, chain_text
 from ui.page import show_errors, start_page
 from ui.plots import grid_figure, speedup_figure
-from ui.runs import SWEEP_REPEATS, grid_scaling, worker_scaling
-from ui.server import runner
+from ui.progress import on_page
+from ui.services.cluster import runner
+from ui.services.pages import SPEEDUP
+from ui.services.runs import SWEEP_REPEATS, grid_scaling, worker_scaling
 from ui.services.scaling import GRID_SIZES
 from ui.views import show_figure
 
 #: Seconds on one worker below which a run is mostly scheduling, and the page says so.
 SHORT_RUN = 0.05
 
-context = start_page("Speed-up")
+context = start_page(SPEEDUP)
 rows, cols = context.tile_files.grid
 chain = context.settings.chain
 chain_key = tuple(chain_text(chain))
 
-st.title("Speed-up: what more workers buy")
+st.title(SPEEDUP.title)
 st.write(
     f"How much faster does the pipeline run with more workers? **Measure** times it on 1, 2, … "
     f"worker threads, up to the cores this server may use, for {context.image.label} in {rows} x "
@@ -46,8 +48,8 @@ stop = stop_column.button(
 if stop:
     st.info("Stopped: an unfinished measurement keeps nothing. Press Measure to start again.")
 with show_errors("Could not measure"):
-    workers = worker_scaling(context.tile_files, chain, measure=measure)
-    grids = grid_scaling(context.image, chain, measure=measure)
+    workers = worker_scaling(context.tile_files, chain, measure=measure, watch=on_page)
+    grids = grid_scaling(context.image, chain, measure=measure, watch=on_page)
 if workers is None and grids is None and not stop:
     st.info(
         "Nothing measured yet for this image, grid and chain. A measurement takes a few "

@@ -2,17 +2,19 @@ import streamlit as st
 
 from core.pipeline import chain_text
 from ui.page import show_errors, start_page
-from ui.runs import recorded_run
+from ui.progress import on_page
+from ui.services.pages import TASKS
 from ui.services.previews import to_display
+from ui.services.runs import recorded_run
 from ui.task_view import PICTURE_SIDE, show_task_view, thread_labels, where_words
 from ui.views import preview_png, task_graph_for
 
-context = start_page("Tasks")
+context = start_page(TASKS)
 rows, cols = context.tile_files.grid
 folder = str(context.tile_files.folder)
 chain_key = tuple(chain_text(context.settings.chain))
 
-st.title("Every task, and the run replayed")
+st.title(TASKS.title)
 graph = task_graph_for(("pipeline-graph", folder, chain_key), context.pipeline, None)
 st.write(
     f"The whole pipeline for {context.image.label} in {rows} x {cols} tiles, from the tile files to the "
@@ -21,7 +23,7 @@ st.write(
     "others; the branches meet where a filter borrows a border of pixels from its neighbours."
 )
 with show_errors("Could not record the run"):
-    run = recorded_run(context.tile_files, context.pipeline, context.scheduler)
+    run = recorded_run(context.tile_files, context.pipeline, context.scheduler, on_page)
 
 tasks, wall, threads = st.columns(3)
 tasks.metric("Tasks", f"{len(graph.nodes):,}")

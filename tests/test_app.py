@@ -24,8 +24,8 @@ from skimage.filters import threshold_otsu
 from skimage.util import img_as_float32
 from streamlit.testing.v1 import AppTest
 
-import ui.runs
-import ui.server
+import ui.services.cluster
+import ui.services.runs
 from core.errors import PipelineError
 from core.pipeline.chain import Param, Stage
 from core.pipeline.stage_table import STAGES
@@ -382,7 +382,7 @@ def test_home_shows_a_thumbnail_per_stage_and_the_command_line_for_the_chain():
 def counted_steps(monkeypatch):
     """How often each stage really ran: the stitch stages and each step, by stage name."""
     calls = Counter()
-    real_stitch, real_step = ui.runs.run_stitch_stages, ui.runs.run_step
+    real_stitch, real_step = ui.services.runs.run_stitch_stages, ui.services.runs.run_step
 
     def stitch(*args, **kwargs):
         calls["stitch"] += 1
@@ -392,8 +392,8 @@ def counted_steps(monkeypatch):
         calls[step.stage] += 1
         return real_step(step_input, step, *args, **kwargs)
 
-    monkeypatch.setattr(ui.runs, "run_stitch_stages", stitch)
-    monkeypatch.setattr(ui.runs, "run_step", step)
+    monkeypatch.setattr(ui.services.runs, "run_stitch_stages", stitch)
+    monkeypatch.setattr(ui.services.runs, "run_step", step)
     return calls
 
 
@@ -538,14 +538,14 @@ def test_tiles_too_small_for_the_cluster_are_read_on_threads_and_the_page_says_w
 
 def test_pages_run_on_threads_while_the_cluster_starts_and_on_it_once_it_is_up(monkeypatch):
     starting = threading.Event()
-    real_connect = ui.server.connect
+    real_connect = ui.services.cluster.connect
 
     def slow_connect(choice, **kwargs):
         if choice == "local":
             starting.wait(60)
         return real_connect(choice, **kwargs)
 
-    monkeypatch.setattr(ui.server, "connect", slow_connect)
+    monkeypatch.setattr(ui.services.cluster, "connect", slow_connect)
     monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
     try:
         at = open_app("app.py", {"rows": "3", "cols": "4"})
@@ -607,7 +607,7 @@ def figures(at: AppTest) -> list:
 def counted_sweeps(monkeypatch):
     """How often each sweep really ran; one run per worker count or grid keeps tests quick."""
     calls = {"workers": 0, "grids": 0}
-    real = {"workers": ui.runs.measure_workers, "grids": ui.runs.measure_grids}
+    real = {"workers": ui.services.runs.measure_workers, "grids": ui.services.runs.measure_grids}
 
     def counting(name):
         def wrapper(*args, **kwargs):
@@ -615,9 +615,9 @@ def counted_sweeps(monkeypatch):
             return real[name](*args, **kwargs)
         return wrapper
 
-    monkeypatch.setattr(ui.runs, "SWEEP_REPEATS", 1)
-    monkeypatch.setattr(ui.runs, "measure_workers", counting("workers"))
-    monkeypatch.setattr(ui.runs, "measure_grids", counting("grids"))
+    monkeypatch.setattr(ui.services.runs, "SWEEP_REPEATS", 1)
+    monkeypatch.setattr(ui.services.runs, "measure_workers", counting("workers"))
+    monkeypatch.setattr(ui.services.runs, "measure_grids", counting("grids"))
     return calls
 
 
@@ -657,7 +657,7 @@ def test_the_speedup_page_says_when_a_measurement_was_stopped_or_failed(monkeypa
     def failing(*args, **kwargs):
         raise PipelineError("the disk is full")
 
-    monkeypatch.setattr(ui.runs, "measure_workers", failing)
+    monkeypatch.setattr(ui.services.runs, "measure_workers", failing)
     at.button(key="measure_speedup").click().run()
     assert not at.exception
     assert at.error[0].value == "Could not measure: the disk is full."

@@ -1,7 +1,7 @@
 import threading
 import time
 
-from ui.store import BoundedStore
+from ui.services.store import BoundedStore
 
 
 def test_keeps_the_most_recently_used_entries():

@@ -6,7 +6,7 @@ import pytest
 import test_app
 from test_app import assert_clean, open_app
 
-import ui.runs
+import ui.services.runs
 from core.observe.overview import task_count
 from core.observe.replay import RecordedRun, TaskRun, record_run
 from core.observe.task_graph import stage_slug, task_graph_of
@@ -131,7 +131,7 @@ def test_the_run_is_recorded_once_for_every_visitor(monkeypatch):
         recorded.append(args)
         return record_run(*args, **kwargs)
 
-    monkeypatch.setattr(ui.runs, "record_run", counted)
+    monkeypatch.setattr(ui.services.runs, "record_run", counted)
     first = view_args(open_app(TASKS_PAGE))[0]["run"]
     second = view_args(open_app(TASKS_PAGE))[0]["run"]  # a new session
     assert len(recorded) == 1 and first == second

@@ -5,20 +5,19 @@ Every widget is derived from the stage table (``core.pipeline.STAGES``), so a ne
 needs no change here: a parameter with choices becomes a radio (or a select box, past
 ``MAX_RADIO_CHOICES``) showing the choices' labels, a number with both bounds a slider,
 any other number a number input, and a stage's ``lo`` and ``hi`` one range slider over
-its input's range (``core.pipeline.output_ranges``). A parameter with ``shown_when`` appears
-only when it matters.
+its input's range (``ui.services.settings.slider_grid``). A parameter with
+``shown_when`` appears only when it matters.
 
 The chain's home in session state is ``CHAIN``, a list of Steps. Its widgets are keyed by
 position (``step1.sigma`` is the first step's sigma), as the address numbers the steps:
 after a server restart, the open tab's next click names a widget that the new session,
 built from the address alone, draws under the same key. Callbacks change ``CHAIN``; each
-run sets the widgets from it, as ``ui.settings`` does for the other settings, so a step
+run sets the widgets from it, as ``ui.sidebar`` does for the other settings, so a step
 moved or removed takes its values to the widgets of its new position.
 """
 
 from __future__ import annotations
 
-import math
 import re
 
 import streamlit as st
@@ -26,7 +25,8 @@ import streamlit as st
 from core.errors import PipelineError
 from core.pipeline import GRAYSCALE_RANGE, STAGES, Stage, Step, output_ranges
 
-from .navigation import step_title
+from .services.pages import step_title
+from .services.settings import RANGE_PARAMS, fit_ranges, has_range, slider_grid
 
 __all__ = [
     "ADD_BUTTON",
@@ -34,12 +34,10 @@ __all__ = [
     "CHAIN",
     "chain_in_session",
     "draw_chain_editor",
-    "fit_ranges",
     "range_key",
     "set_chain",
     "show",
     "shown_by_default",
-    "slider_grid",
     "widget_key",
 ]
 
@@ -48,10 +46,7 @@ PROBLEM = "_chain_problem"
 SHOWN_AS = "_widget_identities"  # per key, what ``show`` last drew it with
 ADD_STAGE = "add_stage"
 ADD_BUTTON = "add_step"
-RANGE_PARAMS = ("lo", "hi")
 MAX_RADIO_CHOICES = 4
-#: Slider positions across a parameter's range, about: the step is a power of ten.
-SLIDER_POSITIONS = 100
 
 
 def widget_key(index: int, name: str) -> str:
@@ -66,52 +61,6 @@ def range_key(index: int) -> str:
 
 def _is_step_key(key: str) -> bool:
     return re.fullmatch(r"step\d+\..+", key) is not None
-
-
-def has_range(stage: Stage) -> bool:
-    """Whether the stage has a ``lo`` and a ``hi``, shown as one range slider."""
-    numbers = {p.name for p in stage.params if p.type is float}
-    return set(RANGE_PARAMS) <= numbers
-
-
-def slider_grid(value_range: tuple[float, float]) -> tuple[float, float, float]:
-    """(low, high, increment) of a slider over ``value_range``: a power of ten for an
-    increment, about ``SLIDER_POSITIONS`` positions, and both ends on its grid, inside the
-    range (Sobel's magnitude reaches sqrt(20), which the slider offers as 4.47)."""
-    lo, hi = value_range
-    increment = 10.0 ** math.floor(math.log10((hi - lo) / SLIDER_POSITIONS))
-    digits = max(0, -math.floor(math.log10(increment)))
-    low = round(math.ceil(lo / increment - 1e-9) * increment, digits)
-    high = round(math.floor(hi / increment + 1e-9) * increment, digits)
-    return low, high, increment
-
-
-def fit_ranges(chain: tuple[Step, ...]) -> tuple[tuple[Step, ...], list[str]]:
-    """The chain with each range (``lo``, ``hi``) moved inside its slider, over the range of
-    the step's input, and a note for each range that moved.
-
-    A range that no longer overlaps the slider takes the stage's defaults, or the whole
-    slider if those do not fit either: after Sobel's mode changes from x to magnitude, a
-    clip of [-3, -1] becomes [0, 1].
-    """
-    fitted, notes = [], []
-    input_range = GRAYSCALE_RANGE
-    for step in chain:
-        stage = STAGES[step.stage]
-        if has_range(stage):
-            low, high, _ = slider_grid(input_range)
-            lo, hi = (step.values[name] for name in RANGE_PARAMS)
-            new_lo, new_hi = (min(max(bound, low), high) for bound in (lo, hi))
-            if not new_lo < new_hi:
-                defaults = tuple(stage.param(name).default for name in RANGE_PARAMS)
-                new_lo, new_hi = defaults if low <= defaults[0] < defaults[1] <= high else (low, high)
-            if (new_lo, new_hi) != (lo, hi):
-                before = step.text(STAGES)
-                step = step.with_values(STAGES, lo=new_lo, hi=new_hi)
-                notes.append(f"{before} (outside [{low:g}, {high:g}]: {step.text(STAGES)} instead)")
-        fitted.append(step)
-        input_range = stage.output_range(input_range, **step.values)
-    return tuple(fitted), notes
 
 
 def show(key: str, value, new_page: bool, identity: tuple = ()) -> None:

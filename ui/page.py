@@ -7,6 +7,7 @@ becomes the page's error message: the modules below it raise, with words for the
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,15 +20,16 @@ from core.pipeline import Pipeline, TileSet
 from ui.services.previews import StepRun, StitchRun
 
 from .auth import require_sign_in
-from .navigation import STEP_PARAM, step_title
-from .runs import lazy_pipeline, offer_cancel, stages_done, step_runs, stitch_run, tile_files_of
-from .server import STAND_IN, cluster_problem, runner
-from .settings import Settings, sidebar
-from .uploads import SourceImage, current_image
+from .progress import offer_cancel, on_page, stages_done
+from .services.cluster import STAND_IN, cluster_problem, runner
+from .services.pages import APP_TITLE, STEP_PAGE, STEP_PARAM, Page, step_title
+from .services.runs import lazy_pipeline, step_runs, stitch_run, tile_files_of
+from .services.settings import Settings
+from .services.uploads import SourceImage, current_image
+from .sidebar import sidebar
 
-__all__ = ["PageContext", "TITLE", "show_errors", "start_page", "start_step_page"]
+__all__ = ["PageContext", "show_errors", "start_page", "start_step_page"]
 
-TITLE = "Dask, tile by tile"
 #: A file served by the app: a Material icon as the tab's icon is fetched from Google's fonts.
 ICON = str(Path(__file__).with_name("icon.png"))
 RUNNER_LABELS = {
@@ -70,13 +72,13 @@ def _requested_step() -> int:
         return 1
 
 
-def start_page(title: str, *, all_steps: bool = False, wait_for_cluster: bool = False) -> PageContext:
-    """Set up the page, draw the sidebar and run (or fetch) the stages the page shows: the
+def start_page(page: Page, *, all_steps: bool = False, wait_for_cluster: bool = False) -> PageContext:
+    """Set up ``page``, draw the sidebar and run (or fetch) the stages the page shows: the
     tiles, grayscale and stitched image, and the chain's steps if ``all_steps``.
 
     The stages run on threads while the cluster starts, unless ``wait_for_cluster``.
     """
-    return _start(lambda settings: title, None if all_steps else 0, {}, wait_for_cluster)
+    return _start(page.file, lambda settings: page.label, None if all_steps else 0, {}, wait_for_cluster)
 
 
 def start_step_page() -> PageContext:
@@ -84,17 +86,17 @@ def start_step_page() -> PageContext:
     with the steps up to it run; its ``step_index`` says which (from 0)."""
     number = _requested_step()
     return _start(
-        lambda settings: step_title(settings.chain[number - 1], number - 1) if number <= len(settings.chain) else "Step",
+        STEP_PAGE.file, lambda settings: step_title(settings.chain[number - 1], number - 1) if number <= len(settings.chain) else "Step",
         number, {STEP_PARAM: str(number)}, False,
     )
 
 
-def _start(title, steps: int | None, page_params: dict[str, str], wait_for_cluster: bool) -> PageContext:
+def _start(page: str, title, steps: int | None, page_params: dict[str, str], wait_for_cluster: bool) -> PageContext:
     # Before the sidebar, which rewrites the address: a signed-out visitor's link must
     # survive the sign-in as it came.
-    require_sign_in(TITLE)
-    settings = sidebar(page_params)
-    st.set_page_config(page_title=f"{title(settings)} · {TITLE}", page_icon=ICON, layout="wide")
+    require_sign_in(APP_TITLE)
+    settings = sidebar(page, page_params)
+    st.set_page_config(page_title=f"{title(settings)} · {APP_TITLE}", page_icon=ICON, layout="wide")
     active = runner(wait=wait_for_cluster)
     if cluster_problem():
         st.sidebar.warning(cluster_problem())
@@ -106,14 +108,15 @@ def _start(title, steps: int | None, page_params: dict[str, str], wait_for_clust
                 f"The chain has {count} step{'' if count == 1 else 's'}, so there is no step {steps} to show: "
                 "pick one in the sidebar, or add a stage."
             )
-        image = current_image(settings.sample, settings.upload)
+        with st.spinner("Decoding the upload…") if settings.upload else contextlib.nullcontext():
+            image = current_image(settings.sample, settings.upload)
         if image.frames > 1:
             st.sidebar.info(
                 f"{image.label} holds {image.frames} frames (an animation, or the pages of a TIFF): "
                 "this app uses the first one. To work on another, save it as an image of its own "
                 "and upload that."
             )
-        tile_files = tile_files_of(image, settings.rows, settings.cols)
+        tile_files = tile_files_of(image, settings.rows, settings.cols, on_page)
         scheduler = active.scheduler_for(tile_files.mean_tile_pixels)  # once: every stage runs on it
         if active is STAND_IN:
             st.sidebar.caption("Dask runs on: threads in the server while the cluster starts")
@@ -125,9 +128,9 @@ def _start(title, steps: int | None, page_params: dict[str, str], wait_for_clust
                 "otherwise; see the Cluster page)"
             )
         pipeline = lazy_pipeline(tile_files, settings.chain)
-        stitched = stitch_run(tile_files, pipeline, scheduler)
+        stitched = stitch_run(tile_files, pipeline, scheduler, on_page)
         count = len(settings.chain) if steps is None else steps
-        runs = step_runs(tile_files, stitched, settings.chain, count, scheduler)
+        runs = step_runs(tile_files, stitched, settings.chain, count, scheduler, on_page)
     stages_done()
     step_index = steps - 1 if steps else None
     return PageContext(settings, image, tile_files, pipeline, stitched, runs, scheduler, step_index)

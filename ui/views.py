@@ -15,10 +15,10 @@ from core.outputs.png import write_png
 from core.pipeline import STAGES, Pipeline, Step, TileSet, chain_text
 from ui.services.previews import Histogram, StepRun, preview_stride
 
-from .chain_editor import RANGE_PARAMS, has_range
 from .plots import figure_png
-from .runs import value_histogram
-from .store import BoundedStore
+from .services.runs import value_histogram
+from .services.settings import RANGE_PARAMS, has_range
+from .services.store import BoundedStore
 from .task_view import show_task_view
 
 __all__ = [

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.outputs.deep_zoom import COARSE_SIDE
+
 __all__ = ["SETTINGS", "Setting", "get"]
 
 
@@ -62,7 +64,7 @@ SETTINGS = {
             int,
         ),
         Setting(
-            "PYRAMID_COARSE_SIDE", "2048",
+            "PYRAMID_COARSE_SIDE", str(COARSE_SIDE),
             "The pixel zoom opens once the levels up to this many pixels a side are cut; finer ones follow",
             int,
         ),

@@ -1,4 +1,4 @@
-"""The app's pyramids on disk: one folder per content under a name only the server can
+"""The pixel zoom's pyramids on disk (``ui.services.zoom_pyramids``): one folder per content under a name only the server can
 make, coarse levels at once and fine ones by one thread of the server, bounded in size."""
 
 import hashlib
@@ -14,15 +14,23 @@ import pytest
 import streamlit as st
 from PIL import Image
 
-import ui.pyramids
+import ui.services.zoom_pyramids as zoom_pyramids
 from core.outputs.deep_zoom import read_pyramid, tile_path, write_coarse_levels
 from core.outputs.pictures import to_picture
-from ui.pyramids import PROGRESS, SECRET_FILE, Picture, photo_picture, pyramid_of, server_secret, wait_for_cutting
+from ui.services.zoom_pyramids import (
+    PROGRESS,
+    SECRET_FILE,
+    Picture,
+    photo_picture,
+    pyramid_of,
+    server_secret,
+    wait_for_cutting,
+)
 
 
 @pytest.fixture(autouse=True)
 def pyramids_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(ui.pyramids, "PYRAMIDS", tmp_path / "pyramids")
+    monkeypatch.setattr(zoom_pyramids, "PYRAMIDS", tmp_path / "pyramids")
     monkeypatch.setenv("TILE_CACHE_DIR", str(tmp_path / "cache"))
     st.cache_resource.clear()
     server_secret.cache_clear()
@@ -46,8 +54,8 @@ class Held:
 @pytest.fixture
 def held(monkeypatch):
     hold = Held()
-    monkeypatch.setattr(ui.pyramids, "_before_fine_levels", hold.wait)
-    monkeypatch.setattr(ui.pyramids, "PYRAMID_COARSE_SIDE", 300)
+    monkeypatch.setattr(zoom_pyramids, "_before_fine_levels", hold.wait)
+    monkeypatch.setenv("PYRAMID_COARSE_SIDE", "300")
     yield hold
     hold.gate.set()
 
@@ -77,7 +85,7 @@ def test_a_server_removes_the_pyramids_of_an_older_format_once_and_keeps_its_own
     picture = values_picture("a")
     pyramid_of(picture, "threads")
     assert not older.exists()
-    assert (pyramids_folder / ui.pyramids.FORMAT_FILE).read_text().strip() == str(ui.pyramids.PYRAMID_FORMAT)
+    assert (pyramids_folder / zoom_pyramids.FORMAT_FILE).read_text().strip() == str(zoom_pyramids.PYRAMID_FORMAT)
 
     st.cache_resource.clear()  # the next server, of the same code
     pyramid_of(values_picture("b"), "threads")
@@ -96,7 +104,7 @@ def test_the_least_recently_opened_pyramids_go_when_the_folder_is_full(pyramids_
     pyramid_of(old, "threads")
     hour_ago = time.time() - 3600
     os.utime(pyramids_folder / old.folder_name, (hour_ago, hour_ago))
-    monkeypatch.setattr(ui.pyramids, "PYRAMIDS_MAX_BYTES", 1)
+    monkeypatch.setenv("PYRAMID_CACHE_MAX_BYTES", "1")
     pyramid_of(new, "threads")
     assert sorted(p.name for p in pyramids_folder.iterdir() if p.is_dir()) == [new.folder_name]  # kept: just written
 
@@ -104,7 +112,7 @@ def test_the_least_recently_opened_pyramids_go_when_the_folder_is_full(pyramids_
 def test_folder_names_are_keyed_by_the_servers_secret_not_a_plain_digest(pyramids_folder, tmp_path, monkeypatch):
     picture = values_picture("a")
     name = picture.folder_name
-    words = json.dumps([ui.pyramids.PYRAMID_FORMAT, list(picture.key), picture.kind, list(picture.value_range)])
+    words = json.dumps([zoom_pyramids.PYRAMID_FORMAT, list(picture.key), picture.kind, list(picture.value_range)])
     assert name != hashlib.sha256(words.encode()).hexdigest()[:32]
     secret = tmp_path / "cache" / SECRET_FILE
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600 and len(secret.read_bytes()) == 32
@@ -123,13 +131,13 @@ def test_the_view_opens_on_coarse_levels_and_one_thread_cuts_the_fine_ones(pyram
     assert (folder / tile_path(8, 0, 0)).exists() and not any(folder.glob("10/*.png"))
     # another session meanwhile: the same partial pyramid, the same thread
     assert pyramid_of(picture, "threads") == first
-    assert ui.pyramids._cutters().busy() == [picture.folder_name]
+    assert zoom_pyramids._cutters().busy() == [picture.folder_name]
     assert held.reached.wait(10)  # the thread at work, its progress written
     assert json.loads((folder / PROGRESS).read_text())["complete"] is False
     held.gate.set()
     wait_for_cutting(picture, timeout=60)
     assert read_pyramid(folder).complete and json.loads((folder / PROGRESS).read_text())["complete"] is True
-    assert pyramid_of(picture, "threads").complete and ui.pyramids._cutters().busy() == []
+    assert pyramid_of(picture, "threads").complete and zoom_pyramids._cutters().busy() == []
     pixels = np.concatenate([np.concatenate([np.asarray(Image.open(folder / tile_path(10, c, r))) for c in range(3)], 1)
                              for r in range(3)])
     np.testing.assert_array_equal(pixels[:600, :700], to_picture(picture.image.compute(), "values", (0.0, 1.0)))
@@ -138,7 +146,7 @@ def test_the_view_opens_on_coarse_levels_and_one_thread_cuts_the_fine_ones(pyram
 def test_a_partial_pyramid_left_by_a_stopped_server_is_finished_by_the_next(pyramids_folder, monkeypatch):
     picture = values_picture("stopped")
     folder = pyramids_folder / picture.folder_name
-    ui.pyramids._older_formats_removed()  # a server of this code
+    zoom_pyramids._older_formats_removed()  # a server of this code
     write_coarse_levels(picture.image, folder, coarse_side=300)  # and then it stopped
     st.cache_resource.clear()  # a new server: no thread at work on it
     assert not pyramid_of(picture, "threads").complete  # opened as what it is
@@ -152,7 +160,7 @@ def test_a_pyramid_being_cut_is_never_pruned(pyramids_folder, held, monkeypatch)
     assert held.reached.wait(10)  # its cutter at work (and done writing into it for now)
     hour_ago = time.time() - 3600  # its visitor opened it long ago
     os.utime(pyramids_folder / cutting.folder_name, (hour_ago, hour_ago))
-    monkeypatch.setattr(ui.pyramids, "PYRAMIDS_MAX_BYTES", 1)
+    monkeypatch.setenv("PYRAMID_CACHE_MAX_BYTES", "1")
     pyramid_of(other, "threads")
     assert {p.name for p in pyramids_folder.iterdir()} >= {cutting.folder_name, other.folder_name}
     held.gate.set()

@@ -1,13 +1,10 @@
-"""The server's configuration: where tiles are cached and where Dask runs (threads, or a
-cluster started once per server and shared by every session)."""
+"""Where the dashboard's Dask runs: threads in the server, or a cluster started (or reached)
+once per server process, in the background, and shared by every session."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import dask
 import streamlit as st
@@ -16,72 +13,20 @@ from dask.system import CPU_COUNT
 from core.errors import PipelineError
 from core.runtime import LOCAL, THREADS, Runner, configured_scheduler, connect
 
-__all__ = [
-    "APP_MAX_PIXELS",
-    "CACHE_MAX_BYTES",
-    "CLUSTER_IDLE_SECONDS",
-    "STAND_IN",
-    "cache_root",
-    "cluster_problem",
-    "runner",
-    "scheduler_choice",
-    "where",
-]
+from . import config
 
-#: Largest upload decoded; .streamlit/config.toml's maxUploadSize (MB) is 3 bytes a pixel.
-APP_MAX_PIXELS = 100_000_000
-CACHE_MAX_BYTES = int(os.environ.get("TILE_CACHE_MAX_BYTES", 4 * 2**30))
+__all__ = ["STAND_IN", "cluster_problem", "runner", "scheduler_choice", "where"]
 
 # Streamlit runs each script in a thread of its own, and there Dask's threaded scheduler
-# makes a pool of Python's default size, os.cpu_count() + 4 threads (6 on a 2-core
-# machine), instead of one thread per core as on a program's main thread.
+# makes a pool of Python's default size, os.cpu_count() + 4 threads, instead of one thread
+# per core as on a program's main thread.
 dask.config.set({"num_workers": CPU_COUNT})
-
-#: Seconds between two looks of Streamlit at its config.toml and secrets.toml files. It
-#: looks every 0.2 s, for reloading an edit, whatever ``server.fileWatcherType`` says, and no
-#: option changes that: a third to a half of an idle server's CPU here
-#: (``benchmarks/idle.py``). The files of a shared server are edited rarely; an edit now
-#: takes up to this long to apply.
-CONFIG_POLL_SECONDS = 5.0
-
-
-def _poll_config_files_slowly() -> None:
-    # Streamlit 1.67 watches those files with PollingPathWatcher
-    # (streamlit/web/bootstrap.py, _install_config_watchers; runtime/secrets.py), which reads
-    # this module global before each of its sleeps, so the watchers started with the server
-    # slow down too. A Streamlit without it keeps its own period: the app works the same,
-    # only idles less.
-    try:
-        from streamlit.watcher import polling_path_watcher
-    except ImportError:
-        return
-    period = getattr(polling_path_watcher, "_POLLING_PERIOD_SECS", None)
-    if isinstance(period, (int, float)) and period < CONFIG_POLL_SECONDS:
-        polling_path_watcher._POLLING_PERIOD_SECS = CONFIG_POLL_SECONDS
-
-
-# Once per process: the first page run imports this module, before that Streamlit's own
-# period applies.
-_poll_config_files_slowly()
-
-
-def cache_root() -> Path:
-    """Where tiles and uploads are kept: ``$TILE_CACHE_DIR`` or a folder in the temp dir."""
-    return Path(os.environ.get("TILE_CACHE_DIR") or Path(tempfile.gettempdir()) / "dask-tiles-cache")
 
 
 def scheduler_choice() -> str:
     """``$DASHBOARD_SCHEDULER`` (threads, local or an address), else Dask's configured
     ``scheduler-address``, else a local cluster. Never a visitor's choice."""
-    return os.environ.get("DASHBOARD_SCHEDULER") or configured_scheduler(default=LOCAL)
-
-
-#: A local cluster that ran nothing for this long is closed (and started again, in the
-#: background, by the next page that asks for it): its scheduler and workers tick,
-#: heartbeat and sample themselves several times a second, which kept an idle server at
-#: 6 to 15 % of a core here (``benchmarks/idle.py``). Tasks waiting or running keep it
-#: open, however long they take.
-CLUSTER_IDLE_SECONDS = float(os.environ.get("DASHBOARD_CLUSTER_IDLE_SECONDS", 300))
+    return config.get("DASHBOARD_SCHEDULER") or configured_scheduler(default=LOCAL)
 
 
 class _ClusterStart:
@@ -126,10 +71,11 @@ class _ClusterStart:
 
 class _SharedCluster:
     """The server's cluster, shared by every session; a local one is closed once it has
-    been idle for ``CLUSTER_IDLE_SECONDS`` and started afresh when a page next needs it."""
+    been idle for ``$DASHBOARD_CLUSTER_IDLE_SECONDS`` and started afresh when a page next needs it."""
 
     def __init__(self, choice: str):
         self._choice = choice
+        self._idle_seconds = config.get("DASHBOARD_CLUSTER_IDLE_SECONDS")
         self._lock = threading.Lock()
         self._start: _ClusterStart | None = _ClusterStart(choice)
         self._last_asked = time.monotonic()
@@ -145,12 +91,12 @@ class _SharedCluster:
             return self._start
 
     def _close_when_idle(self) -> None:
-        while not self._stopped.wait(min(CLUSTER_IDLE_SECONDS / 4, 30.0)):
+        while not self._stopped.wait(min(self._idle_seconds / 4, 30.0)):
             with self._lock:
                 start = self._start
                 idle = (
                     start is not None
-                    and time.monotonic() - self._last_asked > CLUSTER_IDLE_SECONDS
+                    and time.monotonic() - self._last_asked > self._idle_seconds
                     and not start.working()
                 )
                 if idle:

@@ -1,5 +1,5 @@
-"""Pictures to the pixel: a before and an after picture as tile pyramids the app serves
-itself, shown in the zoom view with a swipe between them.
+"""The pixel zoom's pictures as tile pyramids on disk, which the app serves itself
+(``ui.zoom`` shows them).
 
 Each pyramid is written once per content key into ``static/pyramids/<name>/``, which
 Streamlit serves at ``/app/static/pyramids/...`` (``server.enableStaticServing``) to
@@ -32,53 +32,43 @@ import numpy as np
 import streamlit as st
 
 from core.errors import PipelineError
-from core.outputs.deep_zoom import COARSE_SIDE, Pyramid, read_pyramid, write_coarse_levels, write_fine_levels
+from core.outputs.deep_zoom import Pyramid, read_pyramid, write_coarse_levels, write_fine_levels
 from core.pipeline import GRAYSCALE_RANGE, ResultKind, Step, TileSet
 from core.runtime import THREADS, atomic_path, prune, touch
 from ui.services.previews import StepRun, StitchRun
 
-from .dask_view import dask_view
-from .runs import step_key, with_progress
-from .server import cache_root
+from . import config
+from .runs import UNWATCHED, Watch, step_key
 
 __all__ = [
     "PYRAMIDS",
-    "PYRAMIDS_MAX_BYTES",
+    "PYRAMIDS_URL",
     "Picture",
     "photo_picture",
-    "pixel_zoom_section",
     "pyramid_of",
     "pyramids_of",
     "server_secret",
     "step_picture",
     "stitched_picture",
     "wait_for_cutting",
-    "zoom_view",
 ]
 
 #: Streamlit serves the folder ``static`` beside the main script, and only real files in it
 #: (symbolic links out of it are refused), so the pyramids live there.
-PYRAMIDS = Path(__file__).resolve().parents[1] / "static" / "pyramids"
+PYRAMIDS = Path(__file__).resolve().parents[2] / "static" / "pyramids"
 #: Where the browser finds them, relative to the app's address.
 PYRAMIDS_URL = "app/static/pyramids"
-#: A 64-MPix photo's pyramids took 29 MB of PNG tiles (the stitched grayscale) and 85 MB
-#: (the colour photo) here, so the default keeps about nine such pairs.
-PYRAMIDS_MAX_BYTES = int(os.environ.get("PYRAMID_CACHE_MAX_BYTES", 2**30))
 #: Changes whenever the tiles of a key would come out differently, or the folders' names:
 #: a server with new code neither shows an older server's tiles nor leaves them served.
 PYRAMID_FORMAT = 2
 #: In ``PYRAMIDS``: the format of the pyramids there.
 FORMAT_FILE = ".format"
-#: Levels up to this many pixels a side are cut before the view opens, the rest after
-#: (``core.outputs.deep_zoom.COARSE_SIDE`` unless ``$PYRAMID_COARSE_SIDE`` says).
-PYRAMID_COARSE_SIDE = int(os.environ.get("PYRAMID_COARSE_SIDE", COARSE_SIDE))
 #: What the thread cutting a pyramid's fine levels writes into its folder, at most ten
 #: times a second: ``{"done": tasks, "total": tasks, "complete": bool}``.
 PROGRESS = "progress.json"
 #: In the cache folder, never in the served one. A dot keeps the cache's pruning off it
 #: (``core.runtime.prune`` leaves hidden entries to their writers).
 SECRET_FILE = ".pyramid-secret"
-VIEW_HEIGHT = 640  # pixels: most of a laptop's screen, with the page's title above
 
 
 @dataclass(frozen=True)
@@ -96,7 +86,7 @@ class Picture:
         # A plain digest of the key could be worked out by anyone who has the image (a
         # bundled sample's, say), and the tiles are served without asking who is signed in.
         words = json.dumps([PYRAMID_FORMAT, list(self.key), self.kind, list(self.value_range)], default=str)
-        return hmac.new(server_secret(cache_root()), words.encode(), "sha256").hexdigest()[:32]
+        return hmac.new(server_secret(config.get("TILE_CACHE_DIR")), words.encode(), "sha256").hexdigest()[:32]
 
 
 @functools.cache
@@ -193,15 +183,15 @@ def _lazy(image, scheduler) -> tuple[da.Array, object]:
     return da.from_array(image, chunks=(2048, 2048, *image.shape[2:]), name=False), THREADS
 
 
-def pyramids_of(pictures: list[Picture], scheduler) -> list[Pyramid]:
+def pyramids_of(pictures: list[Picture], scheduler, watch: Watch = UNWATCHED) -> list[Pyramid]:
     """The pictures' pyramids on disk, at least their coarse levels: those are written now
-    (under a progress bar) if need be, one picture after the other, and then the fine
+    (shown by ``watch``) if need be, one picture after the other, and then the fine
     levels, unless on disk, each in a thread of the server (``wait_for_cutting`` waits).
 
     Raises ``PipelineError`` with a message for the visitor if they cannot be written.
     """
     _older_formats_removed()
-    pyramids = [_coarse_of(picture, scheduler) for picture in pictures]
+    pyramids = [_coarse_of(picture, scheduler, watch) for picture in pictures]
     # Only now: the first picture's fine levels would take the cores from the next one's
     # coarse levels, which the view waits for.
     for picture, pyramid in zip(pictures, pyramids):
@@ -212,28 +202,28 @@ def pyramids_of(pictures: list[Picture], scheduler) -> list[Pyramid]:
     return pyramids
 
 
-def pyramid_of(picture: Picture, scheduler) -> Pyramid:
+def pyramid_of(picture: Picture, scheduler, watch: Watch = UNWATCHED) -> Pyramid:
     """``pyramids_of`` one picture."""
-    return pyramids_of([picture], scheduler)[0]
+    return pyramids_of([picture], scheduler, watch)[0]
 
 
-def _coarse_of(picture: Picture, scheduler) -> Pyramid:
+def _coarse_of(picture: Picture, scheduler, watch: Watch) -> Pyramid:
     folder = PYRAMIDS / picture.folder_name
     with _writers().setdefault(picture.folder_name, threading.Lock()):
-        pyramid = read_pyramid(folder) or _write_coarse(picture, folder, scheduler)
+        pyramid = read_pyramid(folder) or _write_coarse(picture, folder, scheduler, watch)
     touch(folder)  # opened: pruned last
     return pyramid
 
 
-def _write_coarse(picture: Picture, folder: Path, scheduler) -> Pyramid:
+def _write_coarse(picture: Picture, folder: Path, scheduler, watch: Watch) -> Pyramid:
     image, scheduler = _lazy(picture.image, scheduler)
     height, width = image.shape[:2]
     try:
-        written = with_progress(
+        written = watch.run(
             f"Cutting {picture.label} ({width:,} x {height:,} pixels) into tiles for the zoom",
             lambda report: write_coarse_levels(
                 image, folder, kind=picture.kind, value_range=picture.value_range,
-                coarse_side=PYRAMID_COARSE_SIDE, on_progress=report, scheduler=scheduler,
+                coarse_side=config.get("PYRAMID_COARSE_SIDE"), on_progress=report, scheduler=scheduler,
             ),
         )
     except OSError as e:
@@ -245,7 +235,7 @@ def _write_coarse(picture: Picture, folder: Path, scheduler) -> Pyramid:
 def _before_fine_levels() -> None:
     """For the browser tests, which show the view open before its full resolution: with
     ``$PYRAMID_HOLD_FINE_LEVELS`` set, the fine levels wait until that file exists."""
-    hold = os.environ.get("PYRAMID_HOLD_FINE_LEVELS")
+    hold = config.get("PYRAMID_HOLD_FINE_LEVELS")
     while hold and not os.path.exists(hold):
         time.sleep(0.1)
 
@@ -284,23 +274,7 @@ def _prune() -> None:
     # as just used, pruning keeps it.
     for name in _cutters().busy():
         touch(PYRAMIDS / name)
-    prune(PYRAMIDS, PYRAMIDS_MAX_BYTES)
-
-
-def zoom_view(before: Picture, after: Picture, scheduler, *, key: str) -> None:
-    """The zoom view of ``before`` and ``after`` (of the same size), their coarse levels
-    written first if need be; the view shows the fine levels' progress and their tiles as
-    they come."""
-    # The view says how far the full resolution's cutting has got, and stops saying so when
-    # it is done; a caption of the page's would stay until the next rerun.
-    pyramids = pyramids_of([before, after], scheduler)
-    dask_view(
-        "zoom", key=key, height=VIEW_HEIGHT,
-        **{
-            side: {"path": f"{PYRAMIDS_URL}/{picture.folder_name}", "pyramid": pyramid.to_dict(), "label": picture.label}
-            for side, picture, pyramid in zip(("before", "after"), (before, after), pyramids)
-        },
-    )
+    prune(PYRAMIDS, config.get("PYRAMID_CACHE_MAX_BYTES"))
 
 
 def stitched_picture(tile_files: TileSet, stitch_run: StitchRun, label: str) -> Picture:
@@ -311,21 +285,3 @@ def stitched_picture(tile_files: TileSet, stitch_run: StitchRun, label: str) -> 
 def step_picture(tile_files: TileSet, chain: tuple[Step, ...], index: int, run: StepRun, label: str) -> Picture:
     """The output of the chain's step at ``index``, coloured as its page shows it."""
     return Picture(("step", *step_key(tile_files, chain, index)), run.output, run.kind, run.value_range, label)
-
-
-def pixel_zoom_section(before: Picture, after: Picture, scheduler, *, key: str) -> None:
-    """The page's "Inspect to the pixel" section: the zoom view, once the visitor opens it
-    (its full-resolution tiles take a few seconds to cut at 64 MPix, after it opens)."""
-    st.subheader("Inspect to the pixel")
-    st.write(
-        "Zoom into the full-resolution pictures down to single pixels (wheel, double-click or the "
-        "buttons; drag to pan) and drag the orange line to compare before and after. Dask cuts each "
-        "picture into a pyramid of 256-pixel tiles, every level half the one above, in parallel; the "
-        "browser then loads only the tiles in view."
-    )
-    if not st.toggle("Open the pixel zoom", key=key):
-        return
-    try:
-        zoom_view(before, after, scheduler, key=f"{key}-view")
-    except PipelineError as e:
-        st.error(str(e))

@@ -2,16 +2,17 @@
 run, each step's run, region tables, histograms, the Tasks page's recorded runs and the
 Speed-up page's sweeps.
 
-Each is computed once per key under a progress bar, and kept in a ``BoundedStore``. The
-keys hold the tile folder (the image's digest and the grid), the chain's texts up to the
-step (``Step.text``: ``gaussian:sigma=2``) and where it ran, so that changing step k's
-parameters runs steps k.. again from step k-1's output, and nothing before it.
+Each is computed once per key and kept in a ``BoundedStore``. The keys hold the tile
+folder (the image's digest and the grid), the chain's texts up to the step
+(``Step.text``: ``gaussian:sigma=2``) and where it ran, so that changing step k's
+parameters runs steps k.. again from step k-1's output, and nothing before it. Nothing
+here draws: a ``Watch`` (``ui.progress.on_page`` in the pages) shows the work.
 """
 
 from __future__ import annotations
 
-import threading
-import time
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -31,33 +32,59 @@ from core.pipeline import (
 from core.pipeline.tiling import cache_folder
 from core.runtime import prune
 from core.runtime.cluster import check_workers_can_read
-from ui.services.previews import Histogram, StepRun, StitchRun, measure_regions, run_step, run_stitch_stages
-from ui.services.scaling import GRID_SIZES, GridScaling, WorkerScaling, measure_grids, measure_workers
 
-from .navigation import step_title
-from .plots import ValueHistogram
-from .server import CACHE_MAX_BYTES, cache_root, runner, where
+from ..plots import ValueHistogram
+from . import config
+from .cluster import runner, where
+from .pages import step_title
+from .previews import Histogram, StepRun, StitchRun, measure_regions, run_step, run_stitch_stages
+from .scaling import GRID_SIZES, GridScaling, WorkerScaling, measure_grids, measure_workers
 from .store import BoundedStore
 from .uploads import SourceImage
 
 __all__ = [
-    "CANCEL_KEY",
     "STEP_RUNS_KEPT",
     "SWEEP_REPEATS",
+    "UNWATCHED",
+    "Watch",
     "grid_scaling",
     "lazy_pipeline",
-    "offer_cancel",
     "recorded_run",
     "region_table_of",
     "step_key",
     "step_runs",
-    "stages_done",
     "stitch_run",
     "tile_files_of",
     "value_histogram",
-    "with_progress",
     "worker_scaling",
 ]
+
+T = TypeVar("T")
+Report = Callable[[int, int], None]
+
+
+class Watch(Protocol):
+    """How a computation is shown while it runs."""
+
+    def run(self, label: str, compute: Callable[[Report | None], T]) -> T:
+        """``compute(report)``, ``report(done, total)`` counting its tasks, shown as ``label``."""
+
+    def waiting(self, label: str) -> tuple[Callable[[], None], Callable[[], None]]:
+        """``(tick, done)`` for a wait on another session's identical computation: ``tick``
+        is called every 0.1 s meanwhile (and may raise to stop waiting), ``done`` at the end."""
+
+
+class _Unwatched:
+    """Shows nothing: for scripts and tests."""
+
+    def run(self, label, compute):
+        return compute(None)
+
+    def waiting(self, label):
+        return (lambda: None), (lambda: None)
+
+
+UNWATCHED: Watch = _Unwatched()
 
 #: Step runs kept for the whole server. Each holds its output at full resolution (so that
 #: the next step, or a rerun, starts from it): 4 bytes a pixel for values and labels, 1 for
@@ -67,7 +94,6 @@ __all__ = [
 STEP_RUNS_KEPT = 6
 #: Runs per worker count or grid; the fastest is kept (see ``ui.services.scaling``).
 SWEEP_REPEATS = 3
-CANCEL_KEY = "cancel_run"
 
 
 @st.cache_resource
@@ -85,21 +111,24 @@ def _stores() -> dict[str, BoundedStore]:
     }
 
 
-def tile_files_of(image: SourceImage, rows: int, cols: int) -> TileSet:
+def tile_files_of(image: SourceImage, rows: int, cols: int, watch: Watch = UNWATCHED) -> TileSet:
     """The image's tile files for this grid, written on first use and reused afterwards.
 
     Raises ``PipelineError`` with a message for the visitor.
     """
-    written_before = cache_folder(cache_root(), image.digest, rows, cols).exists()
+    cache = config.get("TILE_CACHE_DIR")
+    written_before = cache_folder(cache, image.digest, rows, cols).exists()
     try:
-        with st.spinner(f"Writing {rows} x {cols} tile files…"):
-            tile_files = partition_cached(image.pixels, rows, cols, cache_root(), digest=image.digest)
+        tile_files = watch.run(
+            f"Writing {rows} x {cols} tile files",
+            lambda report: partition_cached(image.pixels, rows, cols, cache, digest=image.digest),
+        )
     except PipelineError as e:
         raise PipelineError(f"Cannot split this image: {e}.") from e
     except OSError as e:
         raise PipelineError(f"Cannot write the tile files on the server: {e.strerror}.") from e
     if not written_before:
-        prune(cache_root(), CACHE_MAX_BYTES)
+        prune(cache, config.get("TILE_CACHE_MAX_BYTES"))
     try:
         check_workers_can_read(runner(), tile_files.folder)
     except PipelineError as e:
@@ -117,100 +146,22 @@ def lazy_pipeline(tile_files: TileSet, chain: tuple[Step, ...]) -> Pipeline:
     return base.with_chain(chain)
 
 
-class _ThisRun(threading.local):
-    """Where this script run offers its Cancel button (each session's runs have a thread)."""
-
-    slot = None  # an ``st.empty`` at the top of the page, from ``offer_cancel``
-    offered = False  # a key is drawn once per run: the button stays until ``stages_done``
-
-
-_this_run = _ThisRun()
-
-
-def offer_cancel() -> None:
-    """Keep a place at the top of the page for the Cancel button that a run computing
-    this page's stages shows (see ``with_progress``)."""
-    _this_run.slot, _this_run.offered = st.empty(), False
+def _computed(store: str, key, label: str, compute, watch: Watch):
+    """``compute(report)`` once per key, shown by ``watch``; later calls reuse the result."""
+    tick, done = watch.waiting(label)
+    try:
+        return _stores()[store].get_or_compute(key, lambda: watch.run(label, compute), on_wait=tick)
+    finally:
+        done()
 
 
-def stages_done() -> None:
-    """The page's stages are computed: the Cancel button goes."""
-    if _this_run.slot is not None:
-        _this_run.slot.empty()
-    _this_run.slot = None
-
-
-def _cancel_button() -> None:
-    """The Cancel button, once per run. Its click, like any other, reruns the page, which
-    stops the running computation at its next progress report (``core.runtime.cancel``); the run
-    that follows finds it pressed and stops before computing anything."""
-    if _this_run.slot is None or _this_run.offered:
-        return
-    _this_run.offered = True
-    with _this_run.slot.container():
-        if st.button("Cancel", icon=":material/cancel:", key=CANCEL_KEY, help="Stop this run; nothing of it is kept"):
-            st.info(
-                "Cancelled: nothing of that run was kept. Change a setting, or press the button "
-                "to run it again."
-            )
-            st.button("Run it again", key="run_again")
-            st.stop()
-
-
-def with_progress(label: str, compute):
-    """Run ``compute(report)`` under a progress bar that goes away when it is done.
-
-    A bare bar, not ``st.status``: a status box sleeps 50 ms as it opens and again as it
-    closes, which was most of a clip change's rerun on the 512 x 512 samples.
-    """
-    _cancel_button()
-    placeholder = st.empty()
-    bar = placeholder.progress(0.0, text=f"{label}…")
-
-    def report(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"{label}: {done:,} of {total:,} tasks done")
-
-    result = compute(report)
-    placeholder.empty()
-    return result
-
-
-class _Waiting:
-    """What a page shows while another session computes the key it needs; each update
-    lets Streamlit stop this page, should its visitor move on meanwhile."""
-
-    def __init__(self, label: str):
-        self.label, self.placeholder, self.started = label, None, time.monotonic()
-
-    def tick(self) -> None:
-        if self.placeholder is None:
-            _cancel_button()
-            self.placeholder = st.empty()
-        self.placeholder.caption(
-            f"{self.label}: another visitor started the same run; using theirs "
-            f"({time.monotonic() - self.started:.0f} s)"
-        )
-
-    def done(self) -> None:
-        if self.placeholder is not None:
-            self.placeholder.empty()
-
-
-def _computed(store: str, key, label: str, compute):
-    """``compute(report)`` once per key, under a progress bar; later calls reuse the result."""
-    waiting = _Waiting(label)
-    value = _stores()[store].get_or_compute(key, lambda: with_progress(label, compute), on_wait=waiting.tick)
-    waiting.done()
-    return value
-
-
-def stitch_run(tile_files: TileSet, pipeline: Pipeline, scheduler) -> StitchRun:
+def stitch_run(tile_files: TileSet, pipeline: Pipeline, scheduler, watch: Watch = UNWATCHED) -> StitchRun:
     """Read, grayscale and stitch, once per image, grid and kind of scheduler."""
     rows, cols = tile_files.grid
     return _computed(
         "stitch", (str(tile_files.folder), where(scheduler)),
         f"Reading {rows * cols} tiles, turning them gray and stitching them",
-        lambda report: run_stitch_stages(pipeline, on_progress=report, scheduler=scheduler),
+        lambda report: run_stitch_stages(pipeline, on_progress=report, scheduler=scheduler), watch,
     )
 
 
@@ -220,7 +171,8 @@ def step_key(tile_files: TileSet, chain: tuple[Step, ...], index: int) -> tuple:
 
 
 def step_runs(
-    tile_files: TileSet, stitched: StitchRun, chain: tuple[Step, ...], count: int, scheduler
+    tile_files: TileSet, stitched: StitchRun, chain: tuple[Step, ...], count: int, scheduler,
+    watch: Watch = UNWATCHED,
 ) -> tuple[StepRun, ...]:
     """The first ``count`` steps of the chain, each run once per key (``step_key`` and the
     kind of scheduler) from the persisted output of the one before. ``stitched`` must have
@@ -236,23 +188,25 @@ def step_runs(
                 lambda report, step=step, step_input=step_input, value_range=ranges[index]: run_step(
                     step_input, step, value_range, stitched.stride, on_progress=report, scheduler=scheduler
                 ),
+                watch,
             )
         )
     return tuple(runs)
 
 
-def recorded_run(tile_files: TileSet, pipeline: Pipeline, scheduler) -> RecordedRun:
+def recorded_run(tile_files: TileSet, pipeline: Pipeline, scheduler, watch: Watch = UNWATCHED) -> RecordedRun:
     """The whole pipeline run once on ``scheduler``, every task's thread and times recorded,
     for the Tasks page's replay: once per image, grid, chain and kind of scheduler."""
     return _computed(
         "replays", (str(tile_files.folder), _chain_key(pipeline.chain), where(scheduler)),
         "Running the whole pipeline once, recording every task",
-        lambda report: record_run(pipeline, scheduler=scheduler, on_progress=report),
+        lambda report: record_run(pipeline, scheduler=scheduler, on_progress=report), watch,
     )
 
 
 def region_table_of(
-    tile_files: TileSet, chain: tuple[Step, ...], index: int, labels: StepRun, stitched: StitchRun, scheduler
+    tile_files: TileSet, chain: tuple[Step, ...], index: int, labels: StepRun, stitched: StitchRun, scheduler,
+    watch: Watch = UNWATCHED,
 ) -> pd.DataFrame:
     """The region table of the labels step at ``index``, measured once per key on the
     scheduler the step ran on."""
@@ -260,6 +214,7 @@ def region_table_of(
         "regions", (*step_key(tile_files, chain, index), where(scheduler)),
         f"Measuring the {labels.regions:,} regions",
         lambda report: measure_regions(labels.output, stitched.stitched, on_progress=report, scheduler=scheduler),
+        watch,
     )
 
 
@@ -274,7 +229,9 @@ def _chain_key(chain: tuple[Step, ...]) -> tuple[str, ...]:
     return tuple(chain_text(chain))
 
 
-def worker_scaling(tile_files: TileSet, chain: tuple[Step, ...], *, measure: bool) -> WorkerScaling | None:
+def worker_scaling(
+    tile_files: TileSet, chain: tuple[Step, ...], *, measure: bool, watch: Watch = UNWATCHED
+) -> WorkerScaling | None:
     """The sweep over worker counts for this image, grid and chain: measured once, when
     ``measure`` is set, under a progress bar; None if it has not been measured yet."""
     key = (str(tile_files.folder), _chain_key(chain))
@@ -282,19 +239,20 @@ def worker_scaling(tile_files: TileSet, chain: tuple[Step, ...], *, measure: boo
         return _stores()["workers"].get(key)
     return _computed(
         "workers", key, "Timing the pipeline on 1, 2, … worker threads",
-        lambda report: measure_workers(tile_files, chain=chain, repeats=SWEEP_REPEATS, report=report),
+        lambda report: measure_workers(tile_files, chain=chain, repeats=SWEEP_REPEATS, report=report), watch,
     )
 
 
 def _measured_grids(image: SourceImage, chain: tuple[Step, ...], report) -> GridScaling:
-    grids = measure_grids(
-        image.pixels, cache_root(), chain=chain, repeats=SWEEP_REPEATS, digest=image.digest, report=report,
-    )
-    prune(cache_root(), CACHE_MAX_BYTES)  # the sweep wrote the tiles of every grid
+    cache = config.get("TILE_CACHE_DIR")
+    grids = measure_grids(image.pixels, cache, chain=chain, repeats=SWEEP_REPEATS, digest=image.digest, report=report)
+    prune(cache, config.get("TILE_CACHE_MAX_BYTES"))  # the sweep wrote the tiles of every grid
     return grids
 
 
-def grid_scaling(image: SourceImage, chain: tuple[Step, ...], *, measure: bool) -> GridScaling | None:
+def grid_scaling(
+    image: SourceImage, chain: tuple[Step, ...], *, measure: bool, watch: Watch = UNWATCHED
+) -> GridScaling | None:
     """The sweep over grid sizes for this image and chain, as ``worker_scaling``."""
     key = (image.digest, _chain_key(chain))
     if not measure:
@@ -302,5 +260,5 @@ def grid_scaling(image: SourceImage, chain: tuple[Step, ...], *, measure: bool) 
     return _computed(
         "grids", key,
         f"Timing the pipeline on grids of {GRID_SIZES[0]} x {GRID_SIZES[0]} to {GRID_SIZES[-1]} x {GRID_SIZES[-1]} tiles",
-        lambda report: _measured_grids(image, chain, report),
+        lambda report: _measured_grids(image, chain, report), watch,
     )

@@ -6,9 +6,9 @@ Each setting lives in three places, so that it survives whatever a visitor does:
 - a shadow key (``_sample``; the grid as one value, ``_grid``; for the chain, ``_chain``):
   Streamlit drops a widget's key when a page runs without that widget, and a page switch
   in the classic multipage mode starts without them all;
-- the URL query string (``chain=gaussian:sigma=2;sobel:mode=x``, each step as
-  ``Step.text`` writes it): a copied link reproduces the view, even as the first request
-  to a freshly started server, and the query string is rewritten after every page switch.
+- the URL query string (``ui.services.settings``: ``chain=gaussian:sigma=2;sobel:mode=x``):
+  a copied link reproduces the view, even as the first request to a freshly started
+  server, and the query string is rewritten after every page switch.
 
 A widget is given its shadow's value (``show``) only when it shows something else, or is
 new on this page: a value set through session state is sent to the browser again, and
@@ -23,123 +23,20 @@ default, so that the browser's value wins, and applies whatever differs (``fresh
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.errors import PipelineError
-from core.pipeline import DEFAULT_CHAIN, DEFAULT_SAMPLE, SAMPLES, STAGES, Step, chain_text, parse_step
+from core.pipeline import DEFAULT_CHAIN, SAMPLES
 
-from .chain_editor import chain_in_session, draw_chain_editor, fit_ranges, set_chain, show, shown_by_default
-from .navigation import STEP_PARAM, draw_navigation
-from .uploads import Upload, save_upload
+from .chain_editor import chain_in_session, draw_chain_editor, set_chain, show, shown_by_default
+from .navigation import draw_navigation
+from .services.pages import STEP_PARAM
+from .services.settings import DEFAULTS, MAX_GRID, Settings, parse_query, query_of
+from .services.uploads import Upload, save_upload
 
-__all__ = ["CHAIN_SEPARATOR", "DEFAULTS", "Settings", "parse_query", "query_of", "sidebar"]
-
-MAX_GRID = 16
-DEFAULTS = {"sample": DEFAULT_SAMPLE, "rows": 2, "cols": 2}
-#: Between the steps of ``chain=`` in a link: ``,`` and ``=`` are taken by ``Step.text``.
-CHAIN_SEPARATOR = ";"
-#: What links said before the chain: ``sobel=MODE&clip=LO,HI``, Sobel then clip.
-LEGACY_KEYS = ("sobel", "clip")
-#: Longest upload name kept from a link: it is only shown, never used as a path.
-MAX_NAME = 200
-
-
-@dataclass(frozen=True)
-class Settings:
-    sample: str
-    rows: int
-    cols: int
-    chain: tuple[Step, ...]
-    upload: Upload | None
-
-    @property
-    def grid(self) -> tuple[int, int]:
-        return self.rows, self.cols
-
-
-def parse_query(params: Mapping[str, str]) -> tuple[dict, list[str]]:
-    """Valid settings from a query string, and a note for each part that was ignored.
-
-    ``upload`` is the SHA-256 of a file uploaded to this server: knowing it is what lets a
-    teammate open the same picture, as unguessable as a private link; ``name`` is the
-    file's name as uploaded, so that the sidebar still names it after a server restart.
-    """
-    values, ignored = {}, []
-    if "upload" in params:
-        if re.fullmatch(r"[0-9a-f]{64}", params["upload"]):
-            name = params.get("name", "").strip()[:MAX_NAME] or None
-            values["upload"] = Upload(digest=params["upload"], file_name=name)
-        else:
-            ignored.append("upload=…")
-    if "sample" in params:
-        if params["sample"] in SAMPLES:
-            values["sample"] = params["sample"]
-        else:
-            ignored.append(f"sample={params['sample']}")
-    for key in ("rows", "cols"):
-        if key in params:
-            try:
-                number = int(params[key])
-            except ValueError:
-                number = 0
-            if 1 <= number <= MAX_GRID:
-                values[key] = number
-            else:
-                ignored.append(f"{key}={params[key]}")
-    if "chain" in params:
-        steps = _chain_from_text(params["chain"], ignored)
-        ignored += [f"{key}={params[key]} (chain= replaces it)" for key in LEGACY_KEYS if key in params]
-    elif any(key in params for key in LEGACY_KEYS):
-        steps = _legacy_chain(params, ignored)
-    else:
-        return values, ignored
-    values["chain"], moved = fit_ranges(tuple(steps))
-    return values, ignored + moved
-
-
-def _chain_from_text(text: str, ignored: list[str]) -> list[Step]:
-    """The steps of ``chain=``; an empty value is an empty chain, a bad part is left out."""
-    steps = []
-    for part in filter(None, (part.strip() for part in text.split(CHAIN_SEPARATOR))):
-        try:
-            steps.append(parse_step(part, STAGES))
-        except PipelineError as e:
-            ignored.append(f"{part} ({e})")
-    return steps
-
-
-def _legacy_chain(params: Mapping[str, str], ignored: list[str]) -> list[Step]:
-    """The chain an old link meant: Sobel in its mode (x unless given), then clip."""
-    sobel, clip = DEFAULT_CHAIN
-    if "sobel" in params:
-        try:
-            sobel = STAGES["sobel"].step(mode=params["sobel"])
-        except PipelineError:
-            ignored.append(f"sobel={params['sobel']}")
-    if "clip" in params:
-        try:
-            lo, hi = params["clip"].split(",")
-            clip = STAGES["clip"].step(lo=lo, hi=hi)
-        except (ValueError, PipelineError):
-            ignored.append(f"clip={params['clip']}")
-    return [sobel, clip]
-
-
-def query_of(settings: Settings) -> dict[str, str]:
-    """The query string that reproduces ``settings``."""
-    query = {"sample": settings.sample, "rows": str(settings.rows), "cols": str(settings.cols)}
-    query["chain"] = CHAIN_SEPARATOR.join(chain_text(settings.chain))
-    if settings.upload is not None:
-        query["upload"] = settings.upload.digest
-        if settings.upload.file_name:
-            query["name"] = settings.upload.file_name
-    return query
-
+__all__ = ["sidebar"]
 
 def _copy_sample() -> None:
     st.session_state["_sample"] = st.session_state["sample"]
@@ -187,22 +84,17 @@ def _initialise_once() -> tuple[list[str], bool]:
     return ignored, True
 
 
-def _page_of_this_run() -> str:
-    """Which page runs: each page's widgets are new to Streamlit, even under the same key."""
-    ctx = get_script_run_ctx()
-    return ctx.page_script_hash if ctx is not None else ""
-
-
 def _current_step(page_params: Mapping[str, str] | None) -> int | None:
     return int(page_params[STEP_PARAM]) if page_params and STEP_PARAM in page_params else None
 
 
-def sidebar(page_params: Mapping[str, str] | None = None) -> Settings:
-    """Draw the shared sidebar and return the settings it holds. ``page_params`` are query
-    parameters of the page itself (the step page's ``step``), kept in the address."""
+def sidebar(page: str, page_params: Mapping[str, str] | None = None) -> Settings:
+    """Draw the shared sidebar and return the settings it holds. ``page`` names the page's
+    script: each page's widgets are new to Streamlit, even under the same key.
+    ``page_params`` are query parameters of the page itself (the step page's ``step``),
+    kept in the address."""
     ignored, fresh = _initialise_once()
     state = st.session_state
-    page = _page_of_this_run()
     new_page, state["_page"] = state.get("_page") != page, page
     rows, cols = state["_grid"]
     for key, value in {"sample": state["_sample"], "rows": rows, "cols": cols}.items():

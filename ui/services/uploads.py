@@ -1,4 +1,5 @@
 """The picture a session works on: a bundled sample, or an upload kept under its digest.
+Nothing here draws: the pages show what it returns or raises.
 
 Everything is keyed on the SHA-256 of the image's content, never on Streamlit's hashing
 of arrays (which samples large arrays) nor on a file name.
@@ -15,10 +16,13 @@ from core.errors import PipelineError
 from core.pipeline import SAMPLES, frame_count, image_digest, load_image, load_sample
 from core.runtime import prune, store_bytes
 
-from .server import APP_MAX_PIXELS, CACHE_MAX_BYTES, cache_root
+from . import config
 from .store import BoundedStore
 
-__all__ = ["SourceImage", "Upload", "current_image", "save_upload"]
+__all__ = ["APP_MAX_PIXELS", "SourceImage", "Upload", "current_image", "save_upload"]
+
+#: Largest upload decoded; .streamlit/config.toml's maxUploadSize (MB) is 3 bytes a pixel.
+APP_MAX_PIXELS = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,9 @@ def _decoded() -> BoundedStore:
 
 
 def save_upload(data: bytes) -> str:
-    digest, _ = store_bytes(data, cache_root() / "uploads")
-    prune(cache_root(), CACHE_MAX_BYTES)
+    cache = config.get("TILE_CACHE_DIR")
+    digest, _ = store_bytes(data, cache / "uploads")
+    prune(cache, config.get("TILE_CACHE_MAX_BYTES"))
     return digest
 
 
@@ -60,7 +65,7 @@ def _readonly(pixels: np.ndarray) -> np.ndarray:
 
 
 def _load_upload(digest: str) -> tuple[np.ndarray, int]:
-    path = cache_root() / "uploads" / digest
+    path = config.get("TILE_CACHE_DIR") / "uploads" / digest
     if not path.exists():
         raise PipelineError("the uploaded file is no longer on the server; please upload it again")
     pixels = _readonly(load_image(path, max_pixels=APP_MAX_PIXELS))
@@ -79,10 +84,7 @@ def current_image(sample: str, upload: Upload | None) -> SourceImage:
     """
     try:
         if upload is not None:
-            with st.spinner("Decoding the upload…"):
-                pixels, frames = _decoded().get_or_compute(
-                    ("upload", upload.digest), lambda: _load_upload(upload.digest)
-                )
+            pixels, frames = _decoded().get_or_compute(("upload", upload.digest), lambda: _load_upload(upload.digest))
             return SourceImage(upload.digest, upload.label, pixels, upload.file_name or "IMAGE", frames)
         digest, pixels = _decoded().get_or_compute(("sample", sample), lambda: _load_sample(sample))
         return SourceImage(digest, SAMPLES[sample], pixels, f"{sample}.png")
