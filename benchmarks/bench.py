@@ -43,9 +43,9 @@ from . import baselines
 from .baselines import BASELINES, peak_mb
 
 PIPELINES = ("project-threads", "project-local", *BASELINES)
-#: Whole-image pipelines that would not fit in this machine's 24 GB at 1 GPix: measured at
-#: 256 MPix, the tutorial's peaked at 19.9 GB (8.3 GB without its plots) and SciPy's at
-#: 9.0 GB, and they grow linearly.
+#: Whole-image pipelines that would not fit in this machine's 24 GB at 1 GPix: their peak
+#: memory grows linearly with the pixels (the "peak MB" column at 256 MPix in
+#: benchmarks/RESULTS.md, "The benchmark, 4 MPix to 1 GPix").
 TOO_BIG_FOR_MEMORY = {"tutorial": 512, "tutorial-compute": 512, "scipy": 512}
 TILE_SIDE = 2048  # the project's grid: tiles of about this many pixels a side
 #: What every pipeline here computes (the baselines' chain), given to the command line

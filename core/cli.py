@@ -287,7 +287,8 @@ def _compute(collections: list, what: str, runner, show_progress: bool, timeout:
     if runner.client is None:
         progress = ProgressBar(out=sys.stderr) if show_progress else None
         # The threaded scheduler's function, not its name: given a name, dask imports
-        # distributed to look for a client, 0.2 s of a run.
+        # distributed to look for a client, which a run on threads must not pay for
+        # (tests/test_cli.py, test_a_run_on_threads_imports_neither_distributed_nor_matplotlib).
         return list(dask.compute(
             *collections, scheduler=dask.threaded.get, optimize_graph=False, **for_this_compute(timer, progress)
         ))
@@ -301,7 +302,9 @@ def _compute(collections: list, what: str, runner, show_progress: bool, timeout:
 def _show_cluster_progress(futures, address: str) -> None:
     """distributed's text progress bar, on stderr so that stdout keeps only the report.
 
-    Imported here: runs on threads need none of ``distributed``, 0.12 s of start-up.
+    Imported here: runs on threads need none of ``distributed``, whose import would add to
+    every run's start-up (``python -X importtime``; benchmarks/RESULTS.md, "Figures quoted in
+    the code before 2026-12-07").
     """
     from distributed.diagnostics.progressbar import TextProgressBar
 

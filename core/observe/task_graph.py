@@ -62,17 +62,18 @@ class TaskGraph:
         same, so that the SVG group of node ``i`` is ``#t<i>``; its class names its stage
         (``stage-sobel``), its tooltip the key. Colours are left to the page's style sheet.
 
-        Written once per graph: a page draws it and offers it for download on every rerun
-        (51 ms for the 1,716 tasks of a 16 x 16 grid here)."""
+        Written once per graph: a page draws it and offers it for download on every rerun,
+        and writing it for thousands of tasks is not free (benchmarks/RESULTS.md, "Figures
+        quoted in the code before 2026-12-07")."""
         return self._dot
 
     @functools.cached_property
     def _dot(self) -> str:
         # Left to right: the graph is a few tasks deep and hundreds of tiles wide, and a tall
         # column fits a scrolling page. Fewer rounds of crossing reduction (mclimit) are what
-        # make thousands of tasks lay out in seconds: with viz.js in node, measured while
-        # other work ran, 4,676 tasks (16 x 16, Sobel and clip) took 4.6 s against 30.6 s,
-        # and 3,298 (8 x 8, Gaussian to labels) 11.6 s against 52.6 s.
+        # make thousands of tasks lay out in seconds rather than tens of seconds with viz.js
+        # (tests/test_task_graph.py lays the DOT out with it in node; the figures are in
+        # benchmarks/RESULTS.md, "Figures quoted in the code before 2026-12-07").
         digraph = graphviz.Digraph(
             graph_attr={"rankdir": "LR", "ranksep": "0.3", "nodesep": "0.05", "mclimit": "0.1"},
             node_attr={"shape": "box", "fontname": "helvetica", "fontsize": "10", "height": "0.2"},

@@ -68,7 +68,8 @@ DESCRIPTOR = "pyramid.json"
 #: a 64-MPix image's pixels.
 COARSE_SIDE = 2048
 #: Pillow's zlib strategy for the tiles: run-length (Z_RLE) encodes as fast as the default
-#: and 10 to 15 % smaller here (photos and edge maps alike); lossless all the same.
+#: and smaller, photos and edge maps alike; lossless all the same (``python -m
+#: benchmarks.pyramids`` gives the tiles' size; benchmarks/RESULTS.md, "Pixel zoom pyramids").
 _PNG_STRATEGY = 3
 
 
@@ -134,7 +135,8 @@ def picture_levels(
     pictures = [to_picture(level, kind, value_range) for level in _value_levels(image, kind, smallest)]
     if kind == ResultKind.VALUES and image.dtype == np.uint8 and tuple(value_range) == (0, 255):
         # 8-bit values shown over their whole range are their own picture: full resolution
-        # skips the round trip through float32 (0.4 to 1 s of CPU of a 64-MPix photo's 7.5).
+        # skips the round trip through float32, a good share of a photo's CPU seconds
+        # (``python -m benchmarks.pyramids``, the colour photo; benchmarks/RESULTS.md).
         pictures[0] = image
     return pictures
 
@@ -196,7 +198,7 @@ def _tile_writes(
         (folder / str(level)).mkdir(parents=True, exist_ok=True)
         padded = _padded(picture, _level_shape(full, halvings))
         # Rows of tiles, whole columns: a task per row encodes all its tiles, rather than
-        # a task per tile (about 1 ms of scheduling each on a cluster, as long as a tile).
+        # a task per tile (a cluster's scheduling of a task costs about as long as a tile).
         strips = padded.rechunk((tile_size, *padded.shape[1:]), method="tasks")
         for row, block in enumerate(strips.to_delayed(optimize_graph=False).ravel()):
             writes.append(write(block, os.fspath(folder), level, row, tile_size))
@@ -245,9 +247,9 @@ def _gathered(
     process's threads from the values of the finest of them, which the cluster computes.
 
     On a cluster every small tile and row of tiles costs a task and a transfer between
-    workers: the coarse levels of a 64-MPix image took 1.9 s there, against 0.3 s to
-    gather its 2048-pixel level and 0.2 s to cut them from it here. They are the same
-    levels, each being made from the one before.
+    workers, so cutting the coarse levels there is slower than gathering the finest of them
+    and cutting the rest here (benchmarks/RESULTS.md, "Pixel zoom on a cluster"). They are
+    the same levels, each being made from the one before (``tests/test_deep_zoom.py``).
     """
     (values,) = _compute([_value_levels(image, kind, tile_size)[first]], on_progress, client)
     # A random name, not a hash of the pixels: nothing computes this array twice.

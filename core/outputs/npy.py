@@ -19,8 +19,9 @@ class NpyFile:
 
     The object pickles as a path, so threads, and workers of a cluster that share the
     disk, can all write their blocks. Rows are written with ``pwrite`` rather than through
-    a memory map: nothing has to be synced page by page (syncing a memory map took 0.65 s
-    for a 256-MB result here, the writes 0.2 s), and closing the file is what makes the
+    a memory map: nothing has to be synced page by page, which cost more than the writes
+    themselves (``python benchmarks/zarr_vs_npy.py`` times the ``.npy``; benchmarks/RESULTS.md,
+    "Figures quoted in the code before 2026-12-07"), and closing the file is what makes the
     data visible to other machines on network storage.
     """
 

@@ -7,9 +7,9 @@ napari open it zoomed out and fetch detail only where one zooms in. Every level 
 by whichever thread or worker computed its blocks, in the caller's graph pass: nothing is
 gathered in memory.
 
-``zarr`` is imported inside the functions that write: importing it costs about 0.1 s after
-dask (0.2 s alone), which the command line's start-up budget does not have to pay when no
-zarr is asked for.
+``zarr`` is imported inside the functions that write: its import is a cost the command
+line's start-up does not have to pay when no zarr is asked for (``python -X importtime``;
+benchmarks/RESULTS.md, "Figures quoted in the code before 2026-12-07").
 """
 
 from __future__ import annotations
@@ -119,9 +119,11 @@ def _nearest_halving(image: da.Array) -> da.Array:
 def _mean_of_2x2(pairs: np.ndarray, axis: tuple[int, int] | None = None) -> np.ndarray:
     """``da.coarsen``'s reduction: the mean over axes 1 and 3 of a (rows, 2, cols, 2) block.
 
-    Four strided additions in the block's dtype: 2 ms for a 2048 x 2048 float32 block here,
-    where ``np.mean(axis=(1, 3))`` took 27 ms (it reduces over short, strided axes), for
-    sums in another order (within an ulp of NumPy's mean).
+    Four strided additions in the block's dtype, an order of magnitude faster than
+    ``np.mean(axis=(1, 3))``, which reduces over short, strided axes, for sums in another
+    order (within an ulp of NumPy's mean). ``python benchmarks/zarr_vs_npy.py`` times the
+    pyramid's writing; the figures: benchmarks/RESULTS.md, "Figures quoted in the code before
+    2026-12-07".
     """
     if axis is None:  # dask probing the result's type with a 1 x 1 array
         return pairs

@@ -1,8 +1,9 @@
 """PNG files: small pictures through Pillow, and full-resolution ones from strips of rows
 compressed in parallel, as pigz joins deflate blocks.
 
-PNG's pixels are one zlib stream, and one zlib stream is one serial encode: 0.27 s of a
-1.4-s compute at 64 MPix here, with every other core idle. Each strip of rows is instead
+PNG's pixels are one zlib stream, and one zlib stream is one serial encode: a large share
+of a full-resolution run, with every other core idle (``python -m benchmarks.bench``;
+benchmarks/RESULTS.md, "After the parallel outputs"). Each strip of rows is instead
 deflated on its own by whichever thread or worker holds it, ending on a byte boundary
 (``Z_SYNC_FLUSH``) so that the strips concatenate into one valid deflate stream; each
 goes into an IDAT chunk of its own with its own CRC, computed beside the compression. The
@@ -139,8 +140,8 @@ def write_png(pixels: np.ndarray, target) -> None:
 
 
 #: Strips of the PNG per core: each core gets about two, so that one slow strip does not
-#: hold the others back, and no more, since every strip is a task (about 1 ms of
-#: scheduling on a cluster) and a rechunk of its row of tiles.
+#: hold the others back, and no more, since every strip is a task (with a cluster's
+#: scheduling cost) and a rechunk of its row of tiles.
 PNG_STRIPS_PER_CORE = 2
 #: ...but no strip shorter than this, whose compression would cost less than its task.
 MIN_PNG_STRIP_ROWS = 64

@@ -1,11 +1,12 @@
 """The region table of a labelled image: area, centroid, bounding box, mean intensity.
 
 ``dask_image.ndmeasure`` measures one label at a time: its ``area``, ``mean`` and
-``center_of_mass`` build a graph over the whole image per label, and ``find_objects`` took
-125 s for the 28,000 regions of a thresholded 512 x 512 noise image here (``area`` on a
-2048 x 2048 one filled 23 GB before it was stopped). Here each chunk is measured once with
-a pandas group-by over its labelled pixels, and the chunks' partial tables are combined:
-work in proportion to the pixels, whatever the number of regions.
+``center_of_mass`` build a graph over the whole image per label, and ``find_objects`` loops
+over the labels in Python: tens of thousands of regions take minutes, and ``area`` on a large
+image runs out of memory (benchmarks/RESULTS.md, "Labels"). Here each chunk is measured once
+with a pandas group-by over its labelled pixels, and the chunks' partial tables are combined:
+work in proportion to the pixels, whatever the number of regions (``tests/test_regions.py``,
+``test_thousands_of_regions_take_time_in_proportion_to_the_pixels``).
 """
 
 from __future__ import annotations

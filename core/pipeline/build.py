@@ -30,10 +30,12 @@ def _import_without_matplotlib(module: str):
     """Import ``module`` while matplotlib cannot be imported, unless it already is.
 
     pims, under ``dask_image.imread``, imports ``matplotlib.pyplot`` for display helpers
-    that this project never calls, and does without them when matplotlib is missing:
-    0.24 s of the command line's 0.9 s of imports here. Only from a program's main thread:
-    a server importing this from one of its threads (Streamlit runs each script in one)
-    must not hide matplotlib from the others, which draw with it.
+    that this project never calls, and does without them when matplotlib is missing: a
+    good share of the command line's imports (``python -X importtime``;
+    benchmarks/RESULTS.md, "After the parallel outputs"), checked by ``tests/test_cli.py``,
+    ``test_a_run_on_threads_imports_neither_distributed_nor_matplotlib``. Only from a
+    program's main thread: a server importing this from one of its threads (Streamlit runs
+    each script in one) must not hide matplotlib from the others, which draw with it.
     """
     if "matplotlib" in sys.modules or threading.current_thread() is not threading.main_thread():
         return importlib.import_module(module)
@@ -90,13 +92,15 @@ GRAY_STRIP_ROWS = 128
 
 
 def _gray_block(block: np.ndarray) -> np.ndarray:
-    # float32 before rgb2gray: it then computes in float32, 3.5x faster than through
-    # float64 on a 2048 x 2048 tile here, within 1.3e-7 of the float64 result.
+    # float32 before rgb2gray: it then computes in float32, several times faster than
+    # through float64, within 1.3e-7 of the float64 result (the timings: benchmarks/RESULTS.md,
+    # "Figures quoted in the code before 2026-12-07").
     if block.ndim == 2:
         return img_as_float32(block)
     # Strips of rows keep the float copy of the colours small enough for the allocator to
-    # reuse: a whole 2048 x 2048 tile's (48 MB) is fresh memory every time, which made 16
-    # tiles on two threads take 0.16-0.44 s here against 0.11-0.13 s in strips.
+    # reuse: a whole 2048 x 2048 tile's (48 MB) is fresh memory every time, slower and more
+    # variable (the grayscale stage of ``python -m benchmarks.bench``; benchmarks/RESULTS.md,
+    # "Figures quoted in the code before 2026-12-07").
     gray = np.empty(block.shape[:2], np.float32)
     for top in range(0, block.shape[0], GRAY_STRIP_ROWS):
         rows = slice(top, top + GRAY_STRIP_ROWS)

@@ -11,9 +11,10 @@ import numpy as np
 __all__ = ["MIN_CHUNKS_PER_AXIS", "MIN_FILTER_CHUNK", "as_float", "filter_input", "merge_small_chunks"]
 
 #: Tiles narrower than this are merged with their neighbours before a filter. Every task
-#: costs about a millisecond of scheduling on a cluster, more than filtering a 256 x 256
-#: tile: at 16 MPix in a 16 x 16 grid, the Sobel stage took 4.2 s on the app's local
-#: cluster with one chunk per tile, 1.5 s with 8 x 8 chunks, 0.65 s with 4 x 4.
+#: costs scheduling time on a cluster, more than filtering a 256 x 256 tile takes, so
+#: merging pays on a cluster: see ``python benchmarks/dashboard.py`` (a 16-MPix upload up
+#: to 16 x 16 tiles on the local cluster, the Sobel mode change) and benchmarks/RESULTS.md,
+#: "Chunk size on a cluster".
 MIN_FILTER_CHUNK = 1024
 #: ...but never into fewer than this many chunks per axis, so that every core has work
 #: and the filter still borrows pixels across chunk borders, as the demo shows.

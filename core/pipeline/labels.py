@@ -57,7 +57,7 @@ def _final_labels(offsets: np.ndarray, *pairs: np.ndarray) -> np.ndarray:
     numbered 1..N in the order of the provisional labels, 0 kept for the background."""
     total = int(offsets[-1]) + 1
     i, j = np.concatenate([np.empty((2, 0), np.int64), *pairs], axis=1)
-    import scipy.sparse.csgraph  # 55 ms of imports, which only a label stage needs
+    import scipy.sparse.csgraph  # imported here: only a label stage needs it
 
     graph = scipy.sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(total, total))
     _, groups = scipy.sparse.csgraph.connected_components(graph, directed=False)
@@ -74,15 +74,15 @@ def label(image: da.Array, connectivity: int) -> da.Array:
     values because ``dask_image.ndmeasure.label`` wraps slices of the dask array in
     ``dask.delayed``, which copies the graph before them once per chunk and per border
     (``optimize_graph`` or not): after an Otsu threshold, whose histogram every chunk
-    depends on, the 303 x 384 coins in 2 x 2 tiles took 16,587 tasks and 4.6 s, against
-    304 tasks and 0.11 s with the threshold computed first.
+    depends on, the 303 x 384 coins in 2 x 2 tiles took 16,587 tasks, against 304 with the
+    threshold computed first (the times: benchmarks/RESULTS.md, "Labels").
     """
     structure = scipy.ndimage.generate_binary_structure(2, connectivity)
     image = merge_small_chunks(image)
     blocks = image.to_delayed(optimize_graph=False)
     # Delayed values are passed one by one, never in a list: for a list, dask.delayed
-    # optimises and culls the whole graph behind it, each time (3.6 s of building a
-    # 16 x 16 grid's labels).
+    # optimises and culls the whole graph behind it, each time, and building a 16 x 16
+    # grid's labels took seconds (benchmarks/RESULTS.md, "Labels").
     labelled = [[dask.delayed(scipy.ndimage.label, nout=2, pure=True)(b, structure) for b in row] for row in blocks]
     offsets = dask.delayed(_label_offsets, pure=True)(*(n for row in labelled for _, n in row))
     unique = [[dask.delayed(_offset_labels, pure=True)(labels, offsets[i * len(row) + j])

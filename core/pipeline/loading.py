@@ -115,8 +115,10 @@ def _load_tiff(stream: BinaryIO, max_pixels: int) -> np.ndarray:
     """Plain gray and RGB(A) TIFFs through tifffile, the rest (palettes, CMYK, JPEG inside,
     codecs tifffile lacks) through Pillow.
 
-    tifffile keeps 16-bit colour, which Pillow silently reads as 8-bit, and decodes a
-    768-MB RGB TIFF in 0.3 s where Pillow took 8 s (measured here).
+    tifffile keeps 16-bit colour, which Pillow silently reads as 8-bit, and decodes a large
+    RGB TIFF many times faster than Pillow (the benchmark's input is such a TIFF:
+    ``python -m benchmarks.bench``; benchmarks/RESULTS.md, "Figures quoted in the code
+    before 2026-12-07").
     """
     try:
         with tifffile.TiffFile(stream) as tif:
@@ -148,8 +150,10 @@ def _mapped(page: tifffile.TiffPage, stream: BinaryIO) -> np.ndarray:
     """The pixels of an uncompressed TIFF on disk, memory-mapped read-only.
 
     Nothing is copied until the tiles are cut: the pixels stay in the kernel's page cache
-    instead of 3 GB of this process's own memory for a gigapixel image, and a 64-MPix one
-    loads in no time instead of 0.4 s of fresh pages here.
+    instead of this process's own memory (3 bytes a pixel of RGB), and loading touches no
+    fresh pages. Tested by ``tests/test_loading.py``,
+    ``test_an_uncompressed_tiff_on_disk_is_mapped_not_copied``; ``python -m benchmarks.bench
+    --gigapixel`` relies on it.
     """
     path = getattr(stream, "name", None)
     stored = page.dtype.newbyteorder(page.parent.byteorder)
@@ -165,7 +169,8 @@ def _load_with_pillow(stream: BinaryIO, max_pixels: int) -> np.ndarray:
             with Image.open(stream) as im:
                 _check_pixels(*im.size, max_pixels)
                 im.seek(0)
-                # In place: otherwise every image is copied, oriented or not (0.3 s at 64 MPix).
+                # In place: otherwise every image is copied, oriented or not, a whole pass
+                # over its pixels.
                 ImageOps.exif_transpose(im, in_place=True)
                 return _pillow_to_array(im)
     except PipelineError:

@@ -1,10 +1,11 @@
 """Split an image into an R x C grid of tile files, as if each part lived on its own machine.
 
-Tiles are uncompressed TIFF: measured on a 2000 x 2000 RGB tile, tifffile writes one in
-9 ms, against 124 ms for PNG without compression and 862 ms at PNG's default level, and it
-keeps 16-bit colour. A tile folder is complete or absent: it is written under a temporary
-name and renamed into place, so a reader never sees half a tile, and a folder whose manifest
-matches the image and grid is reused, never rewritten.
+Tiles are uncompressed TIFF: tifffile writes one an order of magnitude faster than PNG
+without compression, and two faster than PNG at its default level (benchmarks/RESULTS.md,
+"Figures quoted in the code before 2026-12-07"), and it keeps 16-bit colour. A tile folder
+is complete or absent: it is written under a temporary name and renamed into place, so a
+reader never sees half a tile, and a folder whose manifest matches the image and grid is
+reused, never rewritten.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ def image_digest(image: np.ndarray) -> str:
     """SHA-256 over the pixels' shape, dtype and the SHA-256 of each strip of rows: equal
     digests mean equal images.
 
-    One SHA-256 over the whole image is one serial pass (0.18 s for 64 MPix of RGB here);
-    the strips are hashed by a thread each.
+    One SHA-256 over the whole image is one serial pass, paid on every upload; the strips
+    are hashed by a thread each.
     """
     rows_per_strip = max(1, DIGEST_STRIP_BYTES // max(1, image[:1].nbytes))
     starts = range(0, max(len(image), 1), rows_per_strip)

@@ -40,11 +40,13 @@ def configured_scheduler(default: str = THREADS) -> str:
 
 
 #: Tiles with fewer pixels than this run on threads even where a cluster is configured.
-#: Each task costs a cluster about 1.5 ms of scheduling here, against about 50 us on
-#: threads, and a tile this small takes about as long to read and convert, mostly the
-#: cost of opening its file: a 16 x 16 grid of 32 x 32 tiles (1,536 tasks) took 2.7 s on
-#: the local cluster and 0.35 s on threads. From 64 x 64, grids of the samples are at most
-#: 8 x 8 (under 400 tasks, half a second of scheduling), and a learner sees the workers.
+#: A cluster's scheduling of a task costs far more than the threaded scheduler's, and about
+#: as much as reading and converting a tile this small (mostly the cost of opening its
+#: file), so a fine grid of a small image would spend its time scheduling. From 64 x 64,
+#: grids of the samples are at most 8 x 8 (under 400 tasks), and a learner sees the workers.
+#: Tested by tests/test_cluster.py, test_tiles_too_small_for_a_cluster_run_on_threads; the
+#: Speed-up page's grid sweep shows the cost per task, and benchmarks/RESULTS.md, "Small
+#: tiles on a cluster", the figures behind the threshold.
 MIN_CLUSTER_TILE_PIXELS = 64 * 64
 
 #: Where a local cluster listens: its dashboard shows file names and task details to
@@ -90,7 +92,7 @@ def connect(choice: str, *, timeout: float = 10.0, dashboard: bool = True) -> Ru
 
     ``local`` starts a ``distributed.LocalCluster`` of one single-threaded worker per core,
     running as threads of this process and listening on the loopback interface only; with
-    ``dashboard``, it serves Dask's dashboard (about 0.8 s to start, for bokeh).
+    ``dashboard``, it serves Dask's dashboard (slower to start: bokeh).
 
     Raises
     ------
@@ -126,13 +128,11 @@ def _local_cluster(dashboard: bool):
             super().__init__(*args, **{**kwargs, "dashboard": dashboard, "dashboard_address": f"{LOOPBACK}:0"})
 
     # Workers in this process, as Dask advises for NumPy work that releases the GIL
-    # (SciPy's Sobel, the largest share of the work, ran 1.7x faster on two threads than
-    # on one, here). Worker processes would each import the libraries again and send
-    # tiles between them: measured with the command line on two cores, the compute took
-    # 2.23-2.47 s on two processes against 1.98-2.09 s on two threads at 64 MPix, and the
-    # whole run 10.1 s against 8.2 s at 256 MPix; one process of two threads, 1.89-2.11 s
-    # and 1.4 s more to start. Nor can they start under Streamlit, which runs every page
-    # as ``__main__`` for a spawned process to run again.
+    # (SciPy's Sobel, the largest share of the work, runs faster on more threads: see
+    # ``python -m benchmarks.bench --cores``). Worker processes would each import the
+    # libraries again and send tiles between them, and were slower with the command line
+    # (benchmarks/RESULTS.md, "Worker processes against worker threads"). Nor can they start
+    # under Streamlit, which runs every page as ``__main__`` for a spawned process to run again.
     return LocalCluster(
         # The usable cores (CPU affinity, quotas), not the machine's: a process pinned to
         # one core gets one worker, as Dask's thread pool gets one thread.
