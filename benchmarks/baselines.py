@@ -78,17 +78,17 @@ def run_tutorial(image: Path, out: Path, *, plots: bool = True) -> dict:
         k = 0
         for i in range(n_h):
             for j in range(n_w):
-                imsave(imgfile[:-4] + "_part_{:03d}".format(k) + imgfile[-4:],
+                imsave(imgfile[:-4] + f"_part_{k:03d}" + imgfile[-4:],
                        im[i * h_s:(i + 1) * h_s, j * w_s:(j + 1) * w_s, :], check_contrast=False)
                 k += 1
         if plot:
             k = 0
             plt.figure(figsize=(20, 16))
             plt.subplots_adjust(0, 0, 1, 1, 0.05, 0.05)
-            for i in range(n_h):
-                for j in range(n_w):
-                    im = plt.imread(imgfile[:-4] + "_part_{:03d}".format(k) + imgfile[-4:])
-                    plt.subplot(n_h, n_w, k + 1), plt.imshow(im), plt.title("image part-{}".format(k + 1), size=20)
+            for _ in range(n_h):
+                for _ in range(n_w):
+                    im = plt.imread(imgfile[:-4] + f"_part_{k:03d}" + imgfile[-4:])
+                    plt.subplot(n_h, n_w, k + 1), plt.imshow(im), plt.title(f"image part-{k + 1}", size=20)
                     k += 1
             show()
 

@@ -66,7 +66,7 @@ def cold_upload(payload: bytes, name: str, rows: int, cols: int) -> dict[str, fl
     times = {"upload + home": timed(lambda: at.file_uploader(key="upload").set_value((name, payload, "image/png")).run())}
     for page, step in PAGES:
         name = page.split("_")[1][:-3] + (f" {step}" if step else "")
-        times[name] = timed(lambda: go(at, page, step))
+        times[name] = timed(lambda page=page, step=step: go(at, page, step))
     return times
 
 
@@ -84,12 +84,12 @@ def clip_page(rows: int, cols: int, payload: bytes | None) -> AppTest:
 
 def clip_changes(at: AppTest, repeats: int = 10) -> list[float]:
     """Each a new range: the clip runs on the Sobel output kept in memory."""
-    return [timed(lambda: at.slider(key=CLIP_RANGE).set_value((0.0, 0.5 + 0.04 * i)).run()) for i in range(repeats)]
+    return [timed(lambda i=i: at.slider(key=CLIP_RANGE).set_value((0.0, 0.5 + 0.04 * i)).run()) for i in range(repeats)]
 
 
 def mode_changes(at: AppTest) -> list[float]:
     """x to y to magnitude, each mode new: the Sobel filter and the clip run again."""
-    return [timed(lambda: at.radio(key=SOBEL_MODE).set_value(mode).run()) for mode in ("y", "magnitude")]
+    return [timed(lambda mode=mode: at.radio(key=SOBEL_MODE).set_value(mode).run()) for mode in ("y", "magnitude")]
 
 
 def report(label: str, at: AppTest) -> None:

@@ -71,10 +71,14 @@ def measure(megapixels: float, folder: Path, repeats: int) -> None:
         for _ in range(repeats):
             shutil.rmtree(target, ignore_errors=True)
             coarse_wall, coarse_cpu, _ = _timed(
-                lambda: write_coarse_levels(image, target, value_range=value_range, scheduler="threads")
+                lambda image=image, target=target, value_range=value_range: write_coarse_levels(
+                    image, target, value_range=value_range, scheduler="threads"
+                )
             )
             fine_wall, fine_cpu, described = _timed(
-                lambda: write_fine_levels(image, target, value_range=value_range, scheduler="threads")
+                lambda image=image, target=target, value_range=value_range: write_fine_levels(
+                    image, target, value_range=value_range, scheduler="threads"
+                )
             )
             coarse.append(coarse_wall)
             fine.append(fine_wall)

@@ -27,14 +27,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench import make_photo  # noqa: E402
-from core.outputs.npy import NpyFile  # noqa: E402
-from core.outputs.ome_zarr import store_multiscale  # noqa: E402
-from core.pipeline import (  # noqa: E402
+from benchmarks.bench import make_photo
+from core.outputs.npy import NpyFile
+from core.outputs.ome_zarr import store_multiscale
+from core.pipeline import (
     build_pipeline,
-    load_image,  # noqa: E402
+    load_image,
     partition,
-    split_edges,  # noqa: E402
+    split_edges,
 )
 
 

@@ -1,6 +1,6 @@
 import gc
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest

@@ -289,8 +289,12 @@ def test_the_view_opens_on_coarse_tiles_before_full_resolution_is_cut_then_sharp
     # The view is open and says the full resolution is coming; it has asked for full-resolution
     # tiles and was told they are not there, and draws the coarse ones.
     frame.locator(".zoom-progress").filter(has_text=re.compile(r"Full resolution being prepared: \d+ %")).wait_for()
-    missing = lambda source: any(f"/{source['path']}/9/" in url and status == 404 for url, status in answers)
-    coarse = lambda source: any(f"/{source['path']}/8/0_0.png" in url and status == 200 for url, status in answers)
+    def missing(source):
+        return any(f"/{source['path']}/9/" in url and status == 404 for url, status in answers)
+
+    def coarse(source):
+        return any(f"/{source['path']}/8/0_0.png" in url and status == 200 for url, status in answers)
+
     frame.wait_for_function("() => daskZoom.viewer.world.getItemAt(1).getTilesToDraw().length > 0")
     assert all(missing(source) and coarse(source) for source in (before, after))
     assert not frame.evaluate("() => [0, 1].some((i) => daskZoom.viewer.world.getItemAt(i).getFullyLoaded())")

@@ -161,9 +161,8 @@ def test_the_folder_replaces_an_old_one_only_when_every_write_succeeded(tmp_path
         return block
 
     broken = blocks.map_blocks(fail_on_the_last_block, dtype=np.float32)
-    with pytest.raises(OSError, match="disk full"):
-        with atomic_folder(path) as partial:
-            write(broken * 2, partial)
+    with pytest.raises(OSError, match="disk full"), atomic_folder(path) as partial:
+        write(broken * 2, partial)
     assert sorted(os.listdir(tmp_path)) == ["image.ome.zarr"]  # no partial folder left
     np.testing.assert_array_equal(zarr.open_group(path, mode="r")["0"][:], image)  # the old one kept
 

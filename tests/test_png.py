@@ -1,4 +1,5 @@
 import io
+import itertools
 import zlib
 
 import numpy as np
@@ -12,7 +13,7 @@ def encode_in_strips(pixels: np.ndarray, heights: list[int]) -> bytes:
     edges = np.cumsum([0, *heights])
     strips = [
         deflate_strip(pixels[top:bottom], last=i == len(heights) - 1)
-        for i, (top, bottom) in enumerate(zip(edges[:-1], edges[1:]))
+        for i, (top, bottom) in enumerate(itertools.pairwise(edges))
     ]
     file = io.BytesIO()
     write_png_strips(file, pixels.shape[1], pixels.shape[0], strips, channels=channels_of(pixels))

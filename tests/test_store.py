@@ -1,5 +1,8 @@
+import contextlib
 import threading
 import time
+
+import pytest
 
 from ui.services.store import BoundedStore
 
@@ -41,20 +44,16 @@ def test_a_failed_computation_is_not_stored():
         raise ValueError("no")
 
     for _ in range(2):
-        try:
+        with pytest.raises(ValueError):
             store.get_or_compute("k", fail)
-        except ValueError:
-            pass
     assert store.get("k") is None
     assert store.get_or_compute("k", lambda: 5) == 5
 
 
 def test_a_failed_computation_leaves_no_lock_behind():
     store = BoundedStore(4)
-    try:
+    with pytest.raises(ZeroDivisionError):
         store.get_or_compute("k", lambda: 1 / 0)
-    except ZeroDivisionError:
-        pass
     assert store._computing == {}
 
 
@@ -77,10 +76,8 @@ def test_a_waiting_caller_is_told_while_it_waits_and_can_stop_waiting():
         if len(waits) == 3:
             raise KeyboardInterrupt  # as a page stopped by its visitor's next click
 
-    try:
+    with pytest.raises(KeyboardInterrupt):
         store.get_or_compute("k", lambda: "computed twice", on_wait=moved_on)
-    except KeyboardInterrupt:
-        pass
     assert len(waits) == 3  # told every WAIT_INTERVAL, and stopped at once when it raised
     release.set()
     first.join()
@@ -97,10 +94,8 @@ def test_when_the_first_caller_is_cancelled_a_waiting_one_computes_the_value():
         raise KeyboardInterrupt  # a script stopped mid-run: not even an Exception
 
     def first_caller():
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             store.get_or_compute("k", cancelled)
-        except KeyboardInterrupt:
-            pass
 
     first = threading.Thread(target=first_caller)
     first.start()

@@ -91,7 +91,7 @@ def test_impossible_grids_are_refused(tmp_path, photo, grid, message):
 
 
 def test_a_grid_too_large_for_a_one_pixel_image_says_which_grid_fits(tmp_path):
-    with pytest.raises(PipelineError, match="so use at most 1 row and 1 column$"):
+    with pytest.raises(PipelineError, match=r"so use at most 1 row and 1 column$"):
         partition(np.zeros((1, 1), np.uint8), 2, 2, tmp_path / "tiles")
     assert partition(np.zeros((1, 1), np.uint8), 1, 1, tmp_path / "tiles").grid == (1, 1)
 

@@ -17,7 +17,13 @@ from core.pipeline import STAGES
 from ui.services.scaling import GridScaling, WorkerScaling
 
 __all__ = [
-    "STAGE_COLOURS", "ValueHistogram", "WORKER_COLOURS", "figure_png", "grid_figure", "speedup_figure", "stage_colour",
+    "STAGE_COLOURS",
+    "WORKER_COLOURS",
+    "ValueHistogram",
+    "figure_png",
+    "grid_figure",
+    "speedup_figure",
+    "stage_colour",
 ]
 
 #: The clip range or threshold drawn on a histogram: the theme's primary colour.

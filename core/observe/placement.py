@@ -164,7 +164,7 @@ def _reduces(func) -> bool:
     while isinstance(func, functools.partial):
         func = func.func
     module, name = getattr(func, "__module__", ""), getattr(func, "__name__", "")
-    return module == "dask.array.reductions" or (module == "dask.array.chunk" and name.lstrip("nan") in _CHUNK_REDUCTIONS)
+    return module == "dask.array.reductions" or (module == "dask.array.chunk" and name.removeprefix("nan") in _CHUNK_REDUCTIONS)
 
 
 def _literal(arg):

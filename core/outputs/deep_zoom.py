@@ -279,7 +279,7 @@ def write_coarse_levels(
         If ``image`` is neither 2-D nor (H, W, 3) colour values, or ``kind`` is unknown.
     """
     folder = Path(folder)
-    fine, coarse, geometry = _split(image, kind, value_range, tile_size, coarse_side)
+    _, coarse, geometry = _split(image, kind, value_range, tile_size, coarse_side)
     if hasattr(scheduler, "get_task_stream") and min(coarse) > 0:
         coarse = _gathered(image, kind, value_range, tile_size, min(coarse), on_progress, scheduler)
         scheduler = THREADS

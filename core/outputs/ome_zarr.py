@@ -25,9 +25,9 @@ from .formats import OutputFormat, Planned, Result
 
 __all__ = [
     "AXES",
-    "OME_ZARR",
     "DOWNSAMPLINGS",
     "OME_NGFF_VERSION",
+    "OME_ZARR",
     "SMALLEST_SIDE",
     "downsampling_of",
     "multiscale_metadata",

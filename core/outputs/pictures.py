@@ -60,7 +60,7 @@ def _mask_picture(mask, value_range):
 def _labels_picture(labels, value_range):
     if isinstance(labels, da.Array):
         return labels.map_blocks(
-            label_colours, dtype=np.uint8, new_axis=2, chunks=labels.chunks + ((3,),), token="label-colours"
+            label_colours, dtype=np.uint8, new_axis=2, chunks=(*labels.chunks, (3,)), token="label-colours"
         )
     return label_colours(labels)
 

@@ -73,8 +73,8 @@ def region_table(labels: da.Array, intensity: da.Array):
     (0 is background), in label order, with ``REGION_COLUMNS``; ``intensity`` is the
     grayscale image the mean is taken of."""
     intensity = intensity.rechunk(labels.chunks, method="tasks")
-    tops = np.cumsum((0,) + labels.chunks[0][:-1])
-    lefts = np.cumsum((0,) + labels.chunks[1][:-1])
+    tops = np.cumsum((0, *labels.chunks[0][:-1]))
+    lefts = np.cumsum((0, *labels.chunks[1][:-1]))
     # Unoptimised, the blocks keep their task names: computed with the labels' other
     # outputs (the .npy, the picture), the table shares their tasks instead of running the
     # whole chain again under optimised names.

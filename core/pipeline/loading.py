@@ -11,7 +11,7 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 import numpy as np
 import tifffile
@@ -24,7 +24,7 @@ __all__ = ["DEFAULT_MAX_PIXELS", "ImageSource", "as_gray_or_rgb", "frame_count",
 #: Largest image (width x height) decoded unless the caller raises the limit.
 DEFAULT_MAX_PIXELS = 2**28  # 268 MPix: 805 MB as RGB uint8
 
-ImageSource = Union[bytes, str, os.PathLike]
+ImageSource = bytes | str | os.PathLike
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 

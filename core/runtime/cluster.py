@@ -20,8 +20,8 @@ from ..errors import PipelineError
 
 __all__ = [
     "LOCAL",
-    "MIN_CLUSTER_TILE_PIXELS",
     "LOOPBACK",
+    "MIN_CLUSTER_TILE_PIXELS",
     "THREADS",
     "Runner",
     "check_workers_can_read",

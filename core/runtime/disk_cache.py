@@ -6,6 +6,7 @@ Names come from SHA-256 digests only, never from user-supplied file names.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -37,10 +38,8 @@ def store_bytes(data: bytes, folder: str | os.PathLike) -> tuple[str, Path]:
 
 def touch(path: str | os.PathLike) -> None:
     """Mark an entry as just used, so pruning removes it last."""
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.utime(path)
-    except FileNotFoundError:
-        pass
 
 
 def entry_size(path: Path) -> int:

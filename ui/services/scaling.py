@@ -29,7 +29,6 @@ from core.pipeline import DEFAULT_CHAIN, Pipeline, Step, TileSet, build_pipeline
 
 __all__ = [
     "GRID_SIZES",
-    "timed_stages",
     "GridPoint",
     "GridScaling",
     "MeasurementCancelled",
@@ -39,6 +38,7 @@ __all__ = [
     "default_worker_counts",
     "measure_grids",
     "measure_workers",
+    "timed_stages",
 ]
 
 #: Square grids for the task-overhead sweep: 1 x 1 up to the sidebar's largest, 16 x 16.

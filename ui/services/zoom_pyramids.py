@@ -256,7 +256,7 @@ def _cut_fine(picture: Picture, folder: Path, scheduler) -> None:
             image, folder, kind=picture.kind, value_range=picture.value_range, on_progress=report, scheduler=where
         )
         report(1, 1, complete=True)
-    except Exception:  # noqa: BLE001 - a thread's end: the next page to open it starts another
+    except Exception:
         logging.getLogger(__name__).exception("cutting the fine levels of %s failed", folder)
     _prune()
 
