@@ -5,6 +5,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import scipy.ndimage
+import streamlit as st
 from browser import CHROMIUM, CHROMIUM_FLAGS, Requests, Server, open_tab
 from skimage import data
 from skimage.color import rgb2gray
@@ -52,6 +53,16 @@ def grayscale() -> Callable[[np.ndarray], np.ndarray]:
     """``grayscale(image)``: the whole image's grayscale, which ``reference`` starts from,
     for references of other chains."""
     return whole_image_gray
+
+
+@pytest.fixture
+def fresh_server(tmp_path, monkeypatch):
+    """Each test is a new server: its own tile cache and empty shared caches."""
+    monkeypatch.setenv("TILE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", "threads")  # the cluster tests use a cluster
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
 
 
 # -- the browser tests' Chromium, server and tabs (``tests/browser.py``) -----------------

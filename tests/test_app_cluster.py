@@ -1,0 +1,73 @@
+"""The pages on a local cluster: where Dask runs, which worker read which tile, and falling back to threads."""
+
+import threading
+
+import pytest
+from apptest import STEP_PAGE, assert_clean, go, open_app
+from dask.system import CPU_COUNT
+
+import ui.services.cluster
+import ui.services.runs
+
+pytestmark = pytest.mark.usefixtures("fresh_server")
+
+
+def test_the_cluster_page_shows_workers_and_which_tiles_they_read(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
+    at = open_app("pages/5_Cluster.py", {"rows": "3", "cols": "4"})
+    assert_clean(at, "pages/5_Cluster.py")
+    workers, tiles = (frame.value for frame in at.dataframe)
+    assert len(workers) == CPU_COUNT and set(workers["threads"]) == {1}
+    assert tiles.shape == (3, 4)
+    assert set(tiles.to_numpy().ravel()) <= set(workers["worker"]) == {f"worker {i + 1}" for i in range(len(workers))}
+    legend = [m.value for m in at.markdown if "■" in m.value]  # under the tinted tile picture
+    assert legend and all(f"■ {name}" in legend[0] for name in workers["worker"])
+    assert "Dask runs on: a local Dask cluster" in " ".join(c.value for c in at.sidebar.caption)
+    links = [button.proto for button in at.get("link_button")]
+    assert links and links[0].url.startswith("http://127.0.0.1:") and links[0].url.endswith("/status")
+    # The task stream is the Tasks page's replay, which a browser elsewhere can show too.
+    assert ("Tasks", "") in [(link.proto.page, link.proto.query_string) for link in at.main.get("page_link")]
+    go(at, STEP_PAGE, 2)  # the other pages run on the cluster too
+    assert_clean(at, STEP_PAGE, "5 · Clip")
+
+
+def test_tiles_too_small_for_the_cluster_are_read_on_threads_and_the_page_says_why(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
+    at = open_app("pages/5_Cluster.py", {"rows": "16", "cols": "16"})  # 32 x 32 tiles
+    assert_clean(at, "pages/5_Cluster.py")
+    assert "Dask runs on: threads in the server, for tiles this small" in " ".join(c.value for c in at.sidebar.caption)
+    assert any("(32 x 32 pixels) were read on threads" in info.value for info in at.info)
+    assert not [m.value for m in at.markdown if "■" in m.value]  # no worker tints: no worker read them
+
+
+def test_pages_run_on_threads_while_the_cluster_starts_and_on_it_once_it_is_up(monkeypatch):
+    starting = threading.Event()
+    real_connect = ui.services.cluster.connect
+
+    def slow_connect(choice, **kwargs):
+        if choice == "local":
+            starting.wait(60)
+        return real_connect(choice, **kwargs)
+
+    monkeypatch.setattr(ui.services.cluster, "connect", slow_connect)
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
+    try:
+        at = open_app("app.py", {"rows": "3", "cols": "4"})
+        assert_clean(at, "app.py")  # its pictures did not wait for the cluster
+        assert "threads in the server while the cluster starts" in " ".join(c.value for c in at.sidebar.caption)
+    finally:
+        starting.set()
+    at = open_app("pages/5_Cluster.py", {"rows": "3", "cols": "4"})  # waits for the cluster
+    assert_clean(at, "pages/5_Cluster.py")
+    legend = [m.value for m in at.markdown if "■" in m.value]
+    assert legend and "■ worker 1" in legend[0]  # the tiles were read again, on the workers
+
+
+def test_an_unreachable_cluster_falls_back_to_threads_and_says_so_once_per_page(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", "tcp://127.0.0.1:9")
+    for page in ("pages/5_Cluster.py", "app.py"):  # Home runs every stage, each asking for the runner
+        at = open_app(page)
+        assert not at.exception
+        warnings = [w.value for w in at.sidebar.warning]
+        assert len(warnings) == 1 and "cannot reach the Dask scheduler" in warnings[0], warnings
+        assert "threads in the server" in " ".join(c.value for c in at.sidebar.caption)

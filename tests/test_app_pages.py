@@ -1,0 +1,123 @@
+"""Every page under AppTest: clean with defaults, with each setting, from a shared link, and its links and downloads."""
+
+from pathlib import Path
+
+import pytest
+from apptest import (
+    CLIP_RANGE,
+    DEFAULT_QUERY,
+    GRAPH_PAGES,
+    HOME_PAGE,
+    PAGES,
+    SOBEL_MODE,
+    SPEEDUP,
+    STEP_PAGE,
+    assert_clean,
+    chain_of,
+    go,
+    graphs,
+    open_app,
+)
+
+from ui.services import pages
+
+pytestmark = pytest.mark.usefixtures("fresh_server")
+
+
+@pytest.mark.parametrize("page", ["app.py", *PAGES])
+def test_every_page_runs_clean_with_defaults(page):
+    at = open_app(page)
+    assert_clean(at, page)
+    expected = {**DEFAULT_QUERY, "step": "1"} if page == STEP_PAGE else DEFAULT_QUERY
+    assert dict(at.query_params) == expected
+    if page in GRAPH_PAGES:
+        assert graphs(at) and graphs(at)[0].startswith("digraph")
+
+
+@pytest.mark.parametrize("mode", ["x", "y", "magnitude"])
+def test_every_page_runs_with_each_sobel_mode(mode):
+    at = open_app()
+    at.radio(key=SOBEL_MODE).set_value(mode).run()
+    assert_clean(at, "app.py")
+    for page, step, title in [*((p, None, None) for p in PAGES if p != STEP_PAGE),
+                              (STEP_PAGE, 1, "4 · Sobel edges"), (STEP_PAGE, 2, "5 · Clip")]:
+        go(at, page, step)
+        assert_clean(at, page, title)
+        assert at.radio(key=SOBEL_MODE).value == mode
+    assert chain_of(at).startswith(f"sobel:mode={mode};clip:")
+
+
+SHARED = {"sample": "coffee", "rows": "3", "cols": "5", "chain": "sobel:mode=magnitude;clip:lo=0,hi=0.5"}
+
+
+@pytest.mark.parametrize("page", ["app.py", *PAGES])
+def test_a_shared_link_opens_any_page_with_its_settings(page):
+    at = open_app(page, SHARED, step=2 if page == STEP_PAGE else None)
+    assert_clean(at, page, "5 · Clip" if page == STEP_PAGE else None)
+    assert at.selectbox(key="sample").value == "coffee"
+    assert (at.number_input(key="rows").value, at.number_input(key="cols").value) == (3, 5)
+    assert at.slider(key=CLIP_RANGE).value == (0.0, 0.5)
+    assert at.radio(key=SOBEL_MODE).value == "magnitude"
+    assert dict(at.query_params) == ({**SHARED, "step": "2"} if page == STEP_PAGE else SHARED)
+
+
+def test_settings_survive_moving_between_pages():
+    at = open_app()
+    at.number_input(key="rows").set_value(4)
+    at.number_input(key="cols").set_value(3)
+    at.button(key="apply_grid").click().run()
+    at.selectbox(key="sample").set_value("chelsea").run()
+    at.slider(key=CLIP_RANGE).set_value((0.1, 0.7)).run()
+    for page in [*PAGES, "app.py", "pages/2_Grayscale.py"]:
+        go(at, page, 2 if page == STEP_PAGE else None)
+        assert_clean(at, page, "5 · Clip" if page == STEP_PAGE else None)
+        assert (at.number_input(key="rows").value, at.number_input(key="cols").value) == (4, 3)
+        assert at.selectbox(key="sample").value == "chelsea"
+        assert at.slider(key=CLIP_RANGE).value == (0.1, 0.7)
+    assert at.query_params["rows"] == "4" and at.query_params["sample"] == "chelsea"
+    assert chain_of(at) == "sobel:mode=x;clip:lo=0.1,hi=0.7"
+
+
+def test_rows_and_columns_are_applied_together(tmp_path):
+    at = open_app("pages/1_Tiles.py")
+    at.number_input(key="rows").set_value(3).run()  # typed, not applied: the rerun drops it
+    assert len(at.dataframe[0].value) == 4 and at.number_input(key="rows").value == 2
+    at.number_input(key="rows").set_value(3)
+    at.number_input(key="cols").set_value(3)
+    at.button(key="apply_grid").click().run()
+    assert_clean(at, "pages/1_Tiles.py")
+    assert len(at.dataframe[0].value) == 9 and at.query_params["rows"] == at.query_params["cols"] == "3"
+    grids = sorted(folder.name.rsplit("-", 1)[1] for folder in (tmp_path / "cache").glob("*-*x*"))
+    assert grids == ["02x02", "03x03"]  # no 3 x 2 split on the way
+
+
+def test_the_tiles_page_lists_every_tile_file():
+    at = open_app("pages/1_Tiles.py", {"rows": "3", "cols": "4"})
+    table = at.dataframe[0].value
+    assert len(table) == 12
+    assert list(table["file"])[-1] == "tile_r002_c003.tif"
+    assert set(table["pixels (h x w)"]) <= {"171 x 128", "170 x 128"}
+
+
+@pytest.mark.parametrize("page, labels", [
+    ("pages/1_Tiles.py", {"Download the tiles (zip, 0.8 MB)", "Download the graph (DOT)"}),  # 4 x 197 kB
+    (STEP_PAGE, {"Download the result (PNG, full resolution)", "Download the graph (DOT)"}),
+])
+def test_pages_offer_their_downloads(page, labels):
+    at = open_app(page, step=1 if page == STEP_PAGE else None)
+    assert labels <= {button.proto.label for button in at.get("download_button")}
+
+
+def test_every_page_links_to_every_page_and_to_each_step():
+    def url(page):  # as Streamlit's classic multipage mode names a page file
+        return "" if page.file == HOME_PAGE else Path(page.file).stem.split("_", 1)[1]
+
+    expected = [
+        *((url(page), page.label) for page in pages.BEFORE_STEPS),
+        ("Stage", "4 · Sobel edges"), ("Stage", "5 · Clip"),
+        *((url(page), page.label) for page in pages.AFTER_STEPS),
+    ]
+    assert expected[:4] == [("", "Home"), ("Tiles", "1 · Tiles"), ("Grayscale", "2 · Grayscale"), ("Stitched", "3 · Stitched")]
+    for page in (HOME_PAGE, SPEEDUP, "pages/1_Tiles.py", STEP_PAGE):
+        links = [(link.proto.page, link.proto.label) for link in open_app(page).sidebar.get("page_link")]
+        assert links == expected, links

@@ -1,0 +1,78 @@
+"""Uploads: used on every page until cleared, refused with a reason when bad, never a path."""
+
+import io
+
+import numpy as np
+import pytest
+from apptest import PAGES, STEP_PAGE, assert_clean, go, open_app, png, upload
+from helpers import BAD_FILES, png_header_claiming
+from PIL import Image
+
+pytestmark = pytest.mark.usefixtures("fresh_server")
+
+
+def test_an_upload_replaces_the_sample_on_every_page_until_cleared(rng):
+    pixels = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    at = upload(open_app(), "holiday.png", png(pixels))
+    assert_clean(at, "app.py")
+    assert "Using upload: holiday.png" in [t.value for t in at.text]
+    shapes = ["(45, 60, 3)", "(45, 60)", "(90, 120)", "(90, 120)"]  # a tile, a gray tile, the image
+    for page, shape in zip(PAGES[:4], shapes):
+        go(at, page, 1 if page == STEP_PAGE else None)
+        assert_clean(at, page)
+        assert f"shape `{shape}`" in " ".join(m.value for m in at.markdown)
+    go(at, "app.py")
+    assert "holiday.png" in at.caption[0].value
+    assert at.selectbox(key="sample").disabled
+    at.button(key="forget_upload").click().run()
+    assert "Astronaut" in at.caption[0].value and not at.selectbox(key="sample").disabled
+
+
+def test_an_animated_upload_says_that_only_its_first_frame_is_used():
+    frames = [Image.new("RGB", (60, 40), (value, 0, 0)) for value in (10, 120, 250)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:])
+    at = upload(open_app(), "spinner.gif", buffer.getvalue())
+    assert_clean(at, "app.py")
+    assert any("spinner.gif holds 3 frames" in note.value and "uses the first one" in note.value
+               for note in at.sidebar.info)
+    at = upload(at, "still.png", png(np.zeros((40, 60), np.uint8)))
+    assert not [note.value for note in at.sidebar.info if "frames" in note.value]
+
+
+BAD_UPLOADS = {name: data for name, (data, _) in BAD_FILES.items()}
+BAD_UPLOADS["truncated png"] = png(np.random.default_rng(2).integers(0, 256, (50, 50, 3), np.uint8))[:3000]
+BAD_UPLOADS["decompression bomb"] = png_header_claiming(30_000, 30_000)
+
+
+@pytest.mark.parametrize("kind", BAD_UPLOADS)
+def test_a_bad_upload_shows_an_error_and_the_next_good_one_works(kind, rng):
+    at = upload(open_app("pages/2_Grayscale.py"), "bad.png", BAD_UPLOADS[kind])
+    assert not at.exception
+    assert at.error and "Could not read this image" in at.error[0].value
+    at = upload(at, "good.png", png(rng.integers(0, 256, (40, 60), dtype=np.uint8)))
+    assert_clean(at, "pages/2_Grayscale.py")
+
+
+def test_a_grid_larger_than_the_upload_is_explained(rng):
+    at = upload(open_app("pages/1_Tiles.py"), "tiny.png", png(rng.integers(0, 256, (8, 30), dtype=np.uint8)))
+    at.number_input(key="rows").set_value(12)
+    at.button(key="apply_grid").click().run()
+    assert not at.exception
+    assert at.error[0].value == (
+        "Cannot split this image: a grid of 12 rows and 2 columns does not fit an image of 8 rows and "
+        "30 columns of pixels: every tile needs at least one pixel, so use at most 8 rows and 30 columns."
+    )
+    at.number_input(key="rows").set_value(8)
+    at.button(key="apply_grid").click().run()
+    assert_clean(at, "pages/1_Tiles.py")
+
+
+def test_the_uploaded_file_name_never_becomes_a_path(tmp_path, rng):
+    name = "../../escape.png"
+    at = upload(open_app(), name, png(rng.integers(0, 256, (20, 20), dtype=np.uint8)))
+    assert_clean(at, "app.py")
+    cache = tmp_path / "cache"
+    everything = [p.name for p in tmp_path.rglob("*")]
+    assert "escape.png" not in everything
+    assert all(len(p.name) == 64 for p in (cache / "uploads").iterdir())
