@@ -6,257 +6,225 @@
 // coarse levels on disk (ui/pyramids.py cuts the fine ones in the background): a tile not
 // there yet is asked for again each time the cut moves on, the coarser tiles standing in
 // meanwhile, and the cut's progress is shown.
-(() => {
-  // A pixel may grow to this many screen pixels a side: large enough to read a pixel's
-  // neighbours one by one, and to point at one with the mouse.
-  const MAX_PIXEL_SIDE = 64;
-  // How often the cut's progress is read, while there is one.
-  const PROGRESS_MS = 1000;
-  // How long a tile may wait for the cut (OpenSeadragon's own limit is 30 s): a 64-MPix
-  // photo took about a minute on a busy 2-core server.
-  const WAIT_FOR_CUT_MS = 10 * 60 * 1000;
+//
+// For the browser tests: window.daskZoom, the viewer and the swipe.
+import { loadScript, loadStyle } from "./loader.js";
+import {
+  addressInApp, clampShare, clipLeft, cutPercent, cutRunning, isPending, MAX_PIXEL_SIDE, pixelReadout, PROGRESS_MS,
+  sameSize, swipeAfterKey, viewKey, WAIT_FOR_CUT_MS,
+} from "./logic/zoom-logic.js";
 
-  function loadOnce(tag, attributes) {
-    const selector = `${tag}[${tag === "script" ? "src" : "href"}="${attributes.src || attributes.href}"]`;
-    const existing = document.querySelector(selector);
-    if (existing) return existing.loaded;
-    const element = Object.assign(document.createElement(tag), attributes);
-    element.loaded = new Promise((resolve, reject) => {
-      element.onload = resolve;
-      element.onerror = () => reject(new Error(`could not load ${attributes.src || attributes.href}`));
-    });
-    document.head.appendChild(element);
-    return element.loaded;
-  }
+// The address of ``path`` within the app, as the visitor reached it.
+function appUrl(path) {
+  return addressInApp(window.location.origin, window.location.pathname, path);
+}
 
-  // The app's address as the visitor reached it: this frame is served by the app at
-  // <app>/component/<name>/index.html, so the tiles are at <app>/<path> on any host,
-  // behind any base path.
-  function appUrl(path) {
-    const here = window.location.pathname;
-    const base = here.slice(0, here.indexOf("/component/"));
-    return `${window.location.origin}${base}/${path}`;
-  }
-
-  function tileSource(picture, cut) {
-    const p = picture.pyramid;
-    const base = appUrl(picture.path);
-    const source = new OpenSeadragon.TileSource({
-      width: p.width,
-      height: p.height,
-      tileSize: p.tile_size,
-      tileOverlap: 0,
-      minLevel: p.min_level,
-      maxLevel: p.max_level,
-    });
-    source.getTileUrl = (level, column, row) => `${base}/${level}/${column}_${row}.png`;
-    if (p.ready_level < p.max_level) {
-      // OpenSeadragon's hook for fetching a tile: one of a level being cut that is not
-      // there yet waits for the cut to move on, rather than failing (a failed tile is
-      // never asked for again). Aborting is OpenSeadragon's own (userData.imageRequest).
-      source.downloadTileStart = (context) => {
-        const attempt = () => {
-          const image = new Image();
-          context.userData.imageRequest = image;
-          image.onload = () => context.finish(image, null, "image");
-          image.onerror = () => {
-            if (cut.running()) cut.whenMoved(attempt);
-            else context.fail(`no tile at ${context.src}`, null);
-          };
-          image.src = context.src;
+function tileSource(picture, cut) {
+  const p = picture.pyramid;
+  const base = appUrl(picture.path);
+  const source = new OpenSeadragon.TileSource({
+    width: p.width,
+    height: p.height,
+    tileSize: p.tile_size,
+    tileOverlap: 0,
+    minLevel: p.min_level,
+    maxLevel: p.max_level,
+  });
+  source.getTileUrl = (level, column, row) => `${base}/${level}/${column}_${row}.png`;
+  if (isPending(picture)) {
+    // OpenSeadragon's hook for fetching a tile: one of a level being cut that is not
+    // there yet waits for the cut to move on, rather than failing (a failed tile is
+    // never asked for again). Aborting is OpenSeadragon's own (userData.imageRequest).
+    source.downloadTileStart = (context) => {
+      const attempt = () => {
+        const image = new Image();
+        context.userData.imageRequest = image;
+        image.onload = () => context.finish(image, null, "image");
+        image.onerror = () => {
+          if (cut.running()) cut.whenMoved(attempt);
+          else context.fail(`no tile at ${context.src}`, null);
         };
-        attempt();
+        image.src = context.src;
       };
-    }
-    return source;
+      attempt();
+    };
+  }
+  return source;
+}
+
+function element(tag, className, parent, text) {
+  const made = document.createElement(tag);
+  made.className = className;
+  if (text !== undefined) made.textContent = text;
+  parent.appendChild(made);
+  return made;
+}
+
+function build(root, args) {
+  root.replaceChildren();
+  const frame = element("div", "zoom-frame", root);
+  frame.style.height = `${args.height}px`;
+  const canvas = element("div", "zoom-viewer", frame);
+  const line = element("div", "zoom-swipe", frame);
+  line.tabIndex = 0;
+  line.setAttribute("role", "slider");
+  line.setAttribute("aria-label", "Swipe between before and after");
+  line.setAttribute("aria-valuemin", "0");
+  line.setAttribute("aria-valuemax", "100");
+  element("div", "zoom-swipe-handle", line, "⇔");
+  element("div", "zoom-label zoom-label-before", frame, `Before: ${args.before.label}`);
+  element("div", "zoom-label zoom-label-after", frame, `After: ${args.after.label}`);
+  const readout = element("div", "zoom-readout", frame, "");
+  const pending = [args.before, args.after].filter(isPending);
+  const cut = followCut(frame, pending);
+
+  const viewer = OpenSeadragon({
+    element: canvas,
+    prefixUrl: "vendor/openseadragon-images/",
+    drawer: "canvas", // draws the same in every browser, with or without a GPU
+    imageSmoothingEnabled: false,
+    maxZoomPixelRatio: MAX_PIXEL_SIDE,
+    visibilityRatio: 0.2,
+    showNavigator: true,
+    navigatorPosition: "TOP_RIGHT",
+    showRotationControl: false,
+    gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: true },
+    preserveImageSizeOnResize: true,
+    crossOriginPolicy: false,
+    timeout: pending.length ? WAIT_FOR_CUT_MS : 30000,
+    tileSources: [{ tileSource: tileSource(args.before, cut) }, { tileSource: tileSource(args.after, cut) }],
+  });
+  const state = { viewer, cut, swipe: args.swipe ?? 0.5, key: args.key, sources: [args.before, args.after] };
+  // What the visitor looked at last, for the next pictures to open on. Read as it
+  // changes, not when the pictures are replaced: a frame Streamlit shrinks to nothing
+  // while the page reruns has empty bounds then.
+  viewer.addHandler("viewport-change", () => {
+    const bounds = viewer.viewport.getBounds();
+    if (bounds.width > 0 && bounds.height > 0) state.lookedAt = bounds;
+  });
+
+  function after() {
+    return viewer.world.getItemCount() > 1 ? viewer.world.getItemAt(1) : null;
   }
 
-  function element(tag, className, parent, text) {
-    const made = document.createElement(tag);
-    made.className = className;
-    if (text !== undefined) made.textContent = text;
-    parent.appendChild(made);
-    return made;
+  // The swipe line stays where the visitor put it on the screen; what it cuts through
+  // the image changes as one pans and zooms, so the clip follows every frame.
+  function clip() {
+    const image = after();
+    line.style.left = `${state.swipe * 100}%`;
+    line.setAttribute("aria-valuenow", String(Math.round(state.swipe * 100)));
+    if (!image) return;
+    const x = image.viewerElementToImageCoordinates(
+      new OpenSeadragon.Point(state.swipe * canvas.clientWidth, 0),
+    ).x;
+    const size = image.getContentSize();
+    const left = clipLeft(x, size.x);
+    // Only when it moved: a new clip asks for another frame, whose update would set it again.
+    const current = image.getClip();
+    if (!current || current.x !== left) image.setClip(new OpenSeadragon.Rect(left, 0, size.x - left, size.y));
   }
+  state.clip = clip;
+  viewer.addHandler("open", clip);
+  viewer.addHandler("update-viewport", clip);
+  viewer.addHandler("resize", clip);
 
-  function build(root, args) {
-    root.replaceChildren();
-    const frame = element("div", "zoom-frame", root);
-    frame.style.height = `${args.height}px`;
-    const canvas = element("div", "zoom-viewer", frame);
-    const line = element("div", "zoom-swipe", frame);
-    line.tabIndex = 0;
-    line.setAttribute("role", "slider");
-    line.setAttribute("aria-label", "Swipe between before and after");
-    line.setAttribute("aria-valuemin", "0");
-    line.setAttribute("aria-valuemax", "100");
-    element("div", "zoom-swipe-handle", line, "⇔");
-    element("div", "zoom-label zoom-label-before", frame, `Before: ${args.before.label}`);
-    element("div", "zoom-label zoom-label-after", frame, `After: ${args.after.label}`);
-    const readout = element("div", "zoom-readout", frame, "");
-    const pending = [args.before, args.after].filter((p) => p.pyramid.ready_level < p.pyramid.max_level);
-    const cut = followCut(frame, pending);
+  function moveTo(clientX) {
+    const box = frame.getBoundingClientRect();
+    state.swipe = clampShare((clientX - box.left) / box.width);
+    clip();
+    viewer.forceRedraw();
+  }
+  line.addEventListener("pointerdown", (event) => {
+    line.setPointerCapture(event.pointerId);
+    event.preventDefault();
+  });
+  line.addEventListener("pointermove", (event) => {
+    if (line.hasPointerCapture(event.pointerId)) moveTo(event.clientX);
+  });
+  line.addEventListener("keydown", (event) => {
+    const share = swipeAfterKey(event.key, state.swipe);
+    if (share === null) return;
+    const box = frame.getBoundingClientRect();
+    moveTo(box.left + share * box.width);
+    event.preventDefault();
+  });
 
-    const viewer = OpenSeadragon({
-      element: canvas,
-      prefixUrl: "vendor/openseadragon-images/",
-      drawer: "canvas", // draws the same in every browser, with or without a GPU
-      imageSmoothingEnabled: false,
-      maxZoomPixelRatio: MAX_PIXEL_SIDE,
-      visibilityRatio: 0.2,
-      showNavigator: true,
-      navigatorPosition: "TOP_RIGHT",
-      showRotationControl: false,
-      gestureSettingsMouse: { clickToZoom: false, dblClickToZoom: true },
-      preserveImageSizeOnResize: true,
-      crossOriginPolicy: false,
-      timeout: pending.length ? WAIT_FOR_CUT_MS : 30000,
-      tileSources: [{ tileSource: tileSource(args.before, cut) }, { tileSource: tileSource(args.after, cut) }],
-    });
-    const state = { viewer, cut, swipe: args.swipe ?? 0.5, key: args.key, sources: [args.before, args.after] };
-    // What the visitor looked at last, for the next pictures to open on. Read as it
-    // changes, not when the pictures are replaced: a frame Streamlit shrinks to nothing
-    // while the page reruns has empty bounds then.
-    viewer.addHandler("viewport-change", () => {
-      const bounds = viewer.viewport.getBounds();
-      if (bounds.width > 0 && bounds.height > 0) state.lookedAt = bounds;
-    });
-
-    function after() {
-      return viewer.world.getItemCount() > 1 ? viewer.world.getItemAt(1) : null;
+  // Which pixel is under the mouse, in full-resolution coordinates (column, row), and
+  // how large pixels are drawn: kept up to date as the view zooms under a still mouse.
+  let pointer = null;
+  function readOut() {
+    const image = after();
+    if (!image || !pointer) {
+      readout.textContent = "";
+      return;
     }
+    const point = image.viewerElementToImageCoordinates(new OpenSeadragon.Point(pointer.x, pointer.y));
+    const side = image.viewportToImageZoom(viewer.viewport.getZoom(true));
+    readout.textContent = pixelReadout(point, image.getContentSize(), side);
+  }
+  canvas.addEventListener("pointermove", (event) => {
+    const box = canvas.getBoundingClientRect();
+    pointer = { x: event.clientX - box.left, y: event.clientY - box.top };
+    readOut();
+  });
+  canvas.addEventListener("pointerleave", () => {
+    pointer = null;
+    readOut();
+  });
+  viewer.addHandler("animation", readOut);
+  return state;
+}
 
-    // The swipe line stays where the visitor put it on the screen; what it cuts through
-    // the image changes as one pans and zooms, so the clip follows every frame.
-    function clip() {
-      const image = after();
-      line.style.left = `${state.swipe * 100}%`;
-      line.setAttribute("aria-valuenow", String(Math.round(state.swipe * 100)));
-      if (!image) return;
-      const x = image.viewerElementToImageCoordinates(
-        new OpenSeadragon.Point(state.swipe * canvas.clientWidth, 0),
-      ).x;
-      const size = image.getContentSize();
-      const left = Math.min(Math.max(x, 0), size.x);
-      // Only when it moved: a new clip asks for another frame, whose update would set it again.
-      const current = image.getClip();
-      if (!current || current.x !== left) image.setClip(new OpenSeadragon.Rect(left, 0, size.x - left, size.y));
-    }
-    state.clip = clip;
-    viewer.addHandler("open", clip);
-    viewer.addHandler("update-viewport", clip);
-    viewer.addHandler("resize", clip);
-
-    function moveTo(clientX) {
-      const box = frame.getBoundingClientRect();
-      state.swipe = Math.min(Math.max((clientX - box.left) / box.width, 0), 1);
-      clip();
-      viewer.forceRedraw();
-    }
-    line.addEventListener("pointerdown", (event) => {
-      line.setPointerCapture(event.pointerId);
-      event.preventDefault();
-    });
-    line.addEventListener("pointermove", (event) => {
-      if (line.hasPointerCapture(event.pointerId)) moveTo(event.clientX);
-    });
-    line.addEventListener("keydown", (event) => {
-      const step = { ArrowLeft: -0.02, ArrowRight: 0.02 }[event.key];
-      if (step === undefined) return;
-      const box = frame.getBoundingClientRect();
-      moveTo(box.left + (state.swipe + step) * box.width);
-      event.preventDefault();
-    });
-
-    // Which pixel is under the mouse, in full-resolution coordinates (column, row), and
-    // how large pixels are drawn: kept up to date as the view zooms under a still mouse.
-    let pointer = null;
-    function readOut() {
-      const image = after();
-      if (!image || !pointer) {
-        readout.textContent = "";
-        return;
+// The cut of the pending pictures' fine levels, as their cutters report it (the
+// progress.json beside their tiles): "Full resolution being prepared: 40 %" until every
+// one is complete, and the tiles that wait for it asked for again whenever it moved on.
+function followCut(frame, pending) {
+  const cut = { stopped: false, waiting: [], progress: pending.map(() => null) };
+  cut.running = () => cutRunning(cut.stopped, cut.progress);
+  cut.whenMoved = (attempt) => cut.waiting.push(attempt);
+  if (!pending.length) return cut;
+  const caption = element("div", "zoom-progress", frame, "Full resolution being prepared…");
+  async function poll() {
+    if (cut.stopped) return;
+    const now = await Promise.all(pending.map(async (picture, i) => {
+      try {
+        const response = await fetch(appUrl(`${picture.path}/progress.json`), { cache: "no-store" });
+        return response.ok ? await response.json() : cut.progress[i];
+      } catch (error) {
+        return cut.progress[i]; // the server away for a moment: asked again next time
       }
-      const point = image.viewerElementToImageCoordinates(new OpenSeadragon.Point(pointer.x, pointer.y));
-      const size = image.getContentSize();
-      const column = Math.floor(point.x);
-      const row = Math.floor(point.y);
-      const inside = column >= 0 && row >= 0 && column < size.x && row < size.y;
-      const side = image.viewportToImageZoom(viewer.viewport.getZoom(true));
-      const scale = side >= 1 ? `${side.toFixed(1)} screen pixels a side` : `1 screen pixel for ${(1 / side).toFixed(1)} a side`;
-      readout.textContent = inside ? `pixel (${column}, ${row}) of ${size.x} x ${size.y}, ${scale}` : "";
+    }));
+    const moved = JSON.stringify(now) !== JSON.stringify(cut.progress);
+    cut.progress = now;
+    if (moved) cut.waiting.splice(0).forEach((attempt) => attempt());
+    if (!cut.running()) {
+      caption.remove();
+      return;
     }
-    canvas.addEventListener("pointermove", (event) => {
-      const box = canvas.getBoundingClientRect();
-      pointer = { x: event.clientX - box.left, y: event.clientY - box.top };
-      readOut();
-    });
-    canvas.addEventListener("pointerleave", () => {
-      pointer = null;
-      readOut();
-    });
-    viewer.addHandler("animation", readOut);
-    return state;
+    caption.textContent = `Full resolution being prepared: ${cutPercent(now)} %`;
+    setTimeout(poll, PROGRESS_MS);
   }
+  poll();
+  return cut;
+}
 
-  // The cut of the pending pictures' fine levels, as their cutters report it (the
-  // progress.json beside their tiles): "Full resolution being prepared: 40 %" until every
-  // one is complete, and the tiles that wait for it asked for again whenever it moved on.
-  function followCut(frame, pending) {
-    const cut = { stopped: false, waiting: [], progress: pending.map(() => null) };
-    cut.running = () => !cut.stopped && !cut.progress.every((p) => p?.complete);
-    cut.whenMoved = (attempt) => cut.waiting.push(attempt);
-    if (!pending.length) return cut;
-    const caption = element("div", "zoom-progress", frame, "Full resolution being prepared…");
-    async function poll() {
-      if (cut.stopped) return;
-      const now = await Promise.all(pending.map(async (picture, i) => {
-        try {
-          const response = await fetch(appUrl(`${picture.path}/progress.json`), { cache: "no-store" });
-          return response.ok ? await response.json() : cut.progress[i];
-        } catch (error) {
-          return cut.progress[i]; // the server away for a moment: asked again next time
-        }
-      }));
-      const moved = JSON.stringify(now) !== JSON.stringify(cut.progress);
-      cut.progress = now;
-      if (moved) cut.waiting.splice(0).forEach((attempt) => attempt());
-      if (!cut.running()) {
-        caption.remove();
-        return;
-      }
-      const done = now.reduce((sum, p) => sum + (p?.complete ? 1 : p?.total ? p.done / p.total : 0), 0);
-      caption.textContent = `Full resolution being prepared: ${Math.floor((100 * done) / pending.length)} %`;
-      setTimeout(poll, PROGRESS_MS);
+export async function render(root, args, { setHeight }) {
+  await loadStyle("zoom.css");
+  await loadScript("vendor/openseadragon.min.js");
+  const key = viewKey(args);
+  if (!root.zoom || root.zoom.key !== key) {
+    // New pictures of the same size (another clip range, say) open where the old ones
+    // were looked at, so that the same pixels can be compared.
+    const previous = root.zoom;
+    const same = previous && sameSize(previous.sources[1], args.after);
+    const bounds = same ? previous.lookedAt ?? null : null;
+    if (previous) {
+      previous.cut.stopped = true;
+      previous.viewer.destroy();
     }
-    poll();
-    return cut;
+    root.zoom = build(root, { ...args, key, swipe: same ? previous.swipe : undefined });
+    if (bounds) root.zoom.viewer.addOnceHandler("open", () => root.zoom.viewer.viewport.fitBounds(bounds, true));
+    window.daskZoom = root.zoom; // for the browser tests: the viewer and the swipe
   }
-
-  DaskView.views.zoom = async (root, args, { setHeight }) => {
-    await loadOnce("link", { rel: "stylesheet", href: "zoom.css" });
-    await loadOnce("script", { src: "vendor/openseadragon.min.js" });
-    // What the view shows, not how far its cut has come: a rerun of the page once the fine
-    // levels are done keeps the viewer as it is.
-    const key = JSON.stringify(
-      [args.before, args.after].map((p) => [p.path, p.label, p.pyramid.width, p.pyramid.height]).concat(args.height),
-    );
-    if (!root.zoom || root.zoom.key !== key) {
-      // New pictures of the same size (another clip range, say) open where the old ones
-      // were looked at, so that the same pixels can be compared.
-      const previous = root.zoom;
-      const sameSize = previous && ["width", "height"].every(
-        (side) => previous.sources[1].pyramid[side] === args.after.pyramid[side],
-      );
-      const bounds = sameSize ? previous.lookedAt ?? null : null;
-      if (previous) {
-        previous.cut.stopped = true;
-        previous.viewer.destroy();
-      }
-      root.zoom = build(root, { ...args, key, swipe: sameSize ? previous.swipe : undefined });
-      if (bounds) root.zoom.viewer.addOnceHandler("open", () => root.zoom.viewer.viewport.fitBounds(bounds, true));
-      window.daskZoom = root.zoom; // for the browser tests: the viewer and the swipe
-    }
-    setHeight(args.height);
-  };
-})();
+  setHeight(args.height);
+}
