@@ -6,18 +6,8 @@ import pytest
 import tifffile
 
 import benchmarks.bench
-from benchmarks.bench import (
-    SWEEP_STAGES,
-    _cores_option,
-    main,
-    make_photo,
-    measure,
-    measure_median,
-    speedups,
-    sweep_table,
-    table,
-    usable_cores,
-)
+from benchmarks.bench import _cores_option, main, make_photo, measure, measure_median, usable_cores
+from benchmarks.bench_report import SWEEP_STAGES, speedups, sweep_table, table
 
 
 def test_make_photo_has_the_asked_size(tmp_path):

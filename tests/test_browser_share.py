@@ -6,9 +6,9 @@ import urllib.parse
 import numpy as np
 import pytest
 from browser import Requests, Server, needs_chromium, open_tab, wait_until_done
+from browser_app import add_stage, chain_in, wait_for_sidebar_steps
 from PIL import Image
 from playwright.sync_api import expect
-from test_browser import add_stage, chain_in, wait_for_sidebar_steps
 
 pytestmark = needs_chromium
 
