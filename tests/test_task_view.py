@@ -3,8 +3,7 @@
 import json
 
 import pytest
-import test_app
-from test_app import assert_clean, open_app
+from apptest import assert_clean, go, open_app
 
 import ui.services.runs
 from core.observe.overview import task_count
@@ -15,12 +14,13 @@ from core.pipeline.samples import load_sample
 from core.pipeline.stage_table import parse_chain
 from core.pipeline.tiling import partition
 from ui.plots import stage_colour
+from ui.services.pages import TASKS
 from ui.task_view import task_view_args, thread_labels
 
-TASKS_PAGE = "pages/7_Tasks.py"
+TASKS_PAGE = TASKS.file
 DEFAULT_CHAIN = parse_chain(["sobel:mode=x", "clip:lo=0,hi=1"])
-#: Each test a new server with its own caches, as the app's tests (an autouse fixture).
-fresh_server = test_app.fresh_server
+#: Each test a new server with its own caches, as the app's tests.
+pytestmark = pytest.mark.usefixtures("fresh_server")
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def test_each_stage_page_draws_its_own_tasks_at_16_by_16():
 def test_on_a_cluster_the_tasks_page_replays_every_task(monkeypatch):
     monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
     at = open_app("pages/5_Cluster.py", {"rows": "2", "cols": "2"})  # waits for the cluster to be up
-    test_app.go(at, TASKS_PAGE)
+    go(at, TASKS_PAGE)
     assert_clean(at, TASKS_PAGE)
     [args] = view_args(at)
     assert args["run"]["where"] == "the Dask cluster's workers"

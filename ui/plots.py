@@ -44,8 +44,8 @@ class ValueHistogram:
     (a clip's) or a level (a threshold's) drawn on top.
 
     The histogram is drawn once; each change of the marks only redraws them over a saved
-    background (matplotlib's blitting): about 4 ms, against about 100 ms for a new figure,
-    which keeps moving a slider fluid. One instance may serve several sessions, so drawing
+    background (matplotlib's blitting), a small fraction of drawing a new figure, which
+    keeps moving a slider fluid (``benchmarks/dashboard.py``, the clip changes). One instance may serve several sessions, so drawing
     is serialised by a lock.
     """
 

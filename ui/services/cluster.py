@@ -31,8 +31,8 @@ def scheduler_choice() -> str:
 
 class _ClusterStart:
     """The configured scheduler, reached or started in a background thread, so that the
-    first visitor's pictures do not wait for it (starting the local cluster with its
-    dashboard took about 0.8 s here): runs go on threads until it is ready."""
+    first visitor's pictures do not wait for it (the local cluster and its dashboard take
+    the better part of a second to start): runs go on threads until it is ready."""
 
     def __init__(self, choice: str):
         self._ready = threading.Event()

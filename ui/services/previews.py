@@ -60,11 +60,10 @@ class Histogram:
 def _block_counts(block: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """How many of the block's values fall in each bin, as (1, 1, ``HISTOGRAM_BINS``).
 
-    Scaled to bin numbers in float32 and counted with ``np.bincount``: 3.8 ms a megapixel
-    here, where ``np.histogram`` took 7.8 ms, and 19 ms on clipped values (every value on
-    the last edge goes through its slow correction), and ``da.histogram``, which hands
-    NumPy the bins' edges to search, more still: a clip change at 16.8 MPix spent 0.3 s
-    of its 0.4 s on its histogram. Values outside the range count in the end bins (the
+    Scaled to bin numbers in float32 and counted with ``np.bincount``: about half of
+    ``np.histogram``'s time, and a fifth on clipped values (every value on the last edge
+    goes through its slow correction); ``da.histogram``, which hands NumPy the bins' edges
+    to search, took most of a clip change's time (``benchmarks/dashboard.py``). Values outside the range count in the end bins (the
     ranges are bounds, so only rounding puts a value there); a value within float32
     rounding of a bin's edge may count in the bin beside it.
     """

@@ -178,8 +178,8 @@ def _lazy(image, scheduler) -> tuple[da.Array, object]:
     this process, so its threads cut it rather than a cluster it would be shipped to."""
     if isinstance(image, da.Array):
         return image, _on_this_machine(scheduler)
-    # A random name, not a hash of the pixels: hashing a 64-MPix photo took 0.7 s here,
-    # before any tile, and nothing here computes the same array twice.
+    # A random name, not a hash of the pixels: hashing a large photo would delay the first
+    # tile, and nothing here computes the same array twice.
     return da.from_array(image, chunks=(2048, 2048, *image.shape[2:]), name=False), THREADS
 
 
