@@ -3,7 +3,7 @@
 // Zoomed in, pixels are drawn as squares (no smoothing) so that single pixels can be read.
 // Tiles come from the app's own static folder; the viewer library and its button images
 // from vendor/: nothing is fetched from another host. A pyramid may open with only its
-// coarse levels on disk (ui/pyramids.py cuts the fine ones in the background): a tile not
+// coarse levels on disk (ui/services/zoom_pyramids.py cuts the fine ones in the background): a tile not
 // there yet is asked for again each time the cut moves on, the coarser tiles standing in
 // meanwhile, and the cut's progress is shown.
 //
