@@ -189,3 +189,13 @@ def test_dasks_chunk_reductions_are_known_by_name_with_or_without_nan():
     # "any" and "argmax" once lost their leading letters to lstrip("nan").
     assert all(_reduces(chunk_function(name)) for name in ("any", "all", "argmax", "argmin", "nanmax", "sum"))
     assert not _reduces(chunk_function("getitem"))
+
+
+def test_dasks_private_convert_legacy_graph_still_reads_a_legacy_graph():
+    # core.observe uses dask._task_spec.convert_legacy_graph, which dask does not make
+    # public: this fails first if a dask release changes it.
+    from dask.task_spec import DataNode, Task
+
+    specs = convert_legacy_graph({"a": 1, "b": (sum, ["a", 2]), "c": (len, "b")})
+    assert isinstance(specs["a"], DataNode) and isinstance(specs["b"], Task)
+    assert specs["b"].dependencies == {"a"} and specs["c"].dependencies == {"b"}

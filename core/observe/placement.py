@@ -13,8 +13,8 @@ import functools
 import operator
 from collections import defaultdict
 
-from dask._task_spec import Alias, DataNode, Task
 from dask.highlevelgraph import HighLevelGraph
+from dask.task_spec import Alias, DataNode, Task
 from dask.utils import funcname, key_split
 
 from ..pipeline.build import Pipeline

@@ -16,6 +16,11 @@ from itertools import accumulate
 
 import dask.array as da
 import graphviz
+
+# The task specs are public (``dask.task_spec``); ``convert_legacy_graph`` is not: it turns a
+# graph's legacy tuples (such as dask-image's read tasks) into those specs, as dask's own
+# schedulers do (``dask.local``), and no public function does; tests/test_task_graph.py,
+# test_dasks_private_convert_legacy_graph_still_reads_a_legacy_graph, fails if it changes.
 from dask._task_spec import convert_legacy_graph
 from dask.highlevelgraph import HighLevelGraph
 from dask.utils import key_split
