@@ -18,6 +18,8 @@ from skimage.color import rgb2gray
 from skimage.util import img_as_float32
 
 from .chain import Step, step_labels
+from .chunked import ChunkedTiles
+from .loading import as_gray_or_rgb
 from .stage_table import DEFAULT_CHAIN, chain_arrays
 from .tiling import TileSet
 
@@ -80,11 +82,14 @@ class Pipeline:
 
 
 def read_tiles(tiles: TileSet) -> TileGrid:
-    """Each tile file as a lazy array, read with ``dask_image.imread``.
+    """Each tile as a lazy array: a tile file read with ``dask_image.imread``, or a region
+    of a chunked image (``ChunkedTiles``).
 
     One ``imread`` per file: given a glob, ``imread`` assumes every file has the first one's
     shape, which uneven tiles do not.
     """
+    if isinstance(tiles, ChunkedTiles):
+        return tiles.read_arrays()
     return [[imread(str(path))[0] for path in row] for row in tiles.paths]
 
 
@@ -92,6 +97,10 @@ GRAY_STRIP_ROWS = 128
 
 
 def _gray_block(block: np.ndarray) -> np.ndarray:
+    # A tile file's alpha (gray and alpha, RGBA) is composited over white first, as
+    # ``load_image`` composites a whole image's.
+    if block.ndim == 3 and block.shape[2] in (2, 4):
+        block = as_gray_or_rgb(block, "tile")
     # float32 before rgb2gray: it then computes in float32, several times faster than
     # through float64, within 1.3e-7 of the float64 result (the timings: benchmarks/RESULTS.md,
     # "Figures quoted in the code before 2026-12-07").

@@ -212,21 +212,22 @@ def _palette_is_gray(im: Image.Image) -> bool:
 
 
 def as_gray_or_rgb(pixels: np.ndarray, kind: str = "input") -> np.ndarray:
-    """Reduce a decoded (H, W[, S]) array to gray or RGB, compositing alpha on white."""
+    """Reduce a decoded (H, W[, S]) array to gray or RGB, compositing alpha on white: gray
+    and alpha (S = 2) become gray, RGBA (S = 4) RGB."""
     if pixels.dtype == bool:
         pixels = pixels.astype(np.uint8) * 255
     if pixels.ndim == 2:
         return pixels
-    if pixels.ndim != 3 or pixels.shape[-1] not in (3, 4):
+    if pixels.ndim != 3 or pixels.shape[-1] not in (2, 3, 4):
         raise PipelineError(
             f"the {kind} image must be grayscale, RGB or RGBA, got shape {pixels.shape}"
         )
     if pixels.shape[-1] == 3:
         return pixels
     top = np.iinfo(pixels.dtype).max
-    alpha = pixels[..., 3:].astype(np.float32) / top
-    rgb = pixels[..., :3] * alpha + top * (1 - alpha)
-    return np.rint(rgb).astype(pixels.dtype)
+    alpha = pixels[..., -1:].astype(np.float32) / top
+    composited = np.rint(pixels[..., :-1] * alpha + top * (1 - alpha)).astype(pixels.dtype)
+    return composited[..., 0] if pixels.shape[-1] == 2 else composited
 
 
 def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:

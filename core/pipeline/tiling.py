@@ -41,7 +41,11 @@ MANIFEST = "manifest.json"
 
 @dataclass(frozen=True)
 class TileSet:
-    """Where the tiles of one image and grid live, and which pixels each one holds."""
+    """Where the tiles of one image and grid live, and which pixels each one holds.
+
+    The tiles are files, read with ``dask_image.imread``: those ``partition`` writes
+    (``tile_r000_c001.tif``), or an input's own (``files``, ``core.pipeline.inputs``).
+    """
 
     folder: Path
     digest: str
@@ -49,12 +53,17 @@ class TileSet:
     dtype: str
     row_edges: tuple[int, ...]  # rows + 1 pixel offsets, numpy.array_split style
     col_edges: tuple[int, ...]
+    #: Each tile's file, row by row, where they are an input's own rather than named by
+    #: ``tile_name`` in ``folder``.
+    files: tuple[tuple[str, ...], ...] | None = None
 
     @property
     def grid(self) -> tuple[int, int]:
         return len(self.row_edges) - 1, len(self.col_edges) - 1
 
     def path(self, row: int, col: int) -> Path:
+        if self.files is not None:
+            return Path(self.files[row][col])
         return self.folder / tile_name(row, col)
 
     @property
@@ -145,12 +154,14 @@ def partition(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W) or (H, W, 3)
+    image : ndarray or dask array, shape (H, W) or (H, W, 3)
+        A dask array (an image already in other tiles, say) is computed tile by tile, each
+        in a thread of its own.
     rows, cols : int
         The grid, at least 1 x 1 and at most one tile per pixel.
     folder : path-like
     digest : str, optional
-        ``image_digest(image)`` if the caller already has it.
+        ``image_digest(image)`` if the caller already has it; required for a dask array.
 
     Returns
     -------
@@ -225,6 +236,8 @@ def _write_tiles(image: np.ndarray, tiles: TileSet, folder: Path) -> None:
         block = image[
             tiles.row_edges[r] : tiles.row_edges[r + 1], tiles.col_edges[c] : tiles.col_edges[c + 1]
         ]
+        if hasattr(block, "compute"):  # a lazy image: this thread computes its piece alone
+            block = block.compute(scheduler="sync")
         tifffile.imwrite(folder / tile_name(r, c), block, photometric=_photometric(image))
 
     positions = [(r, c) for r in range(rows) for c in range(cols)]
