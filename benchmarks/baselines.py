@@ -1,4 +1,5 @@
-"""The pipelines the benchmark compares this project with: the tutorial's, SciPy's, OpenCV's.
+"""The pipelines the benchmark compares this project with: the tutorial's, SciPy's, OpenCV's,
+libvips'.
 
 Run as a file (``python -P benchmarks/baselines.py PIPELINE IMAGE OUT``) this module imports nothing
 of the project, as none of these pipelines would; it prints one line of JSON with the
@@ -6,8 +7,10 @@ time of each stage, the work time (from the moment the pipeline's libraries are 
 to its last result) and the process's peak memory.
 
 Every pipeline computes the full-resolution Sobel x of the grayscale image, clipped to
-[0, 1]. SciPy's and OpenCV's write what the project writes, a float32 ``result.npy`` and an
-8-bit ``result.png``; the tutorial's ends as its notebook does, with pictures.
+[0, 1]. SciPy's, OpenCV's and libvips' write what the project writes, a float32 ``result.npy``
+and an 8-bit ``result.png``; the tutorial's ends as its notebook does, with pictures. libvips
+reads what the project reads: one image file (PNG, JPEG, TIFF, tiled or not), or a folder
+of tiles named ``tile_r000_c000.*``, joined as the project stitches them.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ LIBRARIES = {
                          "skimage.io"],
     "scipy": ["scipy.ndimage", "tifffile", "PIL.Image", "skimage.color"],
     "opencv": ["cv2", "tifffile"],
+    "libvips": ["pyvips"],
 }
 BASELINES = tuple(LIBRARIES)
 
@@ -152,6 +156,37 @@ def run_opencv(image: Path, out: Path) -> dict:
     return stages
 
 
+def _vips_input(image: Path):
+    """The image as libvips opens it, streaming: a file, or a folder of tiles joined."""
+    import re
+
+    import pyvips
+
+    if not image.is_dir():
+        return pyvips.Image.new_from_file(str(image), access="sequential")
+    tiles = sorted((tuple(int(n) for n in re.findall(r"\d+", p.name)[:2]), p) for p in image.glob("tile_r*_c*.*"))
+    cols = 1 + max(position[1] for position, _ in tiles)
+    return pyvips.Image.arrayjoin([pyvips.Image.new_from_file(str(p), access="sequential") for _, p in tiles],
+                                  across=cols)
+
+
+def run_libvips(image: Path, out: Path) -> dict:
+    """libvips' own pipeline: every operation runs on all its threads, in strips, the file
+    decoded as the strips go (``VIPS_CONCURRENCY`` is the cores it may use)."""
+    import pyvips
+
+    stages = {}
+    source = _vips_input(image)
+    gray = (source.cast("float") / 255).recomb([[0.2125, 0.7154, 0.0721]])  # rgb2gray's weights
+    kernel = pyvips.Image.new_from_array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])  # SciPy's Sobel x
+    clipped = gray.conv(kernel, precision="float").clamp(min=0, max=1)
+    edges = _timed(stages, "read, grayscale, sobel, clip", lambda: clipped.numpy())
+    _timed(stages, "write npy", lambda: np.save(out / "result.npy", edges))
+    eight_bit = pyvips.Image.new_from_array(np.rint(edges * 255).astype(np.uint8))
+    _timed(stages, "write png", lambda: eight_bit.pngsave(str(out / "result.png"), compression=1))
+    return stages
+
+
 def peak_mb() -> float:
     """The largest resident set of this process or of any child it waited for, in MB."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -169,6 +204,8 @@ def run_baseline(pipeline: str, image: Path, out: Path) -> dict:
         stages = run_tutorial(image, out, plots=pipeline == "tutorial")
     elif pipeline == "scipy":
         stages = run_scipy(image, out)
+    elif pipeline == "libvips":
+        stages = run_libvips(image, out)
     else:
         stages = run_opencv(image, out)
     return {"stages": stages, "work": time.perf_counter() - started, "peak_mb": peak_mb()}

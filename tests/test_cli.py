@@ -18,7 +18,8 @@ from core.observe.overview import task_count
 from core.pipeline.build import build_pipeline
 from core.pipeline.chain import Param, Stage
 from core.pipeline.stage_table import STAGES, parse_chain
-from core.pipeline.tiling import partition, split_edges
+from core.pipeline.streamed import open_stream
+from core.pipeline.tiling import split_edges
 
 REPO = Path(__file__).resolve().parents[1]
 #: What a run of a chain that does not end in labels writes, without --zarr.
@@ -134,7 +135,8 @@ def test_without_stages_sobel_and_clip_build_the_default_chain(tmp_path, photo, 
     assert result.dtype == np.float32 and result.shape == photo.shape[:2]
     np.testing.assert_allclose(result, reference(photo, "magnitude", 0, 2), rtol=0, atol=ATOL)
     np.testing.assert_array_equal(np.asarray(Image.open(out / "result.png")), np.rint(result / 2 * 255))
-    same_tiles = partition(photo, 3, 5, tmp_path / "same tiles")
+    # The run streamed the PNG (core/pipeline/streamed.py): its graph, one node per task.
+    same_tiles = open_stream(photo_file, (3, 5), tmp_path / "same tiles", max_pixels=10**8)
     tasks = task_count(build_pipeline(same_tiles, parse_chain(["sobel:mode=magnitude", "clip:lo=0,hi=2"])).result)
     graph = (out / "graph.dot").read_text()
     assert graph.startswith("digraph") and len(re.findall(r"^\tt\d+ \[", graph, re.M)) == tasks  # one node per task

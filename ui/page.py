@@ -16,7 +16,8 @@ from pathlib import Path
 import streamlit as st
 
 from core.errors import PipelineError
-from core.pipeline import Pipeline, TileSet
+from core.pipeline import SAMPLES, Pipeline, TileSet
+from core.pipeline.samples import LARGE_SAMPLES
 from ui.services.previews import StepRun, StitchRun
 
 from .auth import require_sign_in
@@ -91,6 +92,15 @@ def start_step_page() -> PageContext:
     )
 
 
+def _spinner_for(settings: Settings):
+    """A spinner while the picture is decoded or, the first time, made (the large sample)."""
+    if settings.upload:
+        return st.spinner("Decoding the upload…")
+    if settings.sample in LARGE_SAMPLES:
+        return st.spinner(f"Preparing {SAMPLES[settings.sample]}…")
+    return contextlib.nullcontext()
+
+
 def _start(page: str, title, steps: int | None, page_params: dict[str, str], wait_for_cluster: bool) -> PageContext:
     # Before the sidebar, which rewrites the address: a signed-out visitor's link must
     # survive the sign-in as it came.
@@ -108,7 +118,7 @@ def _start(page: str, title, steps: int | None, page_params: dict[str, str], wai
                 f"The chain has {count} step{'' if count == 1 else 's'}, so there is no step {steps} to show: "
                 "pick one in the sidebar, or add a stage."
             )
-        with st.spinner("Decoding the upload…") if settings.upload else contextlib.nullcontext():
+        with _spinner_for(settings):
             image = current_image(settings.sample, settings.upload)
         if image.frames > 1:
             st.sidebar.info(

@@ -4,8 +4,10 @@ threads or a cluster, every output written in one pass."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -23,8 +25,9 @@ from ..pipeline.chunked import ChunkedTiles
 from ..pipeline.inputs import is_tiled_input, open_tiled_input, retiled
 from ..pipeline.loading import frame_count, load_image
 from ..pipeline.stage_table import check_chain
+from ..pipeline.streamed import StreamedTiles, open_stream, settle, staged
 from ..pipeline.tiling import TileSet, check_grid, partition
-from ..runtime.cluster import check_workers_can_read, connect, raise_first_error
+from ..runtime.cluster import THREADS, check_workers_can_read, connect, raise_first_error
 from .arguments import build_parser, chain_from_args
 from .report import RunReport, format_report
 
@@ -68,6 +71,7 @@ def run(args: argparse.Namespace) -> RunReport:
     runner = connect(args.scheduler, dashboard=args.dashboard)
     if args.dashboard and runner.dashboard_link:
         print(f"Dask's dashboard: {runner.dashboard_link}", file=sys.stderr)
+    staging, out_was_there = None, args.out.exists()
     try:
         try:
             args.out.mkdir(parents=True, exist_ok=True)
@@ -75,7 +79,10 @@ def run(args: argparse.Namespace) -> RunReport:
             raise PipelineError(f"cannot create the output folder {str(args.out)!r}: {e.strerror}") from None
 
         started = time.perf_counter()
-        if tiles is None:
+        if isinstance(tiles, StreamedTiles):  # its tiles are written as the rows decode
+            staging = staged(args.out / "tiles")
+            tiles = dataclasses.replace(tiles, folder=staging)
+        elif tiles is None:
             tiles = partition(image, *(args.grid or DEFAULT_GRID), args.out / "tiles")
             del image  # from here on the tiles on disk are the data
         elif tiles.files is not None and args.grid not in (None, tiles.grid):
@@ -94,6 +101,15 @@ def run(args: argparse.Namespace) -> RunReport:
                 ),
             )
         wall["compute and write"] = time.perf_counter() - started
+        if staging is not None:
+            settle(staging, args.out / "tiles")
+            tiles = dataclasses.replace(tiles, folder=args.out / "tiles")
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if not out_was_there and args.out.is_dir() and not any(args.out.iterdir()):
+            args.out.rmdir()  # a run that failed leaves no folder it made
+        raise
     finally:
         runner.close()
 
@@ -112,6 +128,13 @@ def _open(args: argparse.Namespace):
     tiles) for an image already in tiles, opened and checked, never decoded whole."""
     if is_tiled_input(args.image):  # its errors name the tile or file
         return None, open_tiled_input(args.image, args.grid, max_pixels=args.max_pixels)
+    if args.scheduler == THREADS:  # a stream is decoded in this process
+        try:
+            stream = open_stream(args.image, args.grid or DEFAULT_GRID, args.out / "tiles", max_pixels=args.max_pixels)
+        except PipelineError as e:
+            raise PipelineError(f"{args.image}: {e}") from None
+        if stream is not None:
+            return None, stream
     try:
         image = load_image(args.image, max_pixels=args.max_pixels)
     except PipelineError as e:
@@ -128,6 +151,8 @@ def _where_tiles_are(tiles: TileSet, out: Path) -> str:
     rows, cols = tiles.grid
     if isinstance(tiles, ChunkedTiles):
         return f"read {rows} x {cols} regions of the {tiles.kind} in place"
+    if isinstance(tiles, StreamedTiles):
+        return f"wrote {rows} x {cols} tile files into {out / 'tiles'} as the image decoded"
     if tiles.files is not None:
         return f"read the input's {rows} x {cols} tile files in place"
     return f"wrote {rows} x {cols} tile files into {out / 'tiles'}"

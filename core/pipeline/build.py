@@ -21,6 +21,7 @@ from .chain import Step, step_labels
 from .chunked import ChunkedTiles
 from .loading import as_gray_or_rgb
 from .stage_table import DEFAULT_CHAIN, chain_arrays
+from .streamed import StreamedTiles
 from .tiling import TileSet
 
 __all__ = ["Pipeline", "build_pipeline", "read_tiles", "stitch", "to_grayscale"]
@@ -82,13 +83,14 @@ class Pipeline:
 
 
 def read_tiles(tiles: TileSet) -> TileGrid:
-    """Each tile as a lazy array: a tile file read with ``dask_image.imread``, or a region
-    of a chunked image (``ChunkedTiles``).
+    """Each tile as a lazy array: a tile file read with ``dask_image.imread``, a region of a
+    chunked image (``ChunkedTiles``), or a piece of an image decoded as the run goes
+    (``StreamedTiles``).
 
     One ``imread`` per file: given a glob, ``imread`` assumes every file has the first one's
     shape, which uneven tiles do not.
     """
-    if isinstance(tiles, ChunkedTiles):
+    if isinstance(tiles, (ChunkedTiles, StreamedTiles)):
         return tiles.read_arrays()
     return [[imread(str(path))[0] for path in row] for row in tiles.paths]
 

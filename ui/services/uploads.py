@@ -73,7 +73,7 @@ def _load_upload(digest: str) -> tuple[np.ndarray, int]:
 
 
 def _load_sample(name: str) -> tuple[str, np.ndarray]:
-    pixels = _readonly(load_sample(name))
+    pixels = _readonly(load_sample(name, config.get("TILE_CACHE_DIR")))
     return image_digest(pixels), pixels
 
 
