@@ -76,3 +76,39 @@ def test_the_uploaded_file_name_never_becomes_a_path(tmp_path, rng):
     everything = [p.name for p in tmp_path.rglob("*")]
     assert "escape.png" not in everything
     assert all(len(p.name) == 64 for p in (cache / "uploads").iterdir())
+
+
+def tile_uploads(pixels: np.ndarray, grid: tuple[int, int]) -> list[tuple[str, bytes, str]]:
+    """The picture cut into a grid of PNG files named by their place, as uploaded together."""
+    rows, cols = (np.array_split(np.arange(n), parts) for n, parts in zip(pixels.shape[:2], grid))
+    return [(f"tile_r{r:03d}_c{c:03d}.png", png(pixels[np.ix_(row, col)]), "image/png")
+            for r, row in enumerate(rows) for c, col in enumerate(cols)]
+
+
+def test_several_files_uploaded_at_once_are_the_tiles_of_one_image(rng):
+    pixels = rng.integers(0, 256, (70, 90, 3), dtype=np.uint8)
+    at = open_app("pages/1_Tiles.py")
+    at.file_uploader(key="upload").set_value(tile_uploads(pixels, (2, 3))).run()
+    assert_clean(at, "pages/1_Tiles.py")
+    assert (at.number_input(key="rows").value, at.number_input(key="cols").value) == (2, 3)  # the tiles' grid
+    table = at.dataframe[0].value
+    assert list(table["file"]) == [f"tile_r{r:03d}_c{c:03d}.png" for r in range(2) for c in range(3)]  # their own
+    assert "Using upload: 6 tiles" in " ".join(t.value for t in at.text)
+    go(at, "pages/3_Stitched.py")  # the whole image, put together from them
+    assert_clean(at, "pages/3_Stitched.py")
+    assert "shape `(70, 90)`" in " ".join(m.value for m in at.markdown)
+    at.number_input(key="rows").set_value(3)
+    at.button(key="apply_grid").click().run()
+    go(at, "pages/1_Tiles.py")  # another grid: cut again, as any image is
+    assert len(at.dataframe[0].value) == 9 and at.dataframe[0].value["file"][0] == "tile_r000_c000.tif"
+
+
+def test_tiles_that_do_not_make_one_image_are_refused_naming_the_file(rng):
+    pixels = rng.integers(0, 256, (70, 90, 3), dtype=np.uint8)
+    files = tile_uploads(pixels, (2, 2))
+    at = open_app()
+    at.file_uploader(key="upload").set_value(files[:3]).run()  # one missing
+    assert not at.exception
+    assert "tile (row 1, column 1) is missing" in " ".join(e.value for e in at.sidebar.error)
+    at.file_uploader(key="upload").set_value([*files[:3], ("holiday.png", files[3][1], "image/png")]).run()
+    assert "'holiday.png' is not named as a tile" in " ".join(e.value for e in at.sidebar.error)

@@ -34,7 +34,7 @@ from .chain_editor import chain_in_session, draw_chain_editor, set_chain, show, 
 from .navigation import draw_navigation
 from .services.pages import STEP_PARAM
 from .services.settings import DEFAULTS, MAX_GRID, Settings, parse_query, query_of
-from .services.uploads import Upload, save_upload
+from .services.uploads import Upload, save_tiles, save_upload
 
 __all__ = ["sidebar"]
 
@@ -48,20 +48,25 @@ def _apply_grid() -> None:
 
 
 def _keep_upload() -> None:
-    """Store an upload under its digest; the widget's own value is gone after a page switch."""
+    """Store an upload under its digest; the widget's own value is gone after a page switch.
+    Several files at once are the tiles of one image: their grid becomes the grid."""
     state = st.session_state
-    file = state["upload"]
+    files = state["upload"] or []
     state["_upload_error"] = None
-    if file is None:
+    if not files:
         state["_upload"] = None
         return
     try:
-        digest = save_upload(file.getvalue())
+        if len(files) == 1:
+            digest, name = save_upload(files[0].getvalue()), files[0].name
+        else:
+            digest, state["_grid"] = save_tiles([(file.name, file.getvalue()) for file in files])
+            name = f"{len(files)} tiles ({files[0].name}, …)"
     except (OSError, PipelineError) as e:
         state["_upload"] = None
         state["_upload_error"] = f"Could not store the upload: {e}"
         return
-    state["_upload"] = Upload(digest=digest, file_name=file.name)
+    state["_upload"] = Upload(digest=digest, file_name=name)
 
 
 def _forget_upload() -> None:
@@ -123,8 +128,10 @@ def sidebar(page: str, page_params: Mapping[str, str] | None = None) -> Settings
             **defaults(index=samples.index(state["_sample"])),
         )
         st.file_uploader(
-            "…or upload your own", key="upload", on_change=_keep_upload,
-            help="PNG, JPEG, TIFF, GIF, BMP or WebP. It replaces the sample until you clear it.",
+            "…or upload your own", key="upload", on_change=_keep_upload, accept_multiple_files=True,
+            help="PNG, JPEG, TIFF, GIF, BMP or WebP. It replaces the sample until you clear it. Several "
+            "files at once are the tiles of one image, named by their row and column from 0: "
+            "tile_r000_c000.png, tile_r000_c001.png, ...",
         )
         if upload is not None:
             st.text(f"Using upload: {upload.label}")

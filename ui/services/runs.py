@@ -112,10 +112,13 @@ def _stores() -> dict[str, BoundedStore]:
 
 
 def tile_files_of(image: SourceImage, rows: int, cols: int, watch: Watch = UNWATCHED) -> TileSet:
-    """The image's tile files for this grid, written on first use and reused afterwards.
+    """The image's tile files for this grid, written on first use and reused afterwards; an
+    upload of tiles, in its own grid, is read as it is.
 
     Raises ``PipelineError`` with a message for the visitor.
     """
+    if image.tiles is not None and image.tiles.grid == (rows, cols):
+        return image.tiles
     cache = config.get("TILE_CACHE_DIR")
     written_before = cache_folder(cache, image.digest, rows, cols).exists()
     try:
