@@ -9,7 +9,6 @@ overview (``overview``). Nothing here runs a task.
 from __future__ import annotations
 
 import functools
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -28,13 +27,10 @@ from dask.utils import key_split
 from ..pipeline.build import Pipeline
 from .overview import layer_graph
 from .placement import Placement, Region, block_of
+from .task_words import OTHER_STAGE, stage_slug, task_words
 from .timing import stage_of_layer
 
 __all__ = ["OTHER_STAGE", "TaskGraph", "TaskNode", "stage_slug", "task_graph_of"]
-
-#: The stage of tasks that no stage of the pipeline added.
-OTHER_STAGE = "other"
-
 
 @dataclass(frozen=True)
 class TaskNode:
@@ -64,8 +60,9 @@ class TaskGraph:
 
     def dot(self) -> str:
         """DOT source with one node per task, named ``t<index>`` and with ``id`` set to the
-        same, so that the SVG group of node ``i`` is ``#t<i>``; its class names its stage
-        (``stage-sobel``), its tooltip the key. Colours are left to the page's style sheet.
+        same, so that the SVG group of node ``i`` is ``#t<i>``; its label says what the task
+        does and where (``task_words``), its class names its stage (``stage-sobel``), its
+        tooltip the key. Colours are left to the page's style sheet.
 
         Written once per graph: a page draws it and offers it for download on every rerun,
         and writing it for thousands of tasks is not free (benchmarks/RESULTS.md, "Figures
@@ -102,23 +99,9 @@ class TaskGraph:
         return [i for i, node in enumerate(self.nodes) if node.tile == (row, col)]
 
 
-def stage_slug(stage: str) -> str:
-    """A stage's label as a CSS class name: ``gaussian 2`` -> ``gaussian-2``."""
-    return re.sub(r"[^a-z0-9]+", "-", stage.lower()).strip("-") or OTHER_STAGE
-
-
 def _short_label(node: TaskNode) -> str:
-    # The name and the key's indices, as dask prints fractional ones for overlap pieces.
-    key_parts = _key_indices(node.key)
-    return f"{node.name} {key_parts}" if key_parts else node.name
-
-
-def _key_indices(key: str) -> str:
-    match = re.fullmatch(r"\('[^']*',\s*(.*)\)", key)
-    if not match:
-        return ""
-    parts = [p.strip() for p in match[1].split(",") if p.strip()]
-    return ",".join(f"{float(p):.3g}" if "." in p else p for p in parts)
+    """What the task does and where (``read tile (1, 2)``): the box's text, never Dask's key."""
+    return task_words(node.key, node.name, node.stage, node.block, node.tile)
 
 
 # -- building it ---------------------------------------------------------------------------
@@ -152,7 +135,7 @@ def task_graph_of(pipeline: Pipeline, arrays=None) -> TaskGraph:
     )
     return TaskGraph(
         nodes=nodes, edges=edges, image_shape=tuple(pipeline.stitched.shape), row_edges=row_edges,
-        col_edges=col_edges, overview=layer_graph(graph).source,
+        col_edges=col_edges, overview=layer_graph(graph, owner).source,
     )
 
 
