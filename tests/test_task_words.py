@@ -39,24 +39,27 @@ def labels_of(source: str) -> list[str]:
 def test_no_box_shows_a_key_or_a_token(graph_for, chain):
     graph, _ = graph_for(chain)
     labels = labels_of(graph.dot())
-    assert len(labels) == len(graph.nodes)
-    for label in labels + labels_of(graph.overview_dot()):
+    assert labels == [node.label_lines for node in graph.nodes]
+    for label in labels + [node.label for node in graph.nodes] + labels_of(graph.overview_dot()):
         assert not TOKEN.search(label) and "('" not in label and "_" not in label, label
 
 
 def test_a_tiles_tasks_say_what_they_do_to_which_tile(graph_for):
     graph, _ = graph_for(("sobel:mode=x", "clip:lo=0,hi=1"))
-    labels = {(node.name, node.tile): label for node, label in zip(graph.nodes, labels_of(graph.dot()))}
+    labels = {(node.name, node.tile): node.label for node in graph.nodes}
     assert labels["map_read_frame", (1, 2)] == "read tile (1, 2)"
     assert labels["grayscale", (0, 1)] == "grayscale tile (0, 1)"
     assert labels["sobel", (1, 0)] == "Sobel edges, chunk (1, 0)"
     assert labels["clip", (0, 2)] == "Clip, chunk (0, 2)"
     assert labels["overlap", None].startswith("add border to chunk (")
+    # In the graph, the place goes on a line of its own: boxes half as wide, words twice as large.
+    sobel = next(node for node in graph.nodes if node.name == "sobel" and node.tile == (1, 0))
+    assert sobel.label_lines == "Sobel edges\nchunk (1, 0)"
 
 
 def test_a_border_piece_names_the_chunk_it_is_cut_from(graph_for):
     graph, _ = graph_for(("sobel:mode=x",))
-    pieces = [(node, label) for node, label in zip(graph.nodes, labels_of(graph.dot()))
+    pieces = [(node, node.label) for node in graph.nodes
               if node.name == "getitem" and node.stage == "sobel" and node.block is None]
     assert pieces
     for node, label in pieces:
@@ -77,10 +80,10 @@ def test_words_come_from_the_name_the_stage_and_the_place():
     assert {stage_title(name) for name in STAGES} == {stage.title for stage in STAGES.values()}
 
 
-def test_the_overview_runs_left_to_right_with_each_box_in_its_stages_class(graph_for):
+def test_the_overview_runs_top_to_bottom_with_each_box_in_its_stages_class(graph_for):
     graph, pipeline = graph_for(("gaussian:sigma=1", "threshold", "label"))
     overview = layer_graph(pipeline.result.__dask_graph__(), stage_of_layer(pipeline))
-    assert overview.graph_attr["rankdir"] == "LR"
+    assert overview.graph_attr["rankdir"] == "TB"
     classes = set(re.findall(r'class="stage-([a-z0-9-]+)"', overview.source))
     assert classes == {"read", "grayscale", "stitch", "gaussian", "threshold", "label"}
     assert graph.overview_dot() == overview.source

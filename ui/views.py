@@ -131,9 +131,10 @@ def show_graph(key: tuple, arrays, filename: str, *, pipeline: Pipeline) -> None
     n_tasks = len(graph.nodes)
     with st.expander(f"Task graph: {n_tasks:,} tasks", expanded=True):
         st.caption(
-            "Each box is a task, coloured by its stage; an arrow runs from a task to the tasks that use "
-            "its result, left to right. Wheel to zoom, drag to pan, hover over a task for the part of the "
-            "image it computes. **Overview**: one box per kind of operation. The Tasks page replays a run."
+            "Each box is a task, named by what it does and where (\"read tile (1, 2)\"), coloured by its "
+            "stage; an arrow runs from a task to the tasks that use its result, left to right. Wheel to zoom "
+            "(the names show once they can be read), drag to pan, hover over a task for the part of the image "
+            "it computes. **Overview**: one box per kind of operation, top to bottom. The Tasks page replays a run."
         )
         show_task_view(
             graph, key=f"graph-{filename}", signature=repr(key), height=STAGE_GRAPH_HEIGHT,

@@ -63,9 +63,11 @@ def layer_graph(graph: HighLevelGraph, stage_of_layer: dict[str, str] | None = N
         for dep in deps
         if group_of[dep] != group_of[name]
     }
-    # Left to right, as the task graph: an arrow runs from a box to the boxes that use it.
+    # Top to bottom, in reading order, an arrow from a box to the boxes that use it: a few
+    # boxes in a column fit the panel with words that can be read, where a row of them
+    # (as the task graph runs, left to right) would be a thin line.
     digraph = graphviz.Digraph(
-        graph_attr={"rankdir": "LR", "ranksep": "0.3"}, node_attr={"shape": "box", "fontname": "helvetica"}
+        graph_attr={"rankdir": "TB", "ranksep": "0.25"}, node_attr={"shape": "box", "fontname": "helvetica"}
     )
     for group, n_tasks in sorted(tasks.items(), key=lambda item: item[0][2]):
         stage, kind, _ = group

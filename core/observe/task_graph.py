@@ -44,6 +44,16 @@ class TaskNode:
     reads: Region | None  # the pixels its inputs hold, where more than ``region``
     tile: tuple[int, int] | None  # the tile whose region holds ``region`` (or whose file it names)
 
+    @property
+    def label(self) -> str:
+        """What the task does and where (``read tile (1, 2)``): its box's text, never its key."""
+        return task_words(self.key, self.name, self.stage, self.block, self.tile)
+
+    @property
+    def label_lines(self) -> str:
+        """``label`` with its place on a second line: the box in the graph, half as wide."""
+        return task_words(self.key, self.name, self.stage, self.block, self.tile, lines=True)
+
 
 @dataclass(frozen=True)
 class TaskGraph:
@@ -83,7 +93,7 @@ class TaskGraph:
         )
         for index, node in enumerate(self.nodes):
             digraph.node(
-                f"t{index}", label=_short_label(node), tooltip=node.key, id=f"t{index}",
+                f"t{index}", label=node.label_lines, tooltip=node.key, id=f"t{index}",
                 _attributes={"class": f"stage-{stage_slug(node.stage)}"},
             )
         for dependency, dependent in self.edges:
@@ -97,11 +107,6 @@ class TaskGraph:
     def tasks_of_tile(self, row: int, col: int) -> list[int]:
         """Indices of the nodes placed on tile (row, col)."""
         return [i for i, node in enumerate(self.nodes) if node.tile == (row, col)]
-
-
-def _short_label(node: TaskNode) -> str:
-    """What the task does and where (``read tile (1, 2)``): the box's text, never Dask's key."""
-    return task_words(node.key, node.name, node.stage, node.block, node.tile)
 
 
 # -- building it ---------------------------------------------------------------------------

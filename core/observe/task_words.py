@@ -99,9 +99,10 @@ def _pair(numbers) -> str:
     return "(" + ", ".join(str(int(n)) for n in numbers) + ")"
 
 
-def task_words(key: str, name: str, stage: str, block, tile) -> str:
+def task_words(key: str, name: str, stage: str, block, tile, *, lines: bool = False) -> str:
     """What the task does and where: ``read tile (1, 2)``, ``Sobel edges, chunk (0, 1)``,
-    ``edge of chunk (0, 0)``, ``Otsu's level``. Never Dask's token."""
+    ``edge of chunk (0, 0)``, ``Otsu's level``. Never Dask's token. ``lines``: the place
+    on a line of its own, for a box half as wide."""
     indices = _indices(key)
     edge = len(indices) == 2 and any(not n.is_integer() for n in indices)
     if stage in TILE_STAGES and tile is not None:
@@ -114,7 +115,7 @@ def task_words(key: str, name: str, stage: str, block, tile) -> str:
         place = f"tile {_pair(tile)}"
     else:
         place = ""
-    return _fill(_action(name, stage, edge), place)
+    return _fill(_action(name, stage, edge), place, "\n" if lines else " ")
 
 
 def overview_words(name: str, stage: str) -> str:
@@ -122,8 +123,14 @@ def overview_words(name: str, stage: str) -> str:
     ``Sobel edges``."""
     if _is_stage_function(name, stage):
         return stage_title(stage)
-    return _fill(_action(name, stage, False), "tiles" if stage in TILE_STAGES else "chunks")
+    return _fill(_action(name, stage, False), "tiles" if stage in TILE_STAGES else "chunks", " ")
 
 
-def _fill(action: str, place: str) -> str:
-    return action.format(place).strip().rstrip(",")
+def _fill(action: str, place: str, separator: str) -> str:
+    """``action`` with ``place`` where its ``{}`` is, after ``separator``; without a place,
+    or on a line of its own, the comma before it goes."""
+    head, _, tail = action.partition("{}")
+    head = head.rstrip()
+    if not place or separator != " ":
+        head = head.rstrip(",")
+    return f"{head}{separator}{place}{tail}".strip() if place else f"{head}{tail}".strip()
