@@ -1,0 +1,91 @@
+"""What the Speed-up page's measurements say, in sentences with their numbers: why more
+threads did (or did not) run the pipeline faster, and from which grid the tasks are too
+small to pay for themselves. Plain functions of the measurements, tested without Streamlit.
+
+On one thread, a run's wall time is its tasks' computing plus everything around them:
+handing each task out (Dask's scheduler does that one task after another, whatever the
+number of threads) and the Python between tasks. That rest, divided by the tasks, is what
+each task costs besides its work; a task that computes for no longer than that keeps more
+threads waiting rather than working.
+"""
+
+from __future__ import annotations
+
+from .clock import duration
+from .scaling import GridScaling, WorkerScaling
+
+__all__ = ["LARGER_IMAGE", "grid_lesson", "near_one", "speedup_lesson", "task_costs"]
+
+#: What gives each task more work. One phrase, so that a bundled large sample can be
+#: offered in its place.
+LARGER_IMAGE = 'upload a larger photo in the sidebar ("…or upload your own"), a few thousand pixels a side'
+#: A speed-up below 1 + this much per extra thread counts as hardly any.
+NEAR_ONE_PER_THREAD = 0.25
+
+
+def task_costs(task_seconds: float, wall: float, tasks: int) -> tuple[float, float]:
+    """Per task of a run on one thread: seconds computing, and seconds around it (the wall
+    time its tasks did not compute, shared among them)."""
+    return task_seconds / tasks, max(wall - task_seconds, 0.0) / tasks
+
+
+def near_one(workers: WorkerScaling) -> bool:
+    """Whether the most threads ran the pipeline hardly faster than one."""
+    most = workers.points[-1].workers
+    return most > 1 and workers.speedups[-1] < 1 + NEAR_ONE_PER_THREAD * (most - 1)
+
+
+def speedup_lesson(workers: WorkerScaling) -> str:
+    """Markdown: the speed-up, and why it is what it is, with the one-thread run's numbers."""
+    one, most = workers.points[0], workers.points[-1]
+    if most.workers == 1:
+        return (
+            "This server lets Dask use one core, so there is no second thread to share the work: "
+            "the speed-up can only be measured on a server with more cores."
+        )
+    computing, around = task_costs(one.task_seconds, one.wall, one.tasks)
+    numbers = (
+        f"On 1 thread the run took {duration(one.wall)} of wall time for {one.tasks:,} tasks. They computed "
+        f"for {duration(one.task_seconds)} in all, **{duration(computing)} a task** on average; the other "
+        f"{duration(max(one.wall - one.task_seconds, 0.0))}, **{duration(around)} a task**, went to handing "
+        "them out and to Python between them."
+    )
+    serial = workers.serial_fraction or 0.0
+    cap = f"caps the speed-up at {1 / serial:.1f}x" if serial > 0 else "puts no cap on it that these runs show"
+    speedup = f"{workers.speedups[-1]:.2f}x on {most.workers} threads"
+    if near_one(workers):
+        return (
+            f"**Why hardly faster ({speedup})?** {numbers} Dask's scheduler hands tasks out one after "
+            "another, whatever the number of threads: when a task computes for about as long as it costs "
+            "to hand it out, or less, more threads mostly wait for their next task. The serial fraction "
+            f"fitted to the wall times, {serial:.0%}, says the same: it {cap}. To see the cores help, give "
+            f"each task more work: {LARGER_IMAGE}, or split it into fewer tiles (the grid sweep below shows "
+            "where tasks get too small to pay)."
+        )
+    return (
+        f"**{speedup}.** {numbers} Each task computes for longer than it costs besides, so the threads "
+        f"keep busy; what does not shrink with more threads, a serial fraction of {serial:.0%}, {cap}."
+    )
+
+
+def grid_lesson(grids: GridScaling) -> str:
+    """Markdown: the fastest grid, and from which one more tiles cost more than they win."""
+    points = grids.points
+    fastest = min(range(len(points)), key=lambda i: points[i].wall)
+    best = points[fastest]
+    text = f"Fastest at **{best.rows} x {best.cols} tiles** ({duration(best.wall)} of wall time)."
+    if fastest == len(points) - 1:
+        computing = best.task_seconds / best.tasks
+        return (
+            f"{text} More tiles paid all the way: at the finest grid a task still computes for "
+            f"{duration(computing)} on average, enough to be worth handing out."
+        )
+    finer = points[fastest + 1]
+    extra = finer.tasks - best.tasks
+    slower = finer.wall - best.wall
+    return (
+        f"{text} Past it, tasks get too small to pay: at {finer.rows} x {finer.cols} tiles, "
+        f"{extra:,} more tasks made the run {duration(slower)} slower, **{duration(slower / extra)} for each "
+        f"extra task**, while a task there computes for **{duration(finer.task_seconds / finer.tasks)}** on "
+        "average. Splitting further only adds work for the scheduler."
+    )
