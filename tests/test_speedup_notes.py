@@ -7,10 +7,13 @@ from ui.services.scaling import GridPoint, GridScaling, ScalingPoint, WorkerScal
 from ui.services.speedup_notes import LARGER_IMAGE, grid_lesson, near_one, speedup_lesson, task_costs
 
 
-def sweep(walls: dict[int, float], task_seconds: float = 0.040, tasks: int = 281) -> WorkerScaling:
-    """A worker sweep whose runs all computed for ``task_seconds`` over ``tasks`` tasks."""
+def sweep(walls: dict[int, float], task_seconds: float = 0.040, tasks: int = 281, slowed: float = 1.0) -> WorkerScaling:
+    """A worker sweep whose run on one thread computed for ``task_seconds`` over ``tasks``
+    tasks, and whose runs on more threads for ``slowed`` times as long."""
+    def seconds(k):
+        return task_seconds * (slowed if k > 1 else 1.0)
     return WorkerScaling(tuple(
-        ScalingPoint(k, wall, {"read": task_seconds / 2, "sobel": task_seconds / 2}, tasks, 0.0, tasks - 21)
+        ScalingPoint(k, wall, {"read": seconds(k) / 2, "sobel": seconds(k) / 2}, tasks, 0.0, tasks - 21)
         for k, wall in walls.items()
     ))
 
@@ -28,7 +31,17 @@ def test_a_speedup_near_one_is_explained_with_the_one_thread_numbers_and_a_large
     for numbers in ("86.3 ms of wall time for 281 tasks", "for 40.0 ms in all", "**0.14 ms a task**",
                     "the other 46.3 ms, **0.16 ms a task**"):
         assert numbers in text, numbers
+    assert "hands tasks out one after another" in text and "slowed each other" not in text
     assert f"{workers.serial_fraction:.0%}" in text and LARGER_IMAGE in text
+
+
+def test_threads_that_slow_each_other_down_are_said_with_their_task_time():
+    # Tasks that computed twice as long on two threads: nothing left for a speed-up.
+    workers = sweep({1: 0.0122, 2: 0.0115}, task_seconds=0.00986, tasks=61, slowed=1.8)
+    text = speedup_lesson(workers)
+    assert "hands tasks out" not in text  # 0.04 ms around a task of 0.16 ms: not the cause
+    assert "the same tasks computed for 17.7 ms in all, **1.8 times as long** as on one" in text
+    assert "which leaves at most 1.1x" in text and LARGER_IMAGE in text
 
 
 def test_a_good_speedup_says_the_tasks_keep_the_threads_busy():
@@ -54,8 +67,15 @@ def test_the_grid_sweep_says_where_tasks_get_too_small_to_pay():
     text = grid_lesson(grids([0.0135, 0.012, 0.030, 0.120], [20, 60, 220, 860], [0.010, 0.011, 0.014, 0.030]))
     assert text.startswith("Fastest at **2 x 2 tiles** (12.0 ms of wall time).")
     # 4 x 4: 160 more tasks, 18 ms slower; each of its tasks computes for 14 ms / 220.
-    assert "160 more tasks made the run 18.0 ms slower, **0.11 ms for each extra task**" in text
-    assert f"**{duration(0.014 / 220)}** on average" in text
+    assert ("160 more tasks made the run 18.0 ms slower, **0.11 ms for each extra task**, more than sharing the "
+            "work among 2 threads saved, and more than a task there computes (**0.06 ms** on average).") in text
+    assert duration(0.014 / 220) == "0.06 ms"
+
+
+def test_a_grid_whose_tasks_still_compute_long_says_only_what_splitting_cost():
+    text = grid_lesson(grids([0.008, 0.015], [9, 56], [0.0057, 0.0228]))
+    assert text.endswith("**0.15 ms for each extra task**, more than sharing the work among 2 threads saved. "
+                         "Splitting further only adds work for the scheduler.")
 
 
 def test_a_grid_sweep_that_pays_to_the_end_says_so():

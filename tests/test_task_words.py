@@ -75,6 +75,7 @@ def test_words_come_from_the_name_the_stage_and_the_place():
     assert task_words("('getitem-0a1b2c3d', 1, 0.9)", "getitem", "sobel", None, (1, 0)) == "edge of chunk (1, 0)"
     assert task_words("('mystery_step-0a1b2c3d', 0, 1)", "mystery_step", "other", (0, 1), None) == "mystery step chunk (0, 1)"
     assert overview_words("map_read_frame", "read") == "read tiles"
+    assert overview_words("otsu_from_histogram", "threshold") == "Otsu's level"  # no place of its own
     assert overview_words("uniform_filter", "uniform") == "Mean filter"
     assert [stage_title(name) for name in ("read", "label", "uniform 2")] == ["read", "Labels", "Mean filter 2"]
     assert {stage_title(name) for name in STAGES} == {stage.title for stage in STAGES.values()}

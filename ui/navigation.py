@@ -28,13 +28,16 @@ def step_link_style(current_step: int) -> str:
     ``data-testid`` of page links, which is not a public API: ``tests/test_browser.py``
     (``test_only_the_shown_step_is_marked_in_the_sidebar``) fails if it stops matching.
     """
+    step_links = f"a[data-testid='stPageLink-NavLink'][href*='{STEP_URL}?{STEP_PARAM}=']"
+    # In the page itself ("Next: 5 · Clip", the way back) no link is to the page shown.
     other_steps = (
-        "[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']"
-        f"[href*='{STEP_URL}?{STEP_PARAM}=']:not([href$='?{STEP_PARAM}={current_step}'])"
+        f"[data-testid='stSidebar'] {step_links}:not([href$='?{STEP_PARAM}={current_step}']), "
+        f"[data-testid='stMain'] {step_links}"
     )
+    texts = ", ".join(f"{selector} p" for selector in other_steps.split(", "))
     return (
         f"<style>{other_steps} {{background-color: transparent !important;}} "
-        f"{other_steps} p {{font-weight: normal !important;}}</style>"
+        f"{texts} {{font-weight: normal !important;}}</style>"
     )
 
 

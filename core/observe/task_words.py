@@ -129,6 +129,8 @@ def overview_words(name: str, stage: str) -> str:
 def _fill(action: str, place: str, separator: str) -> str:
     """``action`` with ``place`` where its ``{}`` is, after ``separator``; without a place,
     or on a line of its own, the comma before it goes."""
+    if "{}" not in action:  # "Otsu's level": one for the whole image
+        return action
     head, _, tail = action.partition("{}")
     head = head.rstrip()
     if not place or separator != " ":

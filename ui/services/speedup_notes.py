@@ -21,6 +21,10 @@ __all__ = ["LARGER_IMAGE", "grid_lesson", "near_one", "speedup_lesson", "task_co
 LARGER_IMAGE = 'upload a larger photo in the sidebar ("…or upload your own"), a few thousand pixels a side'
 #: A speed-up below 1 + this much per extra thread counts as hardly any.
 NEAR_ONE_PER_THREAD = 0.25
+#: Handing a task out costing this share of its computing, or more, is said to matter.
+SCHEDULING_SHARE = 0.5
+#: Tasks computing this many times as long on every thread as on one slowed each other down.
+SLOWED_DOWN = 1.25
 
 
 def task_costs(task_seconds: float, wall: float, tasks: int) -> tuple[float, float]:
@@ -36,7 +40,8 @@ def near_one(workers: WorkerScaling) -> bool:
 
 
 def speedup_lesson(workers: WorkerScaling) -> str:
-    """Markdown: the speed-up, and why it is what it is, with the one-thread run's numbers."""
+    """Markdown: the speed-up, and why it is what it is, with the one-thread run's numbers
+    and, where they slowed each other, the threads' task time."""
     one, most = workers.points[0], workers.points[-1]
     if most.workers == 1:
         return (
@@ -50,21 +55,39 @@ def speedup_lesson(workers: WorkerScaling) -> str:
         f"{duration(max(one.wall - one.task_seconds, 0.0))}, **{duration(around)} a task**, went to handing "
         "them out and to Python between them."
     )
+    slowed = most.task_seconds / one.task_seconds if one.task_seconds > 0 else 1.0
+    reasons = []
+    if around >= SCHEDULING_SHARE * computing:
+        reasons.append(
+            "Dask's scheduler hands tasks out one after another, whatever the number of threads: when a task "
+            "computes for not much longer than it costs to hand it out, more threads mostly wait for their next task."
+        )
+    if slowed >= SLOWED_DOWN:
+        reasons.append(
+            f"On {most.workers} threads the same tasks computed for {duration(most.task_seconds)} in all, "
+            f"**{slowed:.1f} times as long** as on one: side by side they slowed each other down (Python code "
+            "holds the GIL, which lets one thread run it at a time, and every thread shares the memory bus), "
+            f"which leaves at most {most.workers / slowed:.1f}x."
+        )
     serial = workers.serial_fraction or 0.0
     cap = f"caps the speed-up at {1 / serial:.1f}x" if serial > 0 else "puts no cap on it that these runs show"
     speedup = f"{workers.speedups[-1]:.2f}x on {most.workers} threads"
     if near_one(workers):
+        if not reasons:
+            reasons.append(
+                "What remains is the run's serial part: tasks that wait for the ones they need, stage after "
+                "stage, and the summing of the result at the end."
+            )
         return (
-            f"**Why hardly faster ({speedup})?** {numbers} Dask's scheduler hands tasks out one after "
-            "another, whatever the number of threads: when a task computes for about as long as it costs "
-            "to hand it out, or less, more threads mostly wait for their next task. The serial fraction "
-            f"fitted to the wall times, {serial:.0%}, says the same: it {cap}. To see the cores help, give "
-            f"each task more work: {LARGER_IMAGE}, or split it into fewer tiles (the grid sweep below shows "
-            "where tasks get too small to pay)."
+            f"**Why hardly faster ({speedup})?** {numbers} {' '.join(reasons)} The serial fraction fitted to "
+            f"the wall times, {serial:.0%}, says the same: it {cap}. To see the cores help, give each task more "
+            f"work: {LARGER_IMAGE}, or split it into fewer tiles (the grid sweep below shows where tasks get too "
+            "small to pay)."
         )
     return (
-        f"**{speedup}.** {numbers} Each task computes for longer than it costs besides, so the threads "
-        f"keep busy; what does not shrink with more threads, a serial fraction of {serial:.0%}, {cap}."
+        f"**{speedup}.** {numbers} Each task computes for longer than it costs besides, so the threads keep "
+        f"busy; what does not shrink with more threads, a serial fraction of {serial:.0%}, {cap}."
+        + (f" {reasons[-1]}" if slowed >= SLOWED_DOWN else "")
     )
 
 
@@ -81,11 +104,13 @@ def grid_lesson(grids: GridScaling) -> str:
             f"{duration(computing)} on average, enough to be worth handing out."
         )
     finer = points[fastest + 1]
-    extra = finer.tasks - best.tasks
-    slower = finer.wall - best.wall
+    cost = (finer.wall - best.wall) / (finer.tasks - best.tasks)
+    computing = finer.task_seconds / finer.tasks
+    threads = f"{grids.workers} thread{'s' if grids.workers > 1 else ''}"
     return (
         f"{text} Past it, tasks get too small to pay: at {finer.rows} x {finer.cols} tiles, "
-        f"{extra:,} more tasks made the run {duration(slower)} slower, **{duration(slower / extra)} for each "
-        f"extra task**, while a task there computes for **{duration(finer.task_seconds / finer.tasks)}** on "
-        "average. Splitting further only adds work for the scheduler."
+        f"{finer.tasks - best.tasks:,} more tasks made the run {duration(finer.wall - best.wall)} slower, "
+        f"**{duration(cost)} for each extra task**, more than sharing the work among {threads} saved"
+        + (f", and more than a task there computes (**{duration(computing)}** on average)" if computing < cost else "")
+        + ". Splitting further only adds work for the scheduler."
     )
