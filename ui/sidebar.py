@@ -47,7 +47,7 @@ from .services.uploads import Upload, save_upload
 __all__ = ["grid_style", "sidebar"]
 
 #: The link the session opened with, while its address stays as it came: its notes, and
-#: the page and settings it opened (the settings once the first run has made them).
+#: the page and settings it opened.
 LINK = "_link"
 
 
@@ -88,13 +88,15 @@ def _initialise_once(page: str, page_params: Mapping[str, str] | None) -> bool:
     if "_initialised" in state:
         return False
     values, ignored = parse_query(st.query_params)
-    if ignored:
-        state[LINK] = {"notes": ignored, "page": (page, dict(page_params or {})), "settings": None}
-    state["_upload"] = values.pop("upload", None)
-    set_chain(values.pop("chain", DEFAULT_CHAIN))
-    values = {**DEFAULTS, **values}
+    values = {**DEFAULTS, "chain": DEFAULT_CHAIN, "upload": None, **values}
+    state["_upload"] = values["upload"]
+    set_chain(values["chain"])
     state["_sample"] = values["sample"]
     state["_grid"] = (values["rows"], values["cols"])
+    if ignored:
+        # The settings the link gives: any other (an action this run carries, too) is a change.
+        shown = Settings(values["sample"], values["rows"], values["cols"], values["chain"], values["upload"])
+        state[LINK] = {"notes": ignored, "page": (page, dict(page_params or {})), "settings": shown}
     state["_initialised"] = True
     return True
 
@@ -200,10 +202,9 @@ def _link_as_it_came(page: str, page_params: Mapping[str, str] | None, settings:
     link = state.get(LINK)
     if link is None:
         return None
-    if link["page"] != (page, dict(page_params or {})) or link["settings"] not in (None, settings):
+    if link["page"] != (page, dict(page_params or {})) or link["settings"] != settings:
         del state[LINK]
         return None
-    link["settings"] = settings
     return link
 
 

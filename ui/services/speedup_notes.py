@@ -50,7 +50,8 @@ def speedup_lesson(workers: WorkerScaling) -> str:
         )
     computing, around = task_costs(one.task_seconds, one.wall, one.tasks)
     numbers = (
-        f"On 1 thread the run took {duration(one.wall)} of wall time for {one.tasks:,} tasks. They computed "
+        f"On 1 thread the run took {duration(one.wall)} of wall time for {one.tasks:,} tasks (the pipeline's "
+        f"{one.pipeline_tasks:,} and {one.tasks - one.pipeline_tasks:,} summing its result). They computed "
         f"for {duration(one.task_seconds)} in all, **{duration(computing)} a task** on average; the other "
         f"{duration(max(one.wall - one.task_seconds, 0.0))}, **{duration(around)} a task**, went to handing "
         "them out and to Python between them."
