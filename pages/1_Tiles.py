@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui.page import start_page
+from ui.page import end_page, start_page
 from ui.services.pages import TILES
 from ui.services.previews import mosaic
 from ui.views import show_preview, stage_details, tiles_zip
@@ -46,9 +46,12 @@ with picture:
 tile_arrays = [tile for row in context.pipeline.tile_arrays for tile in row]
 with details:
     stage_details(
-        tile_arrays, f"Tile {tile_files.path(0, 0).name}", "Reading time",
+        tile_arrays, f"Tile {tile_files.path(0, 0).name}", "Reading: task time",
         context.stitch_run.seconds.get("read", 0.0),
-        "Seconds the read tasks ran, summed over threads and workers.",
+        f"Task time: how long the read tasks computed, summed over threads, on {context.ran_on}. "
+        "The tasks counted are every task from the tile files to this stage.",
         ("tiles", str(tile_files.folder)), "tiles.dot",
         pipeline=context.pipeline,
     )
+
+end_page(context)

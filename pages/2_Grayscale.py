@@ -1,6 +1,6 @@
 import streamlit as st
 
-from ui.page import start_page
+from ui.page import end_page, start_page
 from ui.services.pages import GRAYSCALE
 from ui.services.previews import mosaic
 from ui.views import show_preview, stage_details
@@ -25,8 +25,11 @@ with picture:
 gray_tiles = [tile for row in context.pipeline.gray_tiles for tile in row]
 with details:
     stage_details(
-        gray_tiles, "Grayscale tile (0, 0)", "Grayscale time", context.stitch_run.seconds.get("grayscale", 0.0),
-        "Seconds the grayscale tasks ran, summed over threads and workers.",
+        gray_tiles, "Grayscale tile (0, 0)", "Grayscale: task time", context.stitch_run.seconds.get("grayscale", 0.0),
+        f"Task time: how long the grayscale tasks computed, summed over threads, on {context.ran_on}. "
+        "The tasks counted are every task from the tile files to this stage.",
         ("gray", folder), "grayscale.dot",
         pipeline=context.pipeline,
     )
+
+end_page(context)

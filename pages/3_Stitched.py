@@ -1,6 +1,6 @@
 import streamlit as st
 
-from ui.page import start_page
+from ui.page import end_page, start_page
 from ui.services.pages import STITCHED
 from ui.services.previews import to_display
 from ui.services.zoom_pyramids import photo_picture, stitched_picture
@@ -24,10 +24,15 @@ with picture:
         ("stitched", folder), lambda: to_display(context.stitch_run.stitched_preview),
         caption=f"{width} x {height} pixels, {rows} x {cols} chunks",
     )
+stitching = (
+    "microseconds, since each only hands a tile on as a chunk of the stitched array, copying nothing"
+    if rows * cols > 1 else "none ran: one tile is the stitched image as it is"
+)
 with details:
     stage_details(
-        context.pipeline.stitched, "Stitched image", "Stitching time", context.stitch_run.seconds.get("stitch", 0.0),
-        "Seconds the stitching tasks ran, summed over threads and workers.",
+        context.pipeline.stitched, "Stitched image", "Stitching: task time", context.stitch_run.seconds.get("stitch", 0.0),
+        f"Task time: how long the stitching tasks computed, summed over threads, on {context.ran_on}: "
+        f"{stitching}. The tasks counted are every task from the tile files to this stage.",
         ("stitched", folder), "stitched.dot",
         pipeline=context.pipeline,
     )
@@ -37,3 +42,5 @@ pixel_zoom_section(
     stitched_picture(context.tile_files, context.stitch_run, "the stitched grayscale"),
     context.scheduler, key="zoom-stitched",
 )
+
+end_page(context)

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from core.pipeline import MIN_CHUNKS_PER_AXIS, MIN_FILTER_CHUNK, STAGES, ResultKind
-from ui.page import start_step_page
+from ui.page import end_page, start_step_page
 from ui.progress import on_page
 from ui.services.pages import step_number, step_title
 from ui.services.previews import full_resolution_png, to_display
@@ -98,9 +98,12 @@ with histogram_column:
 
 with details:
     stage_details(
-        output, f"Output of {stage.title}", "Step time", step_run.wall,
-        "Wall-clock seconds of this step over the full image, from the previous stage's output kept "
-        "in memory, with its preview and histogram.",
+        output, f"Output of {stage.title}", "This step: wall time", step_run.wall,
+        f"Wall time: from starting this step on the full image, from the previous stage's output kept in "
+        f"memory, to having its preview and histogram, on {context.ran_on}. The tasks counted are every task "
+        "from the tile files to this step: the whole pipeline's, for the last step.",
         ("step-graph", *step_key(context.tile_files, chain, index)), f"step{number}-{step.stage}.dot",
         pipeline=context.pipeline,
     )
+
+end_page(context)

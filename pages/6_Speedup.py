@@ -2,17 +2,16 @@ import pandas as pd
 import streamlit as st
 
 from core.pipeline import MIN_FILTER_CHUNK, chain_text
-from ui.page import show_errors, start_page
+from ui.page import end_page, show_errors, start_page
 from ui.plots import grid_figure, speedup_figure
 from ui.progress import on_page
+from ui.services.clock import duration
 from ui.services.cluster import runner
 from ui.services.pages import SPEEDUP
 from ui.services.runs import SWEEP_REPEATS, grid_scaling, worker_scaling
 from ui.services.scaling import GRID_SIZES
+from ui.services.speedup_notes import grid_lesson, speedup_lesson
 from ui.views import show_figure
-
-#: Seconds on one worker below which a run is mostly scheduling, and the page says so.
-SHORT_RUN = 0.05
 
 context = start_page(SPEEDUP)
 rows, cols = context.tile_files.grid
@@ -33,7 +32,8 @@ where = (
     "Measured with Dask's threaded scheduler in the server process, whatever the other pages run "
     "on: the local cluster's workers are threads of this process too, so these are the same "
     "cores, without the cluster's scheduling cost per task and without other visitors' tasks "
-    f"queued in between. Each point is the fastest of {SWEEP_REPEATS} runs."
+    f"queued in between. Each point is the fastest of {SWEEP_REPEATS} runs. The other pages' times ran on "
+    f"{context.ran_on}, one stage at a time and with their previews, so they differ from these."
 )
 if runner().kind == "remote":
     where += " The remote cluster's workers are not measured here: only this server's cores."
@@ -59,9 +59,14 @@ if workers is None and grids is None and not stop:
 if workers is not None:
     most = workers.points[-1]
     st.subheader(f"On 1 to {most.workers} worker threads")
+    st.caption(
+        f"Wall time of the whole pipeline, {most.pipeline_tasks:,} tasks as the Tasks page counts them, on "
+        f"threads in the server; each run also sums its result ({most.tasks - most.pipeline_tasks:,} tasks "
+        "more), which stands in for using it."
+    )
     one, many, speedup, serial = st.columns(4)
-    one.metric("1 worker", f"{1000 * workers.walls[0]:.1f} ms")
-    many.metric(f"{most.workers} workers", f"{1000 * most.wall:.1f} ms")
+    one.metric("1 worker", duration(workers.walls[0]), help="Wall time on 1 thread.")
+    many.metric(f"{most.workers} workers", duration(most.wall), help=f"Wall time on {most.workers} threads.")
     speedup.metric("Speed-up", f"{workers.speedups[-1]:.2f}x", help=f"Ideal: {most.workers}x")
     if workers.serial_fraction is not None:
         fraction = workers.serial_fraction
@@ -70,17 +75,12 @@ if workers is not None:
             help="Fitted to the wall times: the share of one worker's time that more workers did not "
             "shorten. " + (f"It caps the speed-up at {1 / fraction:.1f}x." if fraction > 0 else "No cap seen."),
         )
-    if workers.walls[0] < SHORT_RUN:
-        st.caption(
-            f"One run takes only {1000 * workers.walls[0]:.0f} ms: with so little work, handing out "
-            "the tasks costs about as much as running them, and more workers cannot gain much. "
-            "Upload a large photo to see the cores help."
-        )
+    st.markdown(speedup_lesson(workers))
     show_figure(
         ("speedup", str(context.tile_files.folder), chain_key, tuple(workers.walls)), lambda: speedup_figure(workers)
     )
     st.caption(
-        "Right: every bar adds up the time each task ran, over all threads. If the work divided "
+        "Right: every bar adds up the time each task ran, over all threads (task time). If the work divided "
         "perfectly the bars would keep one height as k grows; where they grow, the threads slowed "
         "each other down (memory bandwidth, the GIL, other programs on the machine), and that time "
         "is lost to parallelism. Other: summing the chain's result, which stands in for using it, so "
@@ -91,11 +91,12 @@ if workers is not None:
             pd.DataFrame(
                 {
                     "workers": workers.workers,
-                    "wall (ms)": [round(1000 * w, 2) for w in workers.walls],
+                    "wall time (ms)": [round(1000 * w, 2) for w in workers.walls],
                     "ideal (ms)": [round(1000 * w, 2) for w in workers.ideal_walls],
                     "speed-up": [round(s, 2) for s in workers.speedups],
-                    "task time (ms)": [round(1000 * sum(p.stage_seconds.values()), 2) for p in workers.points],
-                    "tasks": [p.tasks for p in workers.points],
+                    "task time (ms)": [round(1000 * p.task_seconds, 2) for p in workers.points],
+                    "tasks": [p.pipeline_tasks for p in workers.points],
+                    "tasks run, with the sum": [p.tasks for p in workers.points],
                 }
             ),
             hide_index=True,
@@ -115,14 +116,22 @@ if grids is not None:
             f"merge tiles narrower than {MIN_FILTER_CHUNK} pixels first (see their pages), so their "
             "tasks grow more slowly than the tiles."
         )
+        st.markdown(grid_lesson(grids))
         st.dataframe(
             pd.DataFrame(
                 {
                     "grid": [f"{p.rows} x {p.cols}" for p in grids.points],
-                    "tasks": [p.tasks for p in grids.points],
-                    "wall (ms)": [round(1000 * p.wall, 2) for p in grids.points],
-                    "wall per task (ms)": [round(1000 * p.wall / p.tasks, 3) for p in grids.points],
+                    "tasks": [p.pipeline_tasks for p in grids.points],
+                    "wall time (ms)": [round(1000 * p.wall, 2) for p in grids.points],
+                    "task time per task (ms)": [round(1000 * p.task_seconds / p.tasks, 3) for p in grids.points],
                 }
             ),
             hide_index=True,
         )
+        st.caption(
+            f"Wall time of the whole pipeline on {grids.workers} threads in the server. Tasks: the pipeline's, "
+            "as the Tasks page counts them; each run also sums its result. Task time per task: what a task "
+            "computes on average, summed over threads and divided among every task run."
+        )
+
+end_page(context)

@@ -1,8 +1,9 @@
 import streamlit as st
 
 from core.pipeline import chain_text
-from ui.page import show_errors, start_page
+from ui.page import end_page, show_errors, start_page
 from ui.progress import on_page
+from ui.services.clock import duration
 from ui.services.pages import TASKS
 from ui.services.previews import to_display
 from ui.services.runs import recorded_run
@@ -28,7 +29,8 @@ with show_errors("Could not record the run"):
 tasks, wall, threads = st.columns(3)
 tasks.metric("Tasks", f"{len(graph.nodes):,}")
 wall.metric(
-    "The recorded run", f"{run.wall:.2f} s", help="Wall-clock seconds from the first task's start to the last one's end."
+    "The recorded run: wall time", duration(run.wall),
+    help=f"From the first task's start to the last one's end, on {where_words(run)}.",
 )
 threads.metric("Worker threads", f"{len(thread_labels(run))}", help=f"It ran on {where_words(run)}.")
 st.caption(
@@ -46,6 +48,9 @@ show_task_view(
 )
 st.caption(
     f"The run was recorded when this page first opened for this image, grid and chain, on {where_words(run)}, "
-    "and is kept for every visitor: a teammate opening the same link sees the same replay. Its times "
-    "include Dask's own bookkeeping between tasks, so they differ a little from the step pages' times."
+    "and is kept for every visitor: a teammate opening the same link sees the same replay. It runs the whole "
+    "pipeline at once, stages overlapping, where the step pages time each step alone from its input kept in "
+    "memory: their wall times do not add up to this one. The Speed-up page times the same tasks on threads."
 )
+
+end_page(context)

@@ -109,9 +109,9 @@ def task_view(page, nth: int = 0):
 
 
 def screenshot(page, name: str, height: int = 1000) -> None:
-    """With ``SAVE_SCREENSHOTS`` set, the README's picture ``docs/NAME``, 1400 pixels wide."""
+    """With ``SAVE_SCREENSHOTS`` set, the README's picture ``docs/NAME``, 1440 pixels wide."""
     if os.environ.get("SAVE_SCREENSHOTS"):
         SCREENSHOTS.mkdir(exist_ok=True)
-        page.set_viewport_size({"width": 1400, "height": height})
+        page.set_viewport_size({"width": 1440, "height": height})
         page.screenshot(path=SCREENSHOTS / name)
         page.set_viewport_size({"width": 1400, "height": 1000})

@@ -88,8 +88,8 @@ def button(page, key: str):
     return widget(page, key).locator("button").filter(visible=True)
 
 
-def add_stage(page, title: str) -> None:
-    """Choose ``title`` in "Add a stage" and press Add."""
+def choose_stage(page, title: str) -> None:
+    """Choose ``title`` in "Add a stage"."""
     choice = widget(page, "add_stage").locator("input")
     option = page.get_by_role("option", name=title, exact=True)
     # From the keyboard: a click scrolls the sidebar to the box, and scrolling closes the
@@ -105,6 +105,11 @@ def add_stage(page, title: str) -> None:
             continue
     option.click()
     assert choice.input_value() == title
+
+
+def add_stage(page, title: str) -> None:
+    """Choose ``title`` in "Add a stage" and press Add."""
+    choose_stage(page, title)
     button(page, "add_step").click()
 
 

@@ -48,6 +48,23 @@ def test_a_chain_is_built_in_the_sidebar_and_each_widget_follows_its_step():
     assert_clean(at, STEP_PAGE, "4 · Gaussian smoothing")
 
 
+def test_a_new_step_goes_where_the_visitor_picks_and_the_pick_lasts_for_that_chain():
+    at = open_app()
+    places = at.selectbox(key="add_at")
+    assert places.options == ["first", "after 4 · Sobel edges", "at the end"] and places.value == 2  # the end
+    places.set_value(0).run()
+    assert at.selectbox(key="add_at").value == 0  # a rerun keeps the visitor's pick
+    at.selectbox(key="add_stage").set_value("gaussian")
+    at.button(key="add_step").click().run()
+    assert_clean(at, "app.py")
+    assert chain_of(at) == "gaussian:sigma=1;sobel:mode=x;clip:lo=0,hi=1"
+    assert at.selectbox(key="add_at").value == 3  # a new chain: the end again
+    at.selectbox(key="add_at").set_value(2)  # after the Sobel step
+    at.selectbox(key="add_stage").set_value("median")
+    at.button(key="add_step").click().run()
+    assert chain_of(at) == "gaussian:sigma=1;sobel:mode=x;median:size=3;clip:lo=0,hi=1"
+
+
 def test_a_new_step_can_be_moved_down_and_every_stage_has_a_widget():
     at = open_app(query={"chain": ""})
     assert_clean(at, "app.py")

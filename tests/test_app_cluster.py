@@ -20,7 +20,7 @@ def test_the_cluster_page_shows_workers_and_which_tiles_they_read(monkeypatch):
     assert len(workers) == CPU_COUNT and set(workers["threads"]) == {1}
     assert tiles.shape == (3, 4)
     assert set(tiles.to_numpy().ravel()) <= set(workers["worker"]) == {f"worker {i + 1}" for i in range(len(workers))}
-    legend = [m.value for m in at.markdown if "■" in m.value]  # under the tinted tile picture
+    legend = [m.value for m in at.markdown if "■" in m.value]  # beside the framed tile picture
     assert legend and all(f"■ {name}" in legend[0] for name in workers["worker"])
     assert "Dask runs on: a local Dask cluster" in " ".join(c.value for c in at.sidebar.caption)
     links = [button.proto for button in at.get("link_button")]

@@ -5,7 +5,6 @@ import pytest
 import scipy.ndimage
 from apptest import (
     CLIP_RANGE,
-    DEFAULT_QUERY,
     LABEL_CHAIN,
     SOBEL_MODE,
     STEP_PAGE,
@@ -27,31 +26,52 @@ pytestmark = pytest.mark.usefixtures("fresh_server")
 # -- links ---------------------------------------------------------------------------------
 
 
-def test_bad_link_values_are_ignored_with_a_warning():
-    at = open_app("app.py", {"rows": "99", "sobel": "diagonal", "clip": "3,1", "sample": "nope"})
+def test_bad_link_values_are_said_at_the_top_and_the_address_stays_as_it_came():
+    link = {"rows": "99", "sobel": "diagonal", "clip": "3,1", "sample": "nope"}
+    at = open_app("app.py", link)
     assert not at.exception
-    warning = at.warning[0].value
+    banner = at.main.warning[0].value  # above the page, not at the foot of the sidebar
     for part in ("rows=99", "sobel=diagonal", "clip=3,1", "sample=nope"):
-        assert part in warning
-    assert at.number_input(key="rows").value == 2
-    assert chain_of(at) == DEFAULT_QUERY["chain"]
+        assert f"`{part}`" in banner
+    assert "a grid has 1 to 16 rows; 2 instead" in banner
+    assert "Shown: Astronaut (portrait, RGB), 2 x 2 tiles, and the chain Sobel edges (mode=x) → Clip (lo=0,hi=1)" in banner
+    assert not at.sidebar.warning
+    assert at.number_input(key="rows").value == 2 and at.radio(key=SOBEL_MODE).value == "x"
+    assert dict(at.query_params) == link  # nothing of the link is lost
+    at.run()  # a rerun changes nothing
+    assert dict(at.query_params) == link and at.main.warning
+    at.radio(key=SOBEL_MODE).set_value("y").run()  # the visitor changes something
+    assert chain_of(at) == "sobel:mode=y;clip:lo=0,hi=1" and not at.main.warning
 
 
-def test_a_bad_chain_part_is_ignored_with_a_warning_and_the_rest_is_kept():
-    at = open_app("app.py", {"chain": "gaussian:sigma=2;blur:radius=3;clip:lo=5,hi=1;median:size=0"})
+def test_a_bad_parameter_keeps_its_stage_and_an_unknown_stage_is_left_out():
+    at = open_app("app.py", {"chain": "gaussian:sigma=abc;blur:radius=3;clip:lo=5,hi=1;uniform:size=0"})
     assert_clean(at, "app.py")
-    warning = at.sidebar.warning[0].value
-    assert warning.startswith("Ignored from the link: ")
-    for part in ("blur:radius=3 (unknown stage 'blur'", "clip:lo=5,hi=1 (clip needs lo < hi", "median:size=0"):
-        assert part in warning
-    assert chain_of(at) == "gaussian:sigma=2"
+    banner = at.main.warning[0].value
+    for part in ("`gaussian:sigma=abc` (Gaussian smoothing: sigma must be a number from 0 to 20; its default, 1, instead)",
+                 "`blur:radius=3` (no stage by that name", "`clip:lo=5,hi=1` (Clip: needs lo < hi",
+                 "`uniform:size=0` (Mean filter: size must be"):
+        assert part in banner
+    assert [link.proto.label for link in at.sidebar.get("page_link") if link.proto.page == "Stage"] == [
+        "4 · Gaussian smoothing", "5 · Clip", "6 · Mean filter",
+    ]
+    assert chain_of(at) == "gaussian:sigma=abc;blur:radius=3;clip:lo=5,hi=1;uniform:size=0"  # as it came
+    go(at, "pages/1_Tiles.py")  # another page: the address holds the chain shown
+    assert chain_of(at) == "gaussian:sigma=1;clip:lo=0,hi=1;uniform:size=3" and not at.main.warning
 
 
 def test_a_range_outside_its_slider_is_moved_inside_and_the_warning_says_so():
     at = open_app("app.py", {"chain": "sobel:mode=x;clip:lo=-10,hi=2"})
     assert_clean(at, "app.py")
-    assert "clip:lo=-10,hi=2 (outside [-4, 4]: clip:lo=-4,hi=2 instead)" in at.sidebar.warning[0].value
+    assert "`clip:lo=-10,hi=2` (Clip: outside [-4, 4]: clip:lo=-4,hi=2 instead)" in at.main.warning[0].value
     assert at.slider(key=CLIP_RANGE).value == (-4.0, 2.0)
+
+
+def test_a_link_naming_no_upload_says_so_at_the_top_and_shows_the_sample():
+    at = open_app("pages/2_Grayscale.py", {"upload": "deadbeef"})
+    assert_clean(at, "pages/2_Grayscale.py")
+    assert "`upload=deadbeef` (not an upload of this server" in at.main.warning[0].value
+    assert at.selectbox(key="sample").value == "astronaut"
 
 
 def test_an_old_link_opens_the_chain_it_meant():
@@ -64,14 +84,17 @@ def test_an_old_link_opens_the_chain_it_meant():
     at = open_app("app.py", {"sobel": "y"})  # a part alone: the other takes its default
     assert chain_of(at) == "sobel:mode=y;clip:lo=0,hi=1"
     at = open_app("app.py", {"chain": "laplace", "sobel": "y"})  # the chain wins, and says so
-    assert chain_of(at) == "laplace" and "sobel=y (chain= replaces it)" in at.warning[0].value
+    assert chain_of(at) == "laplace" and "`sobel=y` (chain= replaces it)" in at.warning[0].value
 
 
-def test_a_step_beyond_the_chain_is_explained():
+def test_a_step_beyond_the_chain_is_explained_with_the_way_back():
     at = open_app(STEP_PAGE, step=5)
     assert not at.exception
     assert "The chain has 2 steps, so there is no step 5 to show" in at.error[0].value
     assert at.query_params["step"] == "5"
+    assert [(link.proto.label, link.proto.query_string) for link in at.main.get("page_link")] == [
+        ("Back to the last step: 5 · Clip", "step=2"), ("Back to Home", ""),
+    ]
 
 
 # -- the step pages --------------------------------------------------------------------------
@@ -116,7 +139,7 @@ def test_home_shows_a_thumbnail_per_stage_and_the_command_line_for_the_chain():
     links = [(link.proto.label, link.proto.query_string) for link in at.main.get("page_link")]
     assert links[3:] == [
         ("4 · Gaussian smoothing", "step=1"), ("5 · Threshold", "step=2"), ("6 · Labels", "step=3"),
-        ("Tasks: every task of this pipeline, and a run replayed task by task", ""),
+        ("Tasks: every task of this pipeline, and a run replayed task by task", ""), ("Next: 1 · Tiles", ""),
     ]
 
 
@@ -131,7 +154,7 @@ def test_a_link_with_an_upload_opens_the_same_picture_elsewhere(rng):
     assert "shape `(30, 50)`" in " ".join(m.value for m in teammate.markdown)
     # The address names the file too: the sidebar says which, after a server restart as well.
     assert link["name"] == "private.png" and "Using upload: private.png" in [t.value for t in teammate.text]
-    assert teammate.selectbox(key="sample").disabled  # the upload, not the sample, is shown
+    assert "sample" not in link and "sample" not in [box.key for box in teammate.selectbox]  # one image
     # Their upload box is empty: the sidebar says how to replace or leave the upload.
     assert "A file uploaded above replaces it" in " ".join(c.value for c in teammate.sidebar.caption)
     del link["name"]  # a link from before names no file

@@ -121,3 +121,17 @@ def test_every_page_links_to_every_page_and_to_each_step():
     for page in (HOME_PAGE, SPEEDUP, "pages/1_Tiles.py", STEP_PAGE):
         links = [(link.proto.page, link.proto.label) for link in open_app(page).sidebar.get("page_link")]
         assert links == expected, links
+
+
+def test_every_page_ends_with_a_link_to_the_next_in_the_navigations_order():
+    at = open_app()
+    order = [(link.proto.page, link.proto.label, link.proto.query_string) for link in at.sidebar.get("page_link")]
+    files = {Path(page.file).stem.split("_", 1)[-1] if page.file != HOME_PAGE else "": page.file
+             for page in (*pages.BEFORE_STEPS, pages.STEP_PAGE, *pages.AFTER_STEPS)}
+    for (page, _, query), (next_page, next_label, next_query) in zip(order, [*order[1:], ("", "", "")]):
+        go(at, files[page], int(query.split("=")[1]) if query else None)
+        last = at.main.get("page_link")[-1].proto
+        if next_label:
+            assert (last.page, last.label, last.query_string) == (next_page, f"Next: {next_label}", next_query)
+        else:  # the last page leads back to the start
+            assert (last.page, last.label) == ("", "That was the last page: back to Home")

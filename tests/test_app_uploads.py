@@ -23,9 +23,10 @@ def test_an_upload_replaces_the_sample_on_every_page_until_cleared(rng):
         assert f"shape `{shape}`" in " ".join(m.value for m in at.markdown)
     go(at, "app.py")
     assert "holiday.png" in at.caption[0].value
-    assert at.selectbox(key="sample").disabled
+    assert "sample" not in [box.key for box in at.selectbox] + list(at.query_params)  # one image: the upload
     at.button(key="forget_upload").click().run()
     assert "Astronaut" in at.caption[0].value and not at.selectbox(key="sample").disabled
+    assert at.query_params["sample"] == "astronaut" and "upload" not in at.query_params
 
 
 def test_an_animated_upload_says_that_only_its_first_frame_is_used():

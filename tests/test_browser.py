@@ -55,7 +55,7 @@ def test_every_page_opens_from_the_navigation_with_its_graph(server, page, reque
         assert "rows=2" in page.url and chain_in(page.url) == DEFAULT_CHAIN
     go(page, "Cluster", CLUSTER)  # the server runs on its default, a local cluster
     page.get_by_text("Which worker read which tile").wait_for()
-    page.get_by_text("Each tile tinted with the colour of the worker that read it").wait_for()
+    page.get_by_text("Each tile framed in the colour, and numbered with the number, of the worker that read it").wait_for()
     allow_the_dashboard(page, requests)  # on 127.0.0.1, as the page embeds it
     assert requests.elsewhere() == []  # not even the tab's icon or a font
 

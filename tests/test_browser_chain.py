@@ -206,9 +206,9 @@ def test_a_deep_link_is_the_first_request_to_a_fresh_server(browser, tmp_path):
         page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
         screenshot(page, "tiles.png")
         go(page, "Cluster", CLUSTER)
-        page.get_by_text("Each tile tinted with the colour of the worker that read it").wait_for()
+        page.get_by_text("Each tile framed in the colour, and numbered with the number, of the worker that read it").wait_for()
         allow_the_dashboard(page, requests)
-        screenshot(page, "cluster.png")
+        screenshot(page, "cluster.png", height=1300)  # down to the grid of workers
         page.goto(f"{fresh.url}/Stage?step=3&sample=coins&rows=3&cols=3&{chain_query(LABEL_CHAIN)}")
         wait_until_done(page, "6 · Labels")
         page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
@@ -220,7 +220,7 @@ def test_a_deep_link_is_the_first_request_to_a_fresh_server(browser, tmp_path):
         page.get_by_text("On grids of").wait_for()
         page.locator('[data-testid="stImage"] img').nth(1).wait_for()
         wait_until_done(page, SPEEDUP)
-        screenshot(page, "speedup.png", height=1800)
+        screenshot(page, "speedup.png", height=2200)  # down to the grid sweep and what it says
         context.close()
     finally:
         fresh.stop()

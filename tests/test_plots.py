@@ -11,7 +11,7 @@ def test_each_step_is_coloured_by_its_stage_and_any_stage_gets_a_colour():
 
 def test_the_task_time_bars_show_the_stages_the_points_timed_in_order():
     seconds = {"read": 0.1, "grayscale": 0.1, "stitch": 0.0, "gaussian": 0.2, "label": 0.3, "other": 0.01}
-    scaling = WorkerScaling(tuple(ScalingPoint(k, 1.0 / k, seconds, 10, 0.0) for k in (1, 2)))
+    scaling = WorkerScaling(tuple(ScalingPoint(k, 1.0 / k, seconds, 10, 0.0, 8) for k in (1, 2)))
     stage_axes = speedup_figure(scaling).axes[2]
     legend = [text.get_text() for text in stage_axes.get_legend().get_texts()]
     assert legend == ["other (the checksum's sum)", "label", "gaussian", "stitch", "grayscale", "read"]  # reversed

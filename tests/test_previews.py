@@ -21,12 +21,12 @@ from ui.services.previews import (
     HISTOGRAM_BINS,
     _lazy_histogram,
     full_resolution_png,
+    marked_mosaic,
     measure_regions,
     mosaic,
     preview_stride,
     run_step,
     run_stitch_stages,
-    tinted_mosaic,
     to_display,
 )
 
@@ -173,14 +173,24 @@ def test_mosaic_lays_tiles_out_with_gutters():
     assert np.all(picture[:2, :3] == 0)
 
 
-def test_tinted_mosaic_colours_each_tile_by_its_group():
-    gray = np.full((2, 2), 100, np.uint8)
-    colour = np.full((2, 2, 3), 100, np.uint8)
-    picture = tinted_mosaic([[gray, colour, gray]], [[0, 1, None]], [(255, 0, 0), (0, 0, 255)], strength=0.5)
-    assert picture.shape == (2, 3 * 2 + 2 * 6, 3)
-    np.testing.assert_array_equal(picture[0, 0], [178, 50, 50])  # gray, half red
-    np.testing.assert_array_equal(picture[0, 8], [50, 50, 178])  # colour, half blue
-    np.testing.assert_array_equal(picture[0, 16], [100, 100, 100])  # not tinted
+def test_marked_mosaic_frames_and_numbers_each_tile_by_its_group():
+    orange = (255, 140, 0)
+    suit = np.full((60, 60, 3), orange, np.uint8)  # a tile the colour of its frame
+    gray = np.full((60, 60), 100, np.uint8)
+    picture = marked_mosaic([[suit, gray, gray]], [[1, 0, None]], [(28, 131, 225), orange])
+    assert picture.shape == (60, 3 * 60 + 2 * 6, 3)
+    first, second, third = (picture[:, x:x + 60] for x in (0, 66, 132))
+    frame = 2  # 60 // 28
+    # Edged in black outside and white inside, the frame reads on a tile of its own colour.
+    np.testing.assert_array_equal(first[0, 30], [0, 0, 0])
+    np.testing.assert_array_equal(first[2, 30], orange)
+    np.testing.assert_array_equal(first[frame + 1, 30], [255, 255, 255])
+    np.testing.assert_array_equal(second[2, 30], [28, 131, 225])
+    # The number's badge: white, with the dark strokes of the digit in it.
+    badge = first[frame + 4:frame + 12, frame + 4:frame + 12]
+    assert (badge == 255).all(axis=2).any() and (badge.max(axis=2) < 100).any()
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(third, np.full((60, 60, 3), 100, np.uint8))  # no group, no mark
 
 
 @pytest.mark.parametrize("pixels, expected", [

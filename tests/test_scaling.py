@@ -125,7 +125,7 @@ def test_amdahl_fit_needs_two_worker_counts_and_stays_within_zero_and_one():
 
 
 def test_ideal_line_and_speedups_are_relative_to_one_worker():
-    points = tuple(ScalingPoint(k, wall, {}, 10, 0.0) for k, wall in [(1, 4.0), (2, 2.5), (4, 1.6)])
+    points = tuple(ScalingPoint(k, wall, {}, 10, 0.0, 8) for k, wall in [(1, 4.0), (2, 2.5), (4, 1.6)])
     scaling = WorkerScaling(points)
     assert scaling.ideal_walls == [4.0, 2.0, 1.0]
     assert scaling.speedups == [1.0, 1.6, 2.5]

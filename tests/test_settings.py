@@ -7,8 +7,10 @@ from ui.services.settings import (
     DEFAULTS,
     MAX_GRID,
     Settings,
+    described,
     fit_ranges,
     has_range,
+    link_report,
     parse_query,
     query_of,
     slider_grid,
@@ -45,22 +47,53 @@ def test_an_empty_chain_is_a_chain_and_a_missing_one_is_the_default():
     assert parse_query({}) == ({}, [])
 
 
-@pytest.mark.parametrize("query, note", [
-    ({"rows": "0"}, "rows=0"),
-    ({"cols": str(MAX_GRID + 1)}, f"cols={MAX_GRID + 1}"),
-    ({"rows": "two"}, "rows=two"),
-    ({"sample": "nope"}, "sample=nope"),
-    ({"upload": "../etc/passwd"}, "upload=…"),
+@pytest.mark.parametrize("query, part, allowed", [
+    ({"rows": "0"}, "rows=0", f"a grid has 1 to {MAX_GRID} rows; 2 instead"),
+    ({"cols": str(MAX_GRID + 1)}, f"cols={MAX_GRID + 1}", f"a grid has 1 to {MAX_GRID} columns; 2 instead"),
+    ({"rows": "two"}, "rows=two", f"a grid has 1 to {MAX_GRID} rows; 2 instead"),
+    ({"sample": "nope"}, "sample=nope", "Coins (grayscale), Brick wall (grayscale texture); Astronaut (portrait, RGB) instead"),
+    ({"upload": "../etc/passwd"}, "upload=../etc/passwd", "64 hexadecimal characters; the sample instead"),
 ])
-def test_a_bad_value_is_left_out_and_noted(query, note):
+def test_a_bad_value_is_left_out_and_noted_with_what_is_allowed_and_used_instead(query, part, allowed):
     values, ignored = parse_query(query)
-    assert values == {} and ignored == [note]
+    assert values == {} and [note.split(" (")[0] for note in ignored] == [part]
+    assert ignored[0].endswith(f"{allowed})")
 
 
-def test_a_bad_step_is_left_out_and_the_others_kept():
-    values, ignored = parse_query({"chain": "gaussian:sigma=2;blur;median:size=0;laplace"})
-    assert [step.stage for step in values["chain"]] == ["gaussian", "laplace"]
-    assert [note.split(" ")[0] for note in ignored] == ["blur", "median:size=0"]
+def test_an_unknown_stage_is_left_out_and_a_bad_parameter_takes_its_default_keeping_its_stage():
+    values, ignored = parse_query({"chain": "gaussian:sigma=abc;blur;median:size=0;laplace;clip:lo=5,hi=1;uniform:size=3,k=2"})
+    assert [step.text(STAGES) for step in values["chain"]] == [
+        "gaussian:sigma=1", "median:size=3", "laplace", "clip:lo=0,hi=1", "uniform:size=3",
+    ]
+    assert [note.split(" (")[0] for note in ignored] == [
+        "gaussian:sigma=abc", "blur", "median:size=0", "clip:lo=5,hi=1", "uniform:size=3,k=2",
+    ]
+    # Stages are named as the sidebar names them, with what they allow and what is used.
+    assert ignored[0].endswith("(Gaussian smoothing: sigma must be a number from 0 to 20; its default, 1, instead)")
+    assert "the stages are Gaussian smoothing, Median filter, Mean filter," in ignored[1]
+    assert ignored[2].endswith("(Median filter: size must be a whole number from 1 to 25; its default, 3, instead)")
+    assert ignored[3].endswith("(Clip: needs lo < hi, got lo=5 and hi=1; clip:lo=0,hi=1 instead)")
+    assert ignored[4].endswith("(Mean filter takes size, written uniform:name=value; the rest left out)")
+
+
+def test_the_address_holds_one_image_an_upload_replacing_the_sample():
+    query = query_of(settings(sample="coins", upload=Upload(DIGEST, "street.png")))
+    assert "sample" not in query and query["upload"] == DIGEST and query["name"] == "street.png"
+    assert list(query_of(settings(sample="coins")))[:1] == ["sample"]
+
+
+def test_a_link_report_says_what_was_not_used_and_what_is_shown():
+    values, ignored = parse_query({"rows": "0", "chain": "uniform:size=0;label;cl`ip:[x](http://elsewhere)"})
+    report = link_report(ignored, settings(**values))
+    assert report.startswith("**This link asks for things this app cannot show**")
+    assert "- `rows=0` (a grid has 1 to 16 rows; 2 instead)" in report
+    assert "- `clip:[x](http://elsewhere)` (no stage by that name" in report  # as code, never a link
+    assert report.endswith(
+        "Shown: Astronaut (portrait, RGB), 2 x 2 tiles, and the chain Mean filter (size=3) → Labels "
+        "(connectivity=1). The address stays as it came until you change a setting."
+    )
+    upload = settings(upload=Upload(DIGEST, "street.png"), chain=())
+    assert described(upload) == "your upload, street.png, 2 x 2 tiles, and no chain of stages"
 
 
 def test_links_from_before_the_chain_open_sobel_then_clip():

@@ -23,12 +23,13 @@ import re
 import streamlit as st
 
 from core.errors import PipelineError
-from core.pipeline import GRAYSCALE_RANGE, STAGES, Stage, Step, output_ranges
+from core.pipeline import GRAYSCALE_RANGE, STAGES, Stage, Step, chain_text, output_ranges
 
 from .services.pages import step_title
 from .services.settings import RANGE_PARAMS, fit_ranges, has_range, slider_grid
 
 __all__ = [
+    "ADD_AT",
     "ADD_BUTTON",
     "ADD_STAGE",
     "CHAIN",
@@ -45,6 +46,7 @@ CHAIN = "_chain"
 PROBLEM = "_chain_problem"
 SHOWN_AS = "_widget_identities"  # per key, what ``show`` last drew it with
 ADD_STAGE = "add_stage"
+ADD_AT = "add_at"  # where the new step goes: its position in the chain, from 0
 ADD_BUTTON = "add_step"
 MAX_RADIO_CHOICES = 4
 
@@ -144,7 +146,11 @@ def _remove(index: int) -> None:
 
 def _add() -> None:
     state = st.session_state
-    _store([*state[CHAIN], STAGES[state[ADD_STAGE]].step()])
+    steps = list(state[CHAIN])
+    # A position past the end (a click queued behind a removal) is the end.
+    at = min(state.get(ADD_AT, len(steps)), len(steps))
+    steps.insert(at, STAGES[state[ADD_STAGE]].step())
+    _store(steps)
 
 
 class _Drawing:
@@ -191,6 +197,13 @@ class _Drawing:
         for key in [key for key in identities if _is_step_key(key) and key not in self.keys]:
             del identities[key]
             state.pop(key, None)
+
+
+def _place_words(chain: tuple[Step, ...], at: int) -> str:
+    """Where a new step at position ``at`` goes, named by the step it follows."""
+    if at == len(chain):
+        return "at the end" if chain else "first"
+    return "first" if at == 0 else f"after {step_title(chain[at - 1], at - 1)}"
 
 
 def _draw_param(drawing: _Drawing, index: int, stage: Stage, name: str, value) -> None:
@@ -281,7 +294,10 @@ def draw_chain_editor(fresh: bool = False, new_page: bool = False) -> bool:
     drawing = _Drawing(fresh, new_page)
     chain = chain_in_session()
     st.subheader("Chain of stages")
-    st.caption("Each stage runs on the output of the one above it, starting from the stitched grayscale image.")
+    st.caption(
+        "Each stage runs on the output of the one above it, starting from the stitched grayscale image. "
+        "Steps are numbered as their pages: 1 to 3 are the tiles, grayscale and stitched image."
+    )
     input_ranges = [GRAYSCALE_RANGE, *output_ranges(chain)[:-1]]
     for index, (step, input_range) in enumerate(zip(chain, input_ranges)):
         _draw_step(drawing, index, step, input_range, last=index == len(chain) - 1)
@@ -290,10 +306,18 @@ def draw_chain_editor(fresh: bool = False, new_page: bool = False) -> bool:
         st.caption("No stages: the stitched grayscale image is the result.")
     if state.get(PROBLEM):
         st.warning(state[PROBLEM])
-    choice, add = st.columns([3, 2], vertical_alignment="bottom")
-    choice.selectbox(
+    st.selectbox(
         "Add a stage", list(STAGES), format_func=lambda name: STAGES[name].title, key=ADD_STAGE,
-        help="Added at the end of the chain; move it with its Up and Down buttons.",
+        help="Added where you choose below; Up and Down move it later.",
+    )
+    place, add = st.columns([3, 2], vertical_alignment="bottom")
+    # Each chain has its own places: the end, unless the visitor picked another for this chain.
+    positions, identity = list(range(len(chain) + 1)), tuple(chain_text(chain))
+    picked = state.get(ADD_AT) if state.get(SHOWN_AS, {}).get(ADD_AT) == identity else None
+    at = picked if picked in positions else len(chain)
+    place.selectbox(
+        "Where", positions, format_func=lambda position: _place_words(chain, position), key=ADD_AT,
+        **drawing.value(ADD_AT, at, "index", at, identity),
     )
     added = add.button("Add", icon=":material/add:", key=ADD_BUTTON, on_click=_add, width="stretch")
     drawing.clicked(added, _add)

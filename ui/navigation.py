@@ -1,5 +1,6 @@
 """The sidebar's links: one per page of ``ui.services.pages``, and one per step of the chain
-between the stitched image and the Tasks page.
+between the stitched image and the Tasks page, in the tutorial's order; and the link at the
+end of each page to the next in that order.
 
 Streamlit's own navigation (``st.navigation``) is not used: with the ``pages/`` folder the
 project keeps, Streamlit runs a process's first script run and every ``AppTest`` run in
@@ -14,9 +15,9 @@ import streamlit as st
 
 from core.pipeline import Step
 
-from .services.pages import AFTER_STEPS, BEFORE_STEPS, STEP_PAGE, STEP_PARAM, STEP_URL, step_title
+from .services.pages import HOME, STEP_PARAM, STEP_URL, PageLink, next_link, page_links
 
-__all__ = ["draw_navigation", "step_link_style"]
+__all__ = ["draw_navigation", "draw_next_link", "draw_way_back", "step_link_style"]
 
 
 def step_link_style(current_step: int) -> str:
@@ -27,13 +28,16 @@ def step_link_style(current_step: int) -> str:
     ``data-testid`` of page links, which is not a public API: ``tests/test_browser.py``
     (``test_only_the_shown_step_is_marked_in_the_sidebar``) fails if it stops matching.
     """
+    step_links = f"a[data-testid='stPageLink-NavLink'][href*='{STEP_URL}?{STEP_PARAM}=']"
+    # In the page itself ("Next: 5 · Clip", the way back) no link is to the page shown.
     other_steps = (
-        "[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']"
-        f"[href*='{STEP_URL}?{STEP_PARAM}=']:not([href$='?{STEP_PARAM}={current_step}'])"
+        f"[data-testid='stSidebar'] {step_links}:not([href$='?{STEP_PARAM}={current_step}']), "
+        f"[data-testid='stMain'] {step_links}"
     )
+    texts = ", ".join(f"{selector} p" for selector in other_steps.split(", "))
     return (
         f"<style>{other_steps} {{background-color: transparent !important;}} "
-        f"{other_steps} p {{font-weight: normal !important;}}</style>"
+        f"{texts} {{font-weight: normal !important;}}</style>"
     )
 
 
@@ -42,11 +46,30 @@ def draw_navigation(chain: tuple[Step, ...], current_step: int | None = None) ->
     Tasks page; ``current_step`` (from 1) on the step page."""
     if current_step is not None:
         st.html(step_link_style(current_step))
-    for page in BEFORE_STEPS:
-        st.page_link(page.file, label=page.label, icon=page.icon)
-    for index, step in enumerate(chain):
-        st.page_link(
-            STEP_PAGE.file, label=step_title(step, index), icon=STEP_PAGE.icon, query_params={STEP_PARAM: index + 1}
-        )
-    for page in AFTER_STEPS:
-        st.page_link(page.file, label=page.label, icon=page.icon)
+    for link in page_links(chain):
+        _page_link(link, link.label)
+
+
+def _page_link(link: PageLink, label: str, icon: str | None = None) -> None:
+    query = None if link.step is None else {STEP_PARAM: link.step}
+    st.page_link(link.file, label=label, icon=icon or link.icon, query_params=query)
+
+
+def draw_next_link(chain: tuple[Step, ...], page: str, step: int | None = None) -> None:
+    """The end of a page: a link to the next one in the tutorial's order, or, after the
+    last, back to Home."""
+    st.divider()
+    after = next_link(chain, page, step)
+    if after is None:
+        _page_link(PageLink(HOME.file, HOME.label, HOME.icon), "That was the last page: back to Home", ":material/replay:")
+    else:
+        _page_link(after, f"Next: {after.label}", ":material/arrow_forward:")
+
+
+def draw_way_back(chain: tuple[Step, ...]) -> None:
+    """Links from a page that cannot be shown (a step past the chain's end): to the
+    chain's last step, if it has one, and to Home."""
+    steps = [link for link in page_links(chain) if link.step is not None]
+    if steps:
+        _page_link(steps[-1], f"Back to the last step: {steps[-1].label}", ":material/arrow_back:")
+    _page_link(PageLink(HOME.file, HOME.label, HOME.icon), "Back to Home", ":material/home:")

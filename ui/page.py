@@ -21,7 +21,9 @@ from core.pipeline.samples import LARGE_SAMPLES
 from ui.services.previews import StepRun, StitchRun
 
 from .auth import require_sign_in
+from .navigation import draw_next_link, draw_way_back
 from .progress import offer_cancel, on_page, stages_done
+from .services.clock import runs_on_words
 from .services.cluster import STAND_IN, cluster_problem, runner
 from .services.pages import APP_TITLE, STEP_PAGE, STEP_PARAM, Page, step_title
 from .services.runs import lazy_pipeline, step_runs, stitch_run, tile_files_of
@@ -29,21 +31,17 @@ from .services.settings import Settings
 from .services.uploads import SourceImage, current_image
 from .sidebar import sidebar
 
-__all__ = ["PageContext", "show_errors", "start_page", "start_step_page"]
+__all__ = ["PageContext", "end_page", "show_errors", "start_page", "start_step_page"]
 
 #: A file served by the app: a Material icon as the tab's icon is fetched from Google's fonts.
 ICON = str(Path(__file__).with_name("icon.png"))
-RUNNER_LABELS = {
-    "threads": "threads in the server",
-    "local": "a local Dask cluster",
-    "remote": "a Dask cluster",
-}
 
 
 @dataclass(frozen=True)
 class PageContext:
     """What a page shows: the settings, and the stages run for them."""
 
+    page: str  # the page's script, as ``ui.services.pages`` names it
     settings: Settings
     image: SourceImage
     tile_files: TileSet
@@ -51,6 +49,7 @@ class PageContext:
     stitch_run: StitchRun
     step_runs: tuple[StepRun, ...]  # the chain's first steps, as many as the page needs
     scheduler: object  # what the stages ran on: the cluster's client, or "threads"
+    ran_on: str  # the same in words, for a sentence: "the local Dask cluster" (``runs_on_words``)
     step_index: int | None = None  # on the step page: which step it shows, from 0
 
 
@@ -111,13 +110,15 @@ def _start(page: str, title, steps: int | None, page_params: dict[str, str], wai
     if cluster_problem():
         st.sidebar.warning(cluster_problem())
     offer_cancel()
+    if steps is not None and steps > len(settings.chain):
+        count = len(settings.chain)
+        st.error(
+            f"The chain has {count} step{'' if count == 1 else 's'}, so there is no step {steps} to show: "
+            "pick one in the sidebar, or add a stage."
+        )
+        draw_way_back(settings.chain)
+        st.stop()
     with show_errors():
-        if steps is not None and steps > len(settings.chain):
-            count = len(settings.chain)
-            raise PipelineError(
-                f"The chain has {count} step{'' if count == 1 else 's'}, so there is no step {steps} to show: "
-                "pick one in the sidebar, or add a stage."
-            )
         with _spinner_for(settings):
             image = current_image(settings.sample, settings.upload)
         if image.frames > 1:
@@ -128,19 +129,21 @@ def _start(page: str, title, steps: int | None, page_params: dict[str, str], wai
             )
         tile_files = tile_files_of(image, settings.rows, settings.cols, on_page)
         scheduler = active.scheduler_for(tile_files.mean_tile_pixels)  # once: every stage runs on it
-        if active is STAND_IN:
-            st.sidebar.caption("Dask runs on: threads in the server while the cluster starts")
-        elif scheduler is active.scheduler:
-            st.sidebar.caption(f"Dask runs on: {RUNNER_LABELS[active.kind]} ({active.address})")
-        else:
-            st.sidebar.caption(
-                f"Dask runs on: threads in the server, for tiles this small ({RUNNER_LABELS[active.kind]} "
-                "otherwise; see the Cluster page)"
-            )
+        ran_on = runs_on_words(
+            active.kind, address=active.address, starting=active is STAND_IN,
+            small_tiles=active is not STAND_IN and scheduler is not active.scheduler,
+        )
+        st.sidebar.caption(f"Dask runs on: {ran_on} (see the Cluster page)")
         pipeline = lazy_pipeline(tile_files, settings.chain)
         stitched = stitch_run(tile_files, pipeline, scheduler, on_page)
         count = len(settings.chain) if steps is None else steps
         runs = step_runs(tile_files, stitched, settings.chain, count, scheduler, on_page)
     stages_done()
     step_index = steps - 1 if steps else None
-    return PageContext(settings, image, tile_files, pipeline, stitched, runs, scheduler, step_index)
+    return PageContext(page, settings, image, tile_files, pipeline, stitched, runs, scheduler, ran_on, step_index)
+
+
+def end_page(context: PageContext) -> None:
+    """What every page ends with: the link to the next page in the tutorial's order."""
+    step = None if context.step_index is None else context.step_index + 1
+    draw_next_link(context.settings.chain, context.page, step)

@@ -19,6 +19,14 @@ A session's first run starts from the address, and may carry the visitor's actio
 it: after the server restarts, the open tab's next click reaches a session with no state
 and no callbacks registered. That run draws each widget with the address's value as its
 default, so that the browser's value wins, and applies whatever differs (``fresh``).
+
+A link with parts that cannot be used is said at the top of the page (``link_report``),
+and its address is left as it came, so that nothing of it is lost, until the visitor
+changes a setting or the page (``LINK``).
+
+A grid typed but not yet applied stays in the browser's form, which the server does not
+see: a style sheet shows the form's note "not applied yet" while a field's value differs
+from the grid applied (``grid_style``).
 """
 
 from __future__ import annotations
@@ -33,10 +41,15 @@ from core.pipeline import DEFAULT_CHAIN, SAMPLES
 from .chain_editor import chain_in_session, draw_chain_editor, set_chain, show, shown_by_default
 from .navigation import draw_navigation
 from .services.pages import STEP_PARAM
-from .services.settings import DEFAULTS, MAX_GRID, Settings, parse_query, query_of
+from .services.settings import DEFAULTS, MAX_GRID, Settings, link_report, parse_query, query_of
 from .services.uploads import Upload, save_tiles, save_upload
 
-__all__ = ["sidebar"]
+__all__ = ["grid_style", "sidebar"]
+
+#: The link the session opened with, while its address stays as it came: its notes, and
+#: the page and settings it opened.
+LINK = "_link"
+
 
 def _copy_sample() -> None:
     st.session_state["_sample"] = st.session_state["sample"]
@@ -73,20 +86,24 @@ def _forget_upload() -> None:
     st.session_state["_upload"] = None
 
 
-def _initialise_once() -> tuple[list[str], bool]:
-    """The notes on what the address had that was ignored, and whether this is the
-    session's first run (its settings just read from the address)."""
+def _initialise_once(page: str, page_params: Mapping[str, str] | None) -> bool:
+    """Whether this is the session's first run: its settings just read from the address,
+    and what it had that could not be used noted under ``LINK``."""
     state = st.session_state
     if "_initialised" in state:
-        return [], False
+        return False
     values, ignored = parse_query(st.query_params)
-    state["_upload"] = values.pop("upload", None)
-    set_chain(values.pop("chain", DEFAULT_CHAIN))
-    values = {**DEFAULTS, **values}
+    values = {**DEFAULTS, "chain": DEFAULT_CHAIN, "upload": None, **values}
+    state["_upload"] = values["upload"]
+    set_chain(values["chain"])
     state["_sample"] = values["sample"]
     state["_grid"] = (values["rows"], values["cols"])
+    if ignored:
+        # The settings the link gives: any other (an action this run carries, too) is a change.
+        shown = Settings(values["sample"], values["rows"], values["cols"], values["chain"], values["upload"])
+        state[LINK] = {"notes": ignored, "page": (page, dict(page_params or {})), "settings": shown}
     state["_initialised"] = True
-    return ignored, True
+    return True
 
 
 def _current_step(page_params: Mapping[str, str] | None) -> int | None:
@@ -98,7 +115,7 @@ def sidebar(page: str, page_params: Mapping[str, str] | None = None) -> Settings
     script: each page's widgets are new to Streamlit, even under the same key.
     ``page_params`` are query parameters of the page itself (the step page's ``step``),
     kept in the address."""
-    ignored, fresh = _initialise_once()
+    fresh = _initialise_once(page, page_params)
     state = st.session_state
     new_page, state["_page"] = state.get("_page") != page, page
     rows, cols = state["_grid"]
@@ -120,13 +137,12 @@ def sidebar(page: str, page_params: Mapping[str, str] | None = None) -> Settings
         st.header("Settings")
         upload = state.get("_upload")
         samples = list(SAMPLES)
-        sample = st.selectbox(
-            "Sample image", samples, format_func=SAMPLES.get, key="sample",
-            on_change=_copy_sample, disabled=upload is not None,
-            help="Images bundled with scikit-image; no network needed. While an upload is in "
-            "use, its button below brings the sample back.",
-            **defaults(index=samples.index(state["_sample"])),
-        )
+        if upload is None:  # the picture is one or the other: an upload, or a sample
+            sample = st.selectbox(
+                "Sample image", samples, format_func=SAMPLES.get, key="sample", on_change=_copy_sample,
+                help="Images bundled with scikit-image; no network needed.",
+                **defaults(index=samples.index(state["_sample"])),
+            )
         st.file_uploader(
             "…or upload your own", key="upload", on_change=_keep_upload, accept_multiple_files=True,
             help="PNG, JPEG, TIFF, GIF, BMP or WebP. It replaces the sample until you clear it. Several "
@@ -137,21 +153,28 @@ def sidebar(page: str, page_params: Mapping[str, str] | None = None) -> Settings
             st.text(f"Using upload: {upload.label}")
             # The box above is empty in a session that did not upload it: opened from a
             # link, or after a server restart.
-            st.caption("A file uploaded above replaces it; the button below brings the sample back.")
+            st.caption(
+                f"A file uploaded above replaces it; the button below brings back the sample, "
+                f"{SAMPLES[state['_sample']]}."
+            )
             forget = st.button("Use the sample instead", on_click=_forget_upload, key="forget_upload")
             if fresh and forget:
                 _forget_upload()
         # Rows and columns change together: each alone would split the image into a
         # grid nobody asked for (3 x 2 on the way from 2 x 2 to 3 x 3).
-        with st.form("grid", border=False, enter_to_submit=True):
-            left, right = st.columns(2)
-            typed_rows = left.number_input(
-                "Rows", min_value=1, max_value=MAX_GRID, step=1, key="rows", **defaults(value=rows)
-            )
-            typed_cols = right.number_input(
-                "Columns", min_value=1, max_value=MAX_GRID, step=1, key="cols", **defaults(value=cols)
-            )
-            submitted = st.form_submit_button("Split into this grid", key="apply_grid", on_click=_apply_grid)
+        with st.container(key="grid_box"):
+            st.html(grid_style(rows, cols))
+            with st.form("grid", border=False, enter_to_submit=True):
+                left, right = st.columns(2)
+                typed_rows = left.number_input(
+                    "Rows", min_value=1, max_value=MAX_GRID, step=1, key="rows", **defaults(value=rows)
+                )
+                typed_cols = right.number_input(
+                    "Columns", min_value=1, max_value=MAX_GRID, step=1, key="cols", **defaults(value=cols)
+                )
+                submitted = st.form_submit_button("Split into this grid", key="apply_grid", on_click=_apply_grid)
+            with st.container(key="grid_pending"):
+                st.caption(f"Not applied yet: the pages show {rows} x {cols} tiles until you press **Split into this grid**.")
         if fresh:
             if submitted:
                 state["_grid"] = (int(typed_rows), int(typed_cols))
@@ -162,8 +185,6 @@ def sidebar(page: str, page_params: Mapping[str, str] | None = None) -> Settings
             "The address bar holds these settings, and the upload if there is one: copy it "
             "to share this view with someone who can reach this server."
         )
-        if ignored:
-            st.warning(f"Ignored from the link: {', '.join(ignored)}")
         if state.get("_upload_error"):
             st.error(state["_upload_error"])
 
@@ -171,7 +192,40 @@ def sidebar(page: str, page_params: Mapping[str, str] | None = None) -> Settings
     settings = Settings(
         sample=state["_sample"], rows=rows, cols=cols, chain=chain_in_session(), upload=state.get("_upload"),
     )
-    st.query_params.from_dict({**query_of(settings), **(page_params or {})})
+    link = _link_as_it_came(page, page_params, settings)
+    if link is None:
+        st.query_params.from_dict({**query_of(settings), **(page_params or {})})
+    else:
+        st.warning(link_report(link["notes"], settings), icon=":material/link_off:")
     if chain_changed:  # the browser's action on a first run: draw the navigation for the new chain
         st.rerun()
     return settings
+
+
+def _link_as_it_came(page: str, page_params: Mapping[str, str] | None, settings: Settings) -> dict | None:
+    """The link the session opened with, if it had parts that could not be used and the
+    visitor has changed nothing since (neither page nor setting): its address stays."""
+    state = st.session_state
+    link = state.get(LINK)
+    if link is None:
+        return None
+    if link["page"] != (page, dict(page_params or {})) or link["settings"] != settings:
+        del state[LINK]
+        return None
+    return link
+
+
+def grid_style(rows: int, cols: int) -> str:
+    """CSS that shows the grid form's note, and marks its button, while a field holds
+    another value than the grid applied (``rows`` x ``cols``). The browser keeps a number
+    field's ``value`` attribute to what it shows once the field is left (or Enter
+    pressed); ``tests/test_browser_chain.py`` fails if that stops working."""
+    typed = ", ".join(
+        f".st-key-grid_box:has(.st-key-{key} input:not([value='{value}']))" for key, value in (("rows", rows), ("cols", cols))
+    )
+    pending = ", ".join(f"{selector} .st-key-grid_pending" for selector in typed.split(", "))
+    button = ", ".join(f"{selector} .st-key-apply_grid button" for selector in typed.split(", "))
+    return (
+        f"<style>.st-key-grid_pending {{display: none;}} {pending} {{display: block;}} "
+        f"{button} {{border-color: #ff4b4b; color: #ff4b4b;}}</style>"
+    )

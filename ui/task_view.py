@@ -2,8 +2,9 @@
 and the view itself (``ui/components/dask_view/tasks.js``).
 
 The arguments are plain lists, one entry per task in the graph's order, so that a graph of
-thousands of tasks travels to the browser as a few hundred kilobytes of JSON. The task keys
-travel once, as the DOT source's tooltips, which the view reads back from the laid-out SVG.
+thousands of tasks travels to the browser as a few hundred kilobytes of JSON. The view names
+a task by its label, what it does and where (``core.observe.task_words``); Dask's keys stay
+in the DOT source's tooltips, for the download, and the view shows none.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def task_view_args(
         "stages": stages,
         "nodes": {
             "stage": stage_of_task,
+            "label": [node.label for node in graph.nodes],
             "region": [list(node.region) if node.region else None for node in graph.nodes],
             "reads": [list(node.reads) if node.reads else None for node in graph.nodes],
             "tile": [list(node.tile) if node.tile else None for node in graph.nodes],

@@ -16,6 +16,7 @@ from core.pipeline import STAGES, Pipeline, Step, TileSet, chain_text
 from ui.services.previews import Histogram, StepRun, preview_stride
 
 from .plots import figure_png
+from .services.clock import duration
 from .services.runs import value_histogram
 from .services.settings import RANGE_PARAMS, has_range
 from .services.store import BoundedStore
@@ -97,10 +98,12 @@ def show_figure(key: tuple, draw, caption: str | None = None) -> None:
 
 
 def stage_time(label: str, seconds: float, arrays, note: str) -> None:
-    """The stage's time, and how many tasks its graph (from the tile files on) holds."""
+    """The stage's time, and how many tasks its graph (from the tile files on) holds;
+    ``note`` says what the time measures and where it ran, under them."""
     left, right = st.columns(2)
-    left.metric(label, f"{seconds:.2f} s", help=note)
+    left.metric(label, duration(seconds))
     right.metric("Tasks in its graph", f"{task_count(arrays):,}")
+    st.caption(note)
 
 
 def array_facts(array: da.Array, what: str) -> None:
@@ -131,9 +134,10 @@ def show_graph(key: tuple, arrays, filename: str, *, pipeline: Pipeline) -> None
     n_tasks = len(graph.nodes)
     with st.expander(f"Task graph: {n_tasks:,} tasks", expanded=True):
         st.caption(
-            "Each box is a task, coloured by its stage; an arrow runs from a task to the tasks that use "
-            "its result, left to right. Wheel to zoom, drag to pan, hover over a task for the part of the "
-            "image it computes. **Overview**: one box per kind of operation. The Tasks page replays a run."
+            "Each box is a task, named by what it does and where (\"read tile (1, 2)\"), coloured by its "
+            "stage; an arrow runs from a task to the tasks that use its result, left to right. Wheel to zoom "
+            "(the names show once they can be read), drag to pan, hover over a task for the part of the image "
+            "it computes. **Overview**: one box per kind of operation, top to bottom. The Tasks page replays a run."
         )
         show_task_view(
             graph, key=f"graph-{filename}", signature=repr(key), height=STAGE_GRAPH_HEIGHT,

@@ -14,6 +14,8 @@ from dask.base import is_dask_collection
 from dask.highlevelgraph import HighLevelGraph
 from dask.utils import key_split
 
+from .task_words import OTHER_STAGE, overview_words, stage_slug
+
 __all__ = ["layer_graph", "task_count"]
 
 
@@ -35,17 +37,21 @@ def task_count(collections) -> int:
     return len(_merged_graph(collections).to_dict())
 
 
-def layer_graph(graph: HighLevelGraph) -> graphviz.Digraph:
+def layer_graph(graph: HighLevelGraph, stage_of_layer: dict[str, str] | None = None) -> graphviz.Digraph:
     """One node per operation: layers of the same kind at the same depth are merged.
 
     Each tile has its own read and grayscale layers, so a 16 x 16 grid has hundreds of
     layers side by side; grouping them by name and depth keeps one node per step while a
     later layer of a common kind (``getitem`` at the end, say) stays a node of its own.
+    With ``stage_of_layer`` (``timing.stage_of_layer``) each box says what it does as the
+    task graph's boxes do, and carries its stage's class (``stage-sobel``), which the
+    page colours; its tooltip keeps Dask's name for the operation.
     """
+    stage_of_layer = stage_of_layer or {}
     depth: dict[str, int] = {}
     for name in _topological(graph.dependencies):
         depth[name] = 1 + max((depth[d] for d in graph.dependencies[name]), default=-1)
-    group_of = {name: (key_split(name), depth[name]) for name in graph.layers}
+    group_of = {name: (stage_of_layer.get(name, OTHER_STAGE), key_split(name), depth[name]) for name in graph.layers}
     tasks: dict[tuple, int] = defaultdict(int)
     layers: dict[tuple, int] = defaultdict(int)
     for name, count in _tasks_per_layer(graph).items():
@@ -57,17 +63,29 @@ def layer_graph(graph: HighLevelGraph) -> graphviz.Digraph:
         for dep in deps
         if group_of[dep] != group_of[name]
     }
+    # Top to bottom, in reading order, an arrow from a box to the boxes that use it: a few
+    # boxes in a column fit the panel with words that can be read, where a row of them
+    # (as the task graph runs, left to right) would be a thin line.
     digraph = graphviz.Digraph(
-        graph_attr={"rankdir": "BT"}, node_attr={"shape": "box", "fontname": "helvetica"}
+        graph_attr={"rankdir": "TB", "ranksep": "0.25"}, node_attr={"shape": "box", "fontname": "helvetica"}
     )
-    for (kind, level), n_tasks in sorted(tasks.items(), key=lambda item: item[0][1]):
+    for group, n_tasks in sorted(tasks.items(), key=lambda item: item[0][2]):
+        stage, kind, _ = group
         count = f"{n_tasks:,} task{'s' if n_tasks > 1 else ''}"
-        if layers[kind, level] > 1:
-            count += f" in {layers[kind, level]} layers"
-        digraph.node(f"{kind}-{level}", label=f"{kind}\n{count}")
-    for (dep_kind, dep_level), (kind, level) in sorted(edges):
-        digraph.edge(f"{dep_kind}-{dep_level}", f"{kind}-{level}")
+        if layers[group] > 1:
+            count += f" in {layers[group]} layers"
+        digraph.node(
+            _node_name(group), label=f"{overview_words(kind, stage)}\n{count}", tooltip=kind,
+            _attributes={"class": f"stage-{stage_slug(stage)}"},
+        )
+    for dependency, dependent in sorted(edges):
+        digraph.edge(_node_name(dependency), _node_name(dependent))
     return digraph
+
+
+def _node_name(group: tuple[str, str, int]) -> str:
+    stage, kind, level = group
+    return f"{stage_slug(stage)}-{kind}-{level}"
 
 
 def _tasks_per_layer(graph: HighLevelGraph) -> dict[str, int]:

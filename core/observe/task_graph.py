@@ -9,7 +9,6 @@ overview (``overview``). Nothing here runs a task.
 from __future__ import annotations
 
 import functools
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -28,13 +27,10 @@ from dask.utils import key_split
 from ..pipeline.build import Pipeline
 from .overview import layer_graph
 from .placement import Placement, Region, block_of
+from .task_words import OTHER_STAGE, stage_slug, task_words
 from .timing import stage_of_layer
 
 __all__ = ["OTHER_STAGE", "TaskGraph", "TaskNode", "stage_slug", "task_graph_of"]
-
-#: The stage of tasks that no stage of the pipeline added.
-OTHER_STAGE = "other"
-
 
 @dataclass(frozen=True)
 class TaskNode:
@@ -47,6 +43,16 @@ class TaskNode:
     region: Region | None  # the pixels its output holds; None if its output is not pixels
     reads: Region | None  # the pixels its inputs hold, where more than ``region``
     tile: tuple[int, int] | None  # the tile whose region holds ``region`` (or whose file it names)
+
+    @property
+    def label(self) -> str:
+        """What the task does and where (``read tile (1, 2)``): its box's text, never its key."""
+        return task_words(self.key, self.name, self.stage, self.block, self.tile)
+
+    @property
+    def label_lines(self) -> str:
+        """``label`` with its place on a second line: the box in the graph, half as wide."""
+        return task_words(self.key, self.name, self.stage, self.block, self.tile, lines=True)
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,9 @@ class TaskGraph:
 
     def dot(self) -> str:
         """DOT source with one node per task, named ``t<index>`` and with ``id`` set to the
-        same, so that the SVG group of node ``i`` is ``#t<i>``; its class names its stage
-        (``stage-sobel``), its tooltip the key. Colours are left to the page's style sheet.
+        same, so that the SVG group of node ``i`` is ``#t<i>``; its label says what the task
+        does and where (``task_words``), its class names its stage (``stage-sobel``), its
+        tooltip the key. Colours are left to the page's style sheet.
 
         Written once per graph: a page draws it and offers it for download on every rerun,
         and writing it for thousands of tasks is not free (benchmarks/RESULTS.md, "Figures
@@ -86,7 +93,7 @@ class TaskGraph:
         )
         for index, node in enumerate(self.nodes):
             digraph.node(
-                f"t{index}", label=_short_label(node), tooltip=node.key, id=f"t{index}",
+                f"t{index}", label=node.label_lines, tooltip=node.key, id=f"t{index}",
                 _attributes={"class": f"stage-{stage_slug(node.stage)}"},
             )
         for dependency, dependent in self.edges:
@@ -100,25 +107,6 @@ class TaskGraph:
     def tasks_of_tile(self, row: int, col: int) -> list[int]:
         """Indices of the nodes placed on tile (row, col)."""
         return [i for i, node in enumerate(self.nodes) if node.tile == (row, col)]
-
-
-def stage_slug(stage: str) -> str:
-    """A stage's label as a CSS class name: ``gaussian 2`` -> ``gaussian-2``."""
-    return re.sub(r"[^a-z0-9]+", "-", stage.lower()).strip("-") or OTHER_STAGE
-
-
-def _short_label(node: TaskNode) -> str:
-    # The name and the key's indices, as dask prints fractional ones for overlap pieces.
-    key_parts = _key_indices(node.key)
-    return f"{node.name} {key_parts}" if key_parts else node.name
-
-
-def _key_indices(key: str) -> str:
-    match = re.fullmatch(r"\('[^']*',\s*(.*)\)", key)
-    if not match:
-        return ""
-    parts = [p.strip() for p in match[1].split(",") if p.strip()]
-    return ",".join(f"{float(p):.3g}" if "." in p else p for p in parts)
 
 
 # -- building it ---------------------------------------------------------------------------
@@ -152,7 +140,7 @@ def task_graph_of(pipeline: Pipeline, arrays=None) -> TaskGraph:
     )
     return TaskGraph(
         nodes=nodes, edges=edges, image_shape=tuple(pipeline.stitched.shape), row_edges=row_edges,
-        col_edges=col_edges, overview=layer_graph(graph).source,
+        col_edges=col_edges, overview=layer_graph(graph, owner).source,
     )
 
 

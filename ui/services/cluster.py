@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from urllib.parse import urlsplit
 
 import dask
 import streamlit as st
@@ -15,7 +16,10 @@ from core.runtime import LOCAL, THREADS, Runner, configured_scheduler, connect
 
 from . import config
 
-__all__ = ["STAND_IN", "cluster_problem", "runner", "scheduler_choice", "where"]
+__all__ = ["STAND_IN", "cluster_problem", "dashboard_reachable", "runner", "scheduler_choice", "where"]
+
+#: Host names that reach only the machine the browser runs on.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 # Streamlit runs each script in a thread of its own, and there Dask's threaded scheduler
 # makes a pool of Python's default size, os.cpu_count() + 4 threads, instead of one thread
@@ -141,3 +145,13 @@ def where(scheduler) -> str:
     Cluster page then shows, and that results kept on a cluster closed for idleness are
     never asked for again."""
     return "threads" if scheduler == THREADS else f"cluster {scheduler.id}"
+
+
+def dashboard_reachable(dashboard_link: str, page_url: str | None) -> bool:
+    """Whether a browser that opened the app at ``page_url`` can open Dask's dashboard at
+    ``dashboard_link``. A local cluster serves it on the server's loopback address, which
+    only a browser on the server itself reaches: one that opened the app there too. Another
+    host, or a page address the browser did not give, is assumed reachable."""
+    if urlsplit(dashboard_link).hostname not in LOOPBACK_HOSTS or page_url is None:
+        return True
+    return urlsplit(page_url).hostname in LOOPBACK_HOSTS

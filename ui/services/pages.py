@@ -8,6 +8,7 @@ is its file and its entry here (``docs/extending.md``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from core.pipeline import STAGES, Step
@@ -28,6 +29,9 @@ __all__ = [
     "TASKS",
     "TILES",
     "Page",
+    "PageLink",
+    "next_link",
+    "page_links",
     "step_number",
     "step_title",
 ]
@@ -74,3 +78,33 @@ def step_number(index: int) -> int:
 def step_title(step: Step, index: int) -> str:
     """``4 · Sobel edges``."""
     return f"{step_number(index)} · {STAGES[step.stage].title}"
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """A link to a page of the app: the step page's carries its step (from 1)."""
+
+    file: str
+    label: str
+    icon: str
+    step: int | None = None
+
+
+def page_links(chain: tuple[Step, ...]) -> list[PageLink]:
+    """Every page in the tutorial's order, which the navigation lists: Home, the tiles,
+    grayscale and stitched image, one page per step of ``chain``, then the pages after."""
+    return [
+        *(PageLink(page.file, page.label, page.icon) for page in BEFORE_STEPS),
+        *(PageLink(STEP_PAGE.file, step_title(step, i), STEP_PAGE.icon, i + 1) for i, step in enumerate(chain)),
+        *(PageLink(page.file, page.label, page.icon) for page in AFTER_STEPS),
+    ]
+
+
+def next_link(chain: tuple[Step, ...], file: str, step: int | None = None) -> PageLink | None:
+    """The page after ``file`` (and ``step``, on the step page) in ``page_links``; None
+    after the last, or for a page not in the list (a step past the chain's end)."""
+    links = page_links(chain)
+    for here, after in pairwise(links):
+        if (here.file, here.step) == (file, step):
+            return after
+    return None

@@ -16,6 +16,7 @@ import dask
 import dask.array as da
 import numpy as np
 import pandas as pd
+from PIL import Image, ImageDraw, ImageFont
 from skimage.util import img_as_ubyte
 
 from core.observe import ProgressCallback, for_this_compute, layer_owners, stage_timing, wait_with_progress
@@ -32,12 +33,12 @@ __all__ = [
     "StepRun",
     "StitchRun",
     "full_resolution_png",
+    "marked_mosaic",
     "measure_regions",
     "mosaic",
     "preview_stride",
     "run_step",
     "run_stitch_stages",
-    "tinted_mosaic",
     "to_display",
 ]
 
@@ -284,26 +285,40 @@ def mosaic(previews: list[list[np.ndarray]], gutter: int = 6, fill: int = 255) -
     return np.concatenate([x for r in rows for x in (r, spacer)][:-1], axis=0)
 
 
-def tinted_mosaic(
+def marked_mosaic(
     previews: list[list[np.ndarray]], groups: list[list[int | None]], colours: list[tuple[int, int, int]],
-    strength: float = 0.5,
 ) -> np.ndarray:
-    """``mosaic`` in colour, each tile tinted with ``colours[groups[r][c]]`` (None: no tint).
-
-    Shows at a glance which worker read which tile.
+    """``mosaic`` in colour, each tile framed in ``colours[groups[r][c]]`` and numbered
+    ``groups[r][c] + 1`` in its corner (None: neither), to show which worker read which
+    tile. A tint read poorly on a picture of the same colour (orange on the astronaut's
+    suit); a frame edged in black and white, and a number, read on any picture.
     """
-    tinted = []
-    for row, row_groups in zip(previews, groups):
-        tinted.append([])
-        for preview, group in zip(row, row_groups):
-            pixels = to_display(preview)
-            if pixels.ndim == 2:
-                pixels = np.repeat(pixels[..., None], 3, axis=2)
-            if group is not None:
-                colour = np.asarray(colours[group % len(colours)], np.float32)
-                pixels = np.rint(pixels * (1 - strength) + colour * strength).astype(np.uint8)
-            tinted[-1].append(pixels)
-    return mosaic(tinted)
+    return mosaic([[_marked(preview, group, colours) for preview, group in zip(row, row_groups)]
+                   for row, row_groups in zip(previews, groups)])
+
+
+def _marked(preview: np.ndarray, group: int | None, colours: list[tuple[int, int, int]]) -> np.ndarray:
+    pixels = to_display(preview)
+    if pixels.ndim == 2:
+        pixels = np.repeat(pixels[..., None], 3, axis=2)
+    if group is None:
+        return pixels
+    height, width = pixels.shape[:2]
+    frame = max(2, min(height, width) // 28)
+    colour = tuple(colours[group % len(colours)])
+    image = Image.fromarray(np.ascontiguousarray(pixels))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 0, width - 1, height - 1], outline=(0, 0, 0), width=frame + 2)
+    draw.rectangle([1, 1, width - 2, height - 2], outline=colour, width=frame)
+    draw.rectangle([frame + 1, frame + 1, width - frame - 2, height - frame - 2], outline=(255, 255, 255), width=1)
+    size = max(9, min(height, width) // 6)
+    left = top = frame + 2
+    draw.rectangle([left, top, left + size + 4, top + size + 4], fill=(255, 255, 255), outline=colour, width=2)
+    draw.text(
+        (left + (size + 4) / 2, top + (size + 4) / 2), str(group + 1), fill=(0, 0, 0),
+        font=ImageFont.load_default(size=size), anchor="mm",
+    )
+    return np.asarray(image)
 
 
 def _pad(pixels: np.ndarray, height: int, width: int, fill: int) -> np.ndarray:

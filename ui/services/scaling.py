@@ -62,8 +62,14 @@ class ScalingPoint:
     workers: int
     wall: float  # seconds from submitting the graph to having the checksum
     stage_seconds: dict[str, float]  # task seconds per stage (``timed_stages``), summed over threads
-    tasks: int
+    tasks: int  # every task run: the pipeline's and those summing its result
     checksum: float  # float64 sum of the result
+    pipeline_tasks: int  # the pipeline's own, as the Tasks page and the step pages count them
+
+    @property
+    def task_seconds(self) -> float:
+        """Seconds its tasks computed, summed over threads."""
+        return sum(self.stage_seconds.values())
 
 
 @dataclass(frozen=True)
@@ -106,9 +112,14 @@ class GridPoint:
 
     rows: int
     cols: int
-    tasks: int
+    tasks: int  # every task run, as ``ScalingPoint.tasks``
     wall: float
     stage_seconds: dict[str, float]
+    pipeline_tasks: int
+
+    @property
+    def task_seconds(self) -> float:
+        return sum(self.stage_seconds.values())
 
 
 @dataclass(frozen=True)
@@ -253,6 +264,7 @@ def measure_workers(
     pipeline = build_pipeline(tiles, chain)
     owner = stage_of_layer(pipeline)
     tasks = task_count(pipeline.result.sum(dtype=np.float64))
+    pipeline_tasks = task_count(pipeline.result)
     watch = _Watch(report, cancelled, tasks * len(counts) * repeats)
     runs: dict[int, list] = {k: [] for k in counts}
     for _ in range(repeats):
@@ -264,7 +276,7 @@ def measure_workers(
     points = []
     for k in counts:
         wall, seconds, checksum = _best_of(runs[k])
-        points.append(ScalingPoint(k, wall, seconds, tasks, checksum))
+        points.append(ScalingPoint(k, wall, seconds, tasks, checksum, pipeline_tasks))
     return WorkerScaling(tuple(points))
 
 
@@ -324,18 +336,18 @@ def measure_grids(
         tiles = partition_cached(image, g, g, cache_root, digest=digest)
         pipeline = build_pipeline(tiles, chain)
         tasks = task_count(pipeline.result.sum(dtype=np.float64))
-        prepared.append((g, pipeline, stage_of_layer(pipeline), tasks))
-    watch.total = sum(tasks for *_, tasks in prepared) * repeats
+        prepared.append((g, pipeline, stage_of_layer(pipeline), tasks, task_count(pipeline.result)))
+    watch.total = sum(tasks for *_, tasks, _ in prepared) * repeats
     runs: dict[int, list] = {g: [] for g in fitting}
     for _ in range(repeats):
-        for g, pipeline, owner, _tasks in prepared:
+        for g, pipeline, owner, *_ in prepared:
             watch.check()
             runs[g].append(_timed_run(pipeline, owner, workers, watch))
     if report is not None:
         report(watch.total, watch.total)
     points = []
-    for g, _pipeline, _owner, tasks in prepared:
+    for g, _pipeline, _owner, tasks, pipeline_tasks in prepared:
         wall, seconds, _checksum = _best_of(runs[g])
-        points.append(GridPoint(g, g, tasks, wall, seconds))
+        points.append(GridPoint(g, g, tasks, wall, seconds, pipeline_tasks))
     return GridScaling(tuple(points), workers)
 

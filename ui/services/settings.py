@@ -2,6 +2,11 @@
 ``parse_query`` reads a query string into settings (and says what it ignored),
 ``query_of`` writes settings back, so that a copied link reproduces the view.
 
+A part of a link that cannot be used is noted as ``part (why, and what instead)``, naming
+stages as the sidebar does ("Mean filter", not ``uniform``): a grid or sample out of range
+takes the default, a parameter its stage's default (the stage is kept), an unknown stage
+is left out. The address holds one image: an upload, or a sample.
+
 ``chain=gaussian:sigma=2;sobel:mode=x`` writes each step as ``Step.text`` does; links from
 before the chain (``sobel=MODE&clip=LO,HI``) open the chain they meant. A range (a clip's
 ``lo`` and ``hi``) is kept inside the slider that shows it (``fit_ranges``). Nothing here
@@ -16,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.errors import PipelineError
-from core.pipeline import DEFAULT_CHAIN, GRAYSCALE_RANGE, STAGES, Stage, Step, chain_text, parse_step
+from core.pipeline import DEFAULT_CHAIN, GRAYSCALE_RANGE, STAGES, Stage, Step, chain_text
 from core.pipeline.samples import DEFAULT_SAMPLE, SAMPLES
 
 from .uploads import Upload
@@ -27,8 +32,10 @@ __all__ = [
     "MAX_GRID",
     "RANGE_PARAMS",
     "Settings",
+    "described",
     "fit_ranges",
     "has_range",
+    "link_report",
     "parse_query",
     "query_of",
     "slider_grid",
@@ -74,13 +81,19 @@ def parse_query(params: Mapping[str, str]) -> tuple[dict, list[str]]:
             name = params.get("name", "").strip()[:MAX_NAME] or None
             values["upload"] = Upload(digest=params["upload"], file_name=name)
         else:
-            ignored.append("upload=…")
+            ignored.append(
+                f"upload={params['upload'][:16]}{'…' if len(params['upload']) > 16 else ''} (not an upload of this "
+                "server: a link names one by 64 hexadecimal characters; the sample instead)"
+            )
     if "sample" in params:
         if params["sample"] in SAMPLES:
             values["sample"] = params["sample"]
         else:
-            ignored.append(f"sample={params['sample']}")
-    for key in ("rows", "cols"):
+            ignored.append(
+                f"sample={params['sample']} (no such sample; the samples are {', '.join(SAMPLES.values())}; "
+                f"{SAMPLES[DEFAULTS['sample']]} instead)"
+            )
+    for key, axis in (("rows", "rows"), ("cols", "columns")):
         if key in params:
             try:
                 number = int(params[key])
@@ -89,7 +102,7 @@ def parse_query(params: Mapping[str, str]) -> tuple[dict, list[str]]:
             if 1 <= number <= MAX_GRID:
                 values[key] = number
             else:
-                ignored.append(f"{key}={params[key]}")
+                ignored.append(f"{key}={params[key]} (a grid has 1 to {MAX_GRID} {axis}; {DEFAULTS[key]} instead)")
     if "chain" in params:
         steps = _chain_from_text(params["chain"], ignored)
         ignored += [f"{key}={params[key]} (chain= replaces it)" for key in LEGACY_KEYS if key in params]
@@ -98,18 +111,59 @@ def parse_query(params: Mapping[str, str]) -> tuple[dict, list[str]]:
     else:
         return values, ignored
     values["chain"], moved = fit_ranges(tuple(steps))
-    return values, ignored + moved
+    # Each note begins with its step's text: the stage's name, then ":".
+    return values, ignored + [note.replace(" (", f" ({STAGES[note.split(':', 1)[0]].title}: ", 1) for note in moved]
+
+
+def _allowed(param) -> str:
+    """What a parameter takes, in words: ``one of x, y, magnitude``, ``a number from 0 to 20``."""
+    if param.choices:
+        return f"one of {', '.join(param.choices)}"
+    kind = "a whole number" if param.type is int else "a number"
+    if param.low is not None and param.high is not None:
+        return f"{kind} from {param.low:g} to {param.high:g}"
+    if param.low is not None:
+        return f"{kind} of at least {param.low:g}"
+    return kind
+
+
+def _lenient_step(part: str, ignored: list[str]) -> Step | None:
+    """The step ``part`` writes, each parameter that cannot be used at its default (noted);
+    None, noted, for a stage that does not exist."""
+    name, _, rest = part.partition(":")
+    name = name.strip()
+    if name not in STAGES:
+        titles = ", ".join(stage.title for stage in STAGES.values())
+        ignored.append(f"{part} (no stage by that name; the stages are {titles}; left out)")
+        return None
+    stage = STAGES[name]
+    given = {}
+    for pair in filter(None, (piece.strip() for piece in rest.split(","))):
+        key, equals, value = (text.strip() for text in pair.partition("="))
+        names = [p.name for p in stage.params]
+        if not equals or key not in names:
+            takes = f"takes {', '.join(names)}, written {name}:name=value" if names else "takes no parameters"
+            ignored.append(f"{part} ({stage.title} {takes}; the rest left out)")
+            continue
+        param = stage.param(key)
+        try:
+            given[key] = param.convert(value, name)
+        except PipelineError:
+            ignored.append(
+                f"{part} ({stage.title}: {key} must be {_allowed(param)}; its default, {param.text(param.default)}, instead)"
+            )
+    try:
+        return stage.step(**given)
+    except PipelineError as e:  # values fine alone, not together (clip's lo < hi)
+        step = stage.step()
+        ignored.append(f"{part} ({stage.title}: {str(e).removeprefix(f'{name} ')}; {step.text(STAGES)} instead)")
+        return step
 
 
 def _chain_from_text(text: str, ignored: list[str]) -> list[Step]:
-    """The steps of ``chain=``; an empty value is an empty chain, a bad part is left out."""
-    steps = []
-    for part in filter(None, (part.strip() for part in text.split(CHAIN_SEPARATOR))):
-        try:
-            steps.append(parse_step(part, STAGES))
-        except PipelineError as e:
-            ignored.append(f"{part} ({e})")
-    return steps
+    """The steps of ``chain=``; an empty value is an empty chain."""
+    steps = (_lenient_step(part, ignored) for part in filter(None, (part.strip() for part in text.split(CHAIN_SEPARATOR))))
+    return [step for step in steps if step is not None]
 
 
 def _legacy_chain(params: Mapping[str, str], ignored: list[str]) -> list[Step]:
@@ -119,24 +173,53 @@ def _legacy_chain(params: Mapping[str, str], ignored: list[str]) -> list[Step]:
         try:
             sobel = STAGES["sobel"].step(mode=params["sobel"])
         except PipelineError:
-            ignored.append(f"sobel={params['sobel']}")
+            mode = STAGES["sobel"].param("mode")
+            ignored.append(f"sobel={params['sobel']} ({STAGES['sobel'].title}: mode must be {_allowed(mode)}; x instead)")
     if "clip" in params:
         try:
             lo, hi = params["clip"].split(",")
             clip = STAGES["clip"].step(lo=lo, hi=hi)
         except (ValueError, PipelineError):
-            ignored.append(f"clip={params['clip']}")
+            ignored.append(f"clip={params['clip']} ({STAGES['clip'].title}: written LO,HI with LO < HI; 0,1 instead)")
     return [sobel, clip]
 
 
+def described(settings: Settings) -> str:
+    """The settings in words, stages as the sidebar names them: ``Astronaut (portrait, RGB),
+    2 x 2 tiles, and the chain Sobel edges (mode=x) → Clip (lo=0,hi=1)``."""
+    image = f"your upload, {settings.upload.label}" if settings.upload else SAMPLES[settings.sample]
+    steps = [
+        f"{STAGES[step.stage].title} ({text.partition(':')[2]})" if ":" in text else STAGES[step.stage].title
+        for step, text in zip(settings.chain, chain_text(settings.chain))
+    ]
+    chain = f"the chain {' → '.join(steps)}" if steps else "no chain of stages"
+    return f"{image}, {settings.rows} x {settings.cols} tiles, and {chain}"
+
+
+def link_report(notes: list[str], settings: Settings) -> str:
+    """Markdown for the top of the page a link opened: each part of it that could not be
+    used, why and what instead (``part (why)``), and the ``settings`` shown."""
+    lines = []
+    for note in notes:
+        part, _, why = note.partition(" (")
+        # The part as the link wrote it, as code: a link's text never becomes the page's markup.
+        lines.append(f"- `{part.replace('`', '')}`" + (f" ({why}" if why else ""))
+    return (
+        "**This link asks for things this app cannot show**, so it shows what it can:\n"
+        + "\n".join(lines)
+        + f"\n\nShown: {described(settings)}. The address stays as it came until you change a setting."
+    )
+
+
 def query_of(settings: Settings) -> dict[str, str]:
-    """The query string that reproduces ``settings``."""
-    query = {"sample": settings.sample, "rows": str(settings.rows), "cols": str(settings.cols)}
-    query["chain"] = CHAIN_SEPARATOR.join(chain_text(settings.chain))
-    if settings.upload is not None:
-        query["upload"] = settings.upload.digest
+    """The query string that reproduces ``settings``: one image, the upload or the sample."""
+    if settings.upload is None:
+        query = {"sample": settings.sample}
+    else:
+        query = {"upload": settings.upload.digest}
         if settings.upload.file_name:
             query["name"] = settings.upload.file_name
+    query.update(rows=str(settings.rows), cols=str(settings.cols), chain=CHAIN_SEPARATOR.join(chain_text(settings.chain)))
     return query
 
 

@@ -2,14 +2,18 @@
 // zoomed by svg-pan-zoom, its two modes (every task, or the overview of one box per kind
 // of operation), the highlight of chosen tasks and the replay's state on each task node.
 //
-// On the DOM, for the tests: data-mode, data-ready, data-zoom and data-layout-ms on
-// .tv-graph; data-task and data-state on each task node g#t<i>; .tv-hit and .tv-chosen.
+// Labels too small to read at the zoom shown are hidden, and a note says to zoom in: they
+// come back as one zooms in.
+//
+// On the DOM, for the tests: data-mode, data-ready, data-zoom, data-labels ("shown" or
+// "hidden") and data-layout-ms on .tv-graph; data-task and data-state on each task node
+// g#t<i>; .tv-hit and .tv-chosen.
 import { button, el, taskAt } from "./dom.js";
 import { layOut } from "./layout.js";
 import { loadScript } from "./loader.js";
-import { colourOfClass, dependenciesOf, edgeEnds, taskOfId } from "./logic/graph-data.js";
-import { around, centring, dragged, revealScale, widening } from "./logic/geometry.js";
-import { layingOut } from "./logic/words.js";
+import { colourOfClass, dependenciesOf, edgeEnds } from "./logic/graph-data.js";
+import { around, centring, dragged, labelsReadable, revealScale, widening } from "./logic/geometry.js";
+import { layingOut, ZOOM_FOR_LABELS } from "./logic/words.js";
 
 const XLINK = "http://www.w3.org/1999/xlink";
 
@@ -21,7 +25,6 @@ export class TaskGraph {
     this.args = args;
     this.on = on;
     this.count = args.nodes.stage.length;
-    this.keys = new Array(this.count).fill(""); // read from the laid-out graph's tooltips
     this.dependencies = null; // task -> the tasks it takes results from, once laid out
     this.edges = []; // [element, from, to]
     this.layouts = {}; // mode -> Promise of SVG text
@@ -34,6 +37,10 @@ export class TaskGraph {
     this.element.style.height = `${args.height || 480}px`;
     this.status = el("div", "tv-status");
     this.element.appendChild(this.status);
+    this.zoomNote = el("div", "tv-zoom-note", ZOOM_FOR_LABELS);
+    this.zoomNote.hidden = true;
+    this.element.appendChild(this.zoomNote);
+    this.labelPoints = 0; // the labels' font size, in the laid-out graph's units
     this.controls = this.buildControls();
   }
 
@@ -76,6 +83,7 @@ export class TaskGraph {
     }
     if (this.svg) this.svg.remove();
     this.svg = null;
+    this.zoomNote.hidden = true;
     this.status.hidden = false;
     this.status.textContent = layingOut(mode, this.count);
     const started = performance.now();
@@ -98,17 +106,14 @@ export class TaskGraph {
   attach(text, mode) {
     const svg = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
     if (mode === "tasks") this.readEdges(svg);
-    // Graphviz's own tooltips would show beside this view's; the tasks' are their keys.
-    for (const link of svg.querySelectorAll("a")) {
-      const node = link.closest("g.node");
-      const index = node ? taskOfId(node.id, this.count) : -1;
-      if (mode === "tasks" && index >= 0) this.keys[index] = link.getAttributeNS(XLINK, "title") || "";
-      link.removeAttributeNS(XLINK, "title");
-    }
+    // Graphviz's own tooltips (the tasks' Dask keys) would show beside this view's.
+    for (const link of svg.querySelectorAll("a")) link.removeAttributeNS(XLINK, "title");
     for (const title of svg.querySelectorAll("title")) title.remove();
     svg.removeAttribute("width");
     svg.removeAttribute("height");
     svg.classList.add("tv-svg");
+    const label = svg.querySelector("g.node text");
+    this.labelPoints = (label && parseFloat(label.getAttribute("font-size"))) || 14;
     this.element.appendChild(svg);
     this.svg = svg;
 
@@ -134,9 +139,9 @@ export class TaskGraph {
       zoomEnabled: true, controlIconsEnabled: false, fit: true, center: true,
       minZoom: 0.5, maxZoom: Math.max(20, this.count / 20), zoomScaleSensitivity: 0.3,
       dblClickZoomEnabled: true,
-      onZoom: (zoom) => { this.element.dataset.zoom = zoom.toFixed(3); },
+      onZoom: () => this.zoomed(),
     });
-    this.firstView();
+    this.firstView(mode);
     this.listen(svg);
     this.painted = [];
     this.on.drawn();
@@ -160,17 +165,29 @@ export class TaskGraph {
     this.panZoom.resize();
     this.panZoom.fit();
     this.panZoom.center();
-    this.element.dataset.zoom = this.panZoom.getZoom().toFixed(3);
+    this.zoomed();
   }
 
-  // The whole graph if it fills the panel's width; else the top of it, as wide as the
-  // panel: a grid of tiles lays out as a tall column whose boxes would be specks.
-  firstView() {
+  // The zoom shown, on the DOM, and the labels shown only where they can be read.
+  zoomed() {
+    if (!this.panZoom || !this.svg) return;
+    this.element.dataset.zoom = this.panZoom.getZoom().toFixed(3);
+    const readable = labelsReadable(this.labelPoints, this.panZoom.getSizes().realZoom);
+    this.svg.classList.toggle("tv-no-labels", !readable);
+    this.element.dataset.labels = readable ? "shown" : "hidden";
+    this.zoomNote.hidden = readable;
+  }
+
+  // The whole graph if it fills the panel's width; else, for every task, the top of it, as
+  // wide as the panel: a grid of tiles lays out as a tall column whose boxes would be
+  // specks. The overview, a few boxes, is always shown whole.
+  firstView(mode) {
     this.fit();
+    if (mode !== "tasks") return;
     const sizes = this.panZoom.getSizes();
     const widen = widening(sizes);
     if (widen > 1) this.panZoom.zoomAtPoint(widen, { x: sizes.width / 2, y: 0 });
-    this.element.dataset.zoom = this.panZoom.getZoom().toFixed(3);
+    this.zoomed();
   }
 
   // Bring the highlighted tasks into view: zoomed to fill most of the panel (a tile's

@@ -11,11 +11,22 @@ import {
 } from "./logic/states.js";
 import { clock, replayCaption } from "./logic/words.js";
 
+// What the boxes and tiles look like in each state, as the caption says.
+function stateLegend() {
+  const legend = el("div", "tv-states");
+  for (const [state, words] of [["waiting", "waiting"], ["running", "running"], ["done", "done: its stage's colour"]]) {
+    const item = el("span", "", words);
+    item.prepend(el("i", `tv-state-chip tv-${state}`));
+    legend.appendChild(item);
+  }
+  return legend;
+}
+
 export class Replay {
   // ``run`` as Python gives it (wall, where, threads, task); ``count`` tasks in the graph;
   // ``colourOf(task)`` its stage's colour; ``on`` what the view does with the states at
-  // each time shown and when a bar is hovered, left or clicked:
-  // { time(states), hover(task, event), leave(), click(task) }.
+  // each time shown, when Play starts, and when a bar is hovered, left or clicked:
+  // { time(states), play(), hover(task, event), leave(), click(task) }.
   constructor(run, count, colourOf, on) {
     this.run = run;
     this.count = count;
@@ -40,6 +51,7 @@ export class Replay {
     controls.appendChild(this.slider);
     this.clock = el("span", "tv-clock");
     controls.appendChild(this.clock);
+    controls.appendChild(stateLegend());
     replay.appendChild(controls);
     replay.appendChild(el("div", "tv-caption", replayCaption(run, count - order.length)));
 
@@ -94,6 +106,7 @@ export class Replay {
 
   play() {
     const wall = this.run.wall;
+    this.on.play(); // a task or tile chosen before would keep the others dimmed
     if (this.time >= wall) this.setTime(0);
     this.playing = true;
     this.element.dataset.playing = "true";

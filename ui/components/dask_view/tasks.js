@@ -10,7 +10,7 @@ import { button, el } from "./dom.js";
 import { TaskGraph } from "./graph.js";
 import { loadStyle } from "./loader.js";
 import { highlight, sameTile, tasksOfTile } from "./logic/graph-data.js";
-import { hint, taskTip, tileTip } from "./logic/words.js";
+import { hint, taskName, taskTip, tileTip } from "./logic/words.js";
 import { Replay } from "./replay.js";
 import { TilePicture } from "./tiles.js";
 import { Tip } from "./tip.js";
@@ -34,6 +34,7 @@ class TaskView {
     this.element = el("div", "tv");
     root.replaceChildren(this.element);
     const leave = () => this.tip.hide();
+    const colourOf = (task) => args.stages[this.nodes.stage[task]][1];
 
     this.graph = new TaskGraph(args, {
       click: (task) => this.select(null, task === this.selectedTask ? null : task),
@@ -52,7 +53,7 @@ class TaskView {
     const main = el("div", "tv-main");
     main.appendChild(this.graph.element);
     if (args.image) {
-      this.picture = new TilePicture(args.image, this.nodes, this.tasksOfTile, {
+      this.picture = new TilePicture(args.image, this.nodes, this.tasksOfTile, colourOf, {
         click: (r, c) => this.select(sameTile(this.selectedTile, [r, c]) ? null : [r, c], null),
         hover: (r, c, event) => this.showTileTip(r, c, event),
         leave,
@@ -62,8 +63,9 @@ class TaskView {
     this.element.appendChild(main);
     this.element.appendChild(el("div", "tv-hint", hint(Boolean(args.image))));
     if (args.run) {
-      this.replay = new Replay(args.run, this.count, (task) => args.stages[this.nodes.stage[task]][1], {
+      this.replay = new Replay(args.run, this.count, colourOf, {
         time: (states) => this.showStates(states),
+        play: () => this.select(null, null),
         hover: (task, event) => this.showTip(task, event),
         leave,
         click: (task) => this.select(null, task),
@@ -111,7 +113,7 @@ class TaskView {
     this.clearButton.hidden = !kind;
     this.element.dataset.selected = kind;
     this.graph.highlight(hits, task);
-    if (this.picture) this.picture.select(tile, task, this.graph.keys[task]);
+    if (this.picture) this.picture.select(tile, task, task === null ? "" : taskName(task, this.nodes));
     if (tile) this.graph.reveal([...hits]);
   }
 
@@ -121,7 +123,7 @@ class TaskView {
   }
 
   showTip(task, event) {
-    const lines = taskTip(task, { key: this.graph.keys[task], nodes: this.nodes, stages: this.args.stages, run: this.args.run });
+    const lines = taskTip(task, { nodes: this.nodes, stages: this.args.stages, run: this.args.run });
     this.tip.showTask(task, lines, event);
   }
 

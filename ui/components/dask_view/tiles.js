@@ -1,22 +1,25 @@
 // The tile picture: the image with its grid of tiles over it, in one SVG so that both zoom
 // together onto a task's neighbourhood (a one-pixel border is invisible on the whole
 // image). A chosen tile is filled; a chosen task's tiles are outlined, its region framed,
-// the border it reads shaded. During the replay each tile shows its tasks' state.
+// the border it reads shaded. During the replay each tile shows its tasks' state, as the
+// graph's boxes do: waiting grey, running outlined, done in its last stage's colour.
 //
 // On the DOM, for the tests: rect.tv-tile (data-tile "r,c", data-state, .tv-hit,
 // .tv-owner), rect.tv-region, rect.tv-reads, path.tv-border, data-zoomed on svg.tv-tiles.
 import { button, el, svgEl } from "./dom.js";
 import { borderPath, rectOf, tileRects, tilesOf, zoomedView } from "./logic/geometry.js";
-import { tileState } from "./logic/states.js";
+import { tileStage, tileState } from "./logic/states.js";
 import { taskCaption, tilesCaption } from "./logic/words.js";
 
 export class TilePicture {
   // ``image`` as Python gives it (shape, row_edges, col_edges, picture), the graph's
-  // ``nodes``, ``tasksOfTile`` (tile name -> tasks), and ``on`` what the view does when a
-  // tile is clicked, hovered or left: { click(r, c), hover(r, c, event), leave() }.
-  constructor(image, nodes, tasksOfTile, on) {
+  // ``nodes``, ``tasksOfTile`` (tile name -> tasks), ``colourOf(task)`` its stage's colour,
+  // and ``on`` what the view does when a tile is clicked, hovered or left:
+  // { click(r, c), hover(r, c, event), leave() }.
+  constructor(image, nodes, tasksOfTile, colourOf, on) {
     this.image = image;
     this.nodes = nodes;
+    this.colourOf = colourOf;
     this.tasksOfTile = tasksOfTile;
     this.element = el("div", "tv-side");
     const [height, width] = image.shape;
@@ -57,8 +60,8 @@ export class TilePicture {
     this.wholeButton.hidden = !region;
   }
 
-  // A tile ([row, column]) or a task (its Dask key ``key``) chosen, or neither.
-  select(tile, task, key) {
+  // A tile ([row, column]) or a task (``name``, what it does and where) chosen, or neither.
+  select(tile, task, name) {
     const hasTask = task !== null && task !== undefined;
     const owners = hasTask ? tilesOf(task, this.nodes, this.image.row_edges, this.image.col_edges) : [];
     for (const [name, rect] of this.tiles) {
@@ -84,13 +87,17 @@ export class TilePicture {
     }
     if (region) this.selection.appendChild(box(region, "tv-region"));
     this.zoomOnto(reads || region || null);
-    this.caption.textContent = taskCaption(task, { key, tiles: owners, region, reads });
+    this.caption.textContent = taskCaption(name, { tiles: owners, region, reads });
   }
 
-  // Each tile's state from its tasks' states in the replay.
+  // Each tile's state from its tasks' states in the replay, and the colour of its stage.
   paintStates(states) {
     for (const [name, rect] of this.tiles) {
-      rect.dataset.state = tileState((this.tasksOfTile.get(name) || []).map((index) => states[index]));
+      const tasks = this.tasksOfTile.get(name) || [];
+      rect.dataset.state = tileState(tasks.map((index) => states[index]));
+      const task = tileStage(tasks, states, (index) => index);
+      if (task === null) rect.style.removeProperty("--stage");
+      else rect.style.setProperty("--stage", this.colourOf(task));
     }
   }
 }

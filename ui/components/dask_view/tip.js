@@ -18,11 +18,13 @@ export class Tip {
     this.place(tipBeside(event.clientX, event.clientY, this.view.getBoundingClientRect(), this.element.offsetWidth));
   }
 
-  // ``lines`` for a tile: left of the pointer, the picture being on the view's right.
+  // ``lines`` for a tile: left of the pointer, the picture being on the view's right, and
+  // above it, clear of the picture's caption.
   showTile(lines, event) {
     this.fill(lines);
     this.element.hidden = false;
-    this.place(tipLeftOf(event.clientX, event.clientY, this.view.getBoundingClientRect(), this.element.offsetWidth));
+    const { offsetWidth, offsetHeight } = this.element;
+    this.place(tipLeftOf(event.clientX, event.clientY, this.view.getBoundingClientRect(), offsetWidth, offsetHeight));
   }
 
   hide() {

@@ -7,6 +7,7 @@
 export const ROW_HEIGHT = 16; // pixels per worker thread on the timeline
 export const MAX_WIDEN = 12; // the most the graph zooms in to fill the panel
 export const CLICK_SLOP = 4; // pixels a press may move and still count as a click, not a drag
+export const MIN_LABEL_PIXELS = 8; // smaller text is a grey smudge: the boxes show none
 
 // A region as an SVG rectangle's attributes, in picture coordinates (x is the column).
 export function rectOf([top, bottom, left, right]) {
@@ -114,7 +115,14 @@ export function tipBeside(clientX, clientY, view, width) {
   return { left: Math.max(0, Math.min(x, view.width - width - 4)), top: clientY - view.top + 14 };
 }
 
-// A tile's tooltip, left of the pointer (the picture is on the view's right) and below it.
-export function tipLeftOf(clientX, clientY, view, width) {
-  return { left: Math.max(0, clientX - view.left - width - 10), top: clientY - view.top + 14 };
+// A tile's tooltip, left of the pointer (the picture is on the view's right) and above it,
+// so that it never hides the caption under the picture; ``height`` is the tooltip's.
+export function tipLeftOf(clientX, clientY, view, width, height) {
+  return { left: Math.max(0, clientX - view.left - width - 10), top: Math.max(0, clientY - view.top - height - 10) };
+}
+
+// Whether a graph's labels, of ``points`` in Graphviz's units, can be read at ``realZoom``
+// screen pixels per unit (svg-pan-zoom's): at least MIN_LABEL_PIXELS high.
+export function labelsReadable(points, realZoom) {
+  return points * realZoom >= MIN_LABEL_PIXELS;
 }

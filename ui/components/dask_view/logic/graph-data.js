@@ -14,13 +14,6 @@ export function tasksOfTile(tiles) {
   return tasks;
 }
 
-// The task a node's id names ("t12" -> 12), or -1 for another id or a task past ``count``.
-export function taskOfId(id, count) {
-  if (!/^t\d+$/.test(id || "")) return -1;
-  const index = Number(id.slice(1));
-  return index < count ? index : -1;
-}
-
 // The ends of an edge from its Graphviz title ("t3->t7" -> [3, 7]), or null.
 export function edgeEnds(title) {
   const ends = (title || "").match(/^t(\d+)->t(\d+)$/);

@@ -42,6 +42,17 @@ export function tileState(states) {
   return "done";
 }
 
+// The stage a tile shows: that of its last task (in the graph's order, which runs a
+// tile's stages in turn) that runs or is done; null while all wait. ``tasks`` are the
+// tile's, ``states`` every task's, ``stageOf(task)`` a task's stage.
+export function tileStage(tasks, states, stageOf) {
+  for (let i = tasks.length - 1; i >= 0; i--) {
+    const state = states[tasks[i]];
+    if (state === "running" || state === "done") return stageOf(tasks[i]);
+  }
+  return null;
+}
+
 // The recorded tasks, in the graph's order: those the timeline draws a bar for.
 export function recorded(run) {
   const order = [];

@@ -1,5 +1,7 @@
 // What the task view writes: regions, borders, durations, tooltips and captions, from the
-// arguments alone. No DOM here: Node's test runner imports this module too.
+// arguments alone. No DOM here: Node's test runner imports this module too. A task is named
+// by its label ("read tile (1, 2)"), what it does and where, never by Dask's key.
+import { REPLAY_SECONDS } from "./states.js";
 
 // A region (top, bottom, left, right) of the image, in rows and columns.
 export function span([top, bottom, left, right]) {
@@ -38,10 +40,15 @@ export function hint(hasImage) {
     + (hasImage ? "to see its tile, or click a tile to see its tasks." : "to see what it depends on.");
 }
 
-// A task's tooltip, as lines of [text, class name]: its key, stage, pixels, tile and run.
-// ``key`` is its Dask key ("" while unknown), ``run`` the recorded run (or null).
-export function taskTip(index, { key, nodes, stages, run }) {
-  const lines = [[key || `task ${index}`, "tv-tip-key"], [`Stage: ${stages[nodes.stage[index]][0]}`]];
+// A task's name: its label, or its number where the graph gave none.
+export function taskName(index, nodes) {
+  return (nodes.label && nodes.label[index]) || `task ${index}`;
+}
+
+// A task's tooltip, as lines of [text, class name]: its name, stage, pixels, tile and run.
+// ``run`` is the recorded run (or null).
+export function taskTip(index, { nodes, stages, run }) {
+  const lines = [[taskName(index, nodes), "tv-tip-key"], [`Stage: ${stages[nodes.stage[index]][0]}`]];
   const region = nodes.region[index];
   const reads = nodes.reads[index];
   if (region) lines.push([`Computes ${span(region)} of the image`]);
@@ -76,10 +83,10 @@ export function tilesCaption(image, tile, tasks) {
   return `${grid} Click a tile to highlight its tasks; click a task to see its tile.`;
 }
 
-// The tile picture's caption for a chosen task: its tiles (names "r,c"), what it computes
-// and what it reads.
-export function taskCaption(task, { key, tiles, region, reads }) {
-  const words = [`Task ${key || task}`];
+// The tile picture's caption for a chosen task (its ``name``): its tiles (names "r,c"), what
+// it computes and what it reads.
+export function taskCaption(name, { tiles, region, reads }) {
+  const words = [`Task "${name}"`];
   const named = tiles.map((name) => `(${name.replace(",", ", ")})`);
   if (named.length) words.push(`(tile${named.length > 1 ? "s" : ""} ${named.join(" ")}, outlined)`);
   if (region) words.push(`computes ${span(region)}`);
@@ -88,13 +95,26 @@ export function taskCaption(task, { key, tiles, region, reads }) {
   return `${words.join(" ")}.`;
 }
 
-// The replay's title: the run, and the tasks it did not record (``missing``).
+// How Play's pace compares with the run's: "146.2 ms of run played over 8 s, 55 times slower".
+export function pace(wall) {
+  const played = `${seconds(wall)} of run played over ${REPLAY_SECONDS} s`;
+  const ratio = REPLAY_SECONDS / Math.max(wall, 1e-9);
+  if (Math.abs(ratio - 1) < 0.05) return `${played}, as fast as it ran`;
+  const times = ratio > 1 ? ratio : 1 / ratio;
+  return `${played}, ${times >= 10 ? Math.round(times).toLocaleString("en") : times.toFixed(1)} times ${ratio > 1 ? "slower" : "faster"} than it ran`;
+}
+
+// The replay's title: the run, its pace, and the tasks it did not record (``missing``).
 export function replayCaption(run, missing) {
-  return `The last run, ${seconds(run.wall)} on ${run.where}: one row per worker thread, one bar per task, coloured by stage. `
-    + "Slide or play to see the tasks and tiles go from waiting to running (outlined) to done."
+  return `The last run, ${seconds(run.wall)} of wall time on ${run.where}: one row per worker thread, one bar per task, `
+    + "coloured by stage. Slide, or Play, to see the tasks and tiles go from waiting (grey) to running (outlined) to done "
+    + `(their stage's colour); Play shows ${pace(run.wall)}.`
     + (missing ? ` ${missing.toLocaleString("en")} of the graph's tasks are not in the recording: they keep their colour.` : "");
 }
 
 export function clock(time, wall) {
   return `${seconds(time)} of ${seconds(wall)}`;
 }
+
+// Why the boxes show no words: too small to read at this zoom.
+export const ZOOM_FOR_LABELS = "Zoom in (wheel, or +) to read what each box does";

@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 
 import {
   around, barOf, borderPath, centring, dragged, MAX_WIDEN, rectOf, revealScale, tileRects, tilesCovered, tilesOf,
-  tipBeside, tipLeftOf, widening, zoomedView,
+  labelsReadable, tipBeside, tipLeftOf, widening, zoomedView,
 } from "../logic/geometry.js";
 
 describe("regions in picture coordinates", () => {
@@ -125,9 +125,17 @@ describe("pointer", () => {
     assert.deepEqual(tipBeside(400, 50, view, 600), { left: 0, top: 44 });
   });
 
-  test("a tile's tooltip 10 pixels left of the pointer, never past the view's left", () => {
+  test("a tile's tooltip 10 pixels left of and above the pointer, never past the view's left or top", () => {
     const view = { left: 10, top: 20, width: 500 };
-    assert.deepEqual(tipLeftOf(300, 50, view, 120), { left: 160, top: 44 });
-    assert.deepEqual(tipLeftOf(50, 50, view, 120), { left: 0, top: 44 });
+    assert.deepEqual(tipLeftOf(300, 250, view, 120, 60), { left: 160, top: 160 });
+    assert.deepEqual(tipLeftOf(50, 50, view, 120, 60), { left: 0, top: 0 });
+  });
+});
+
+describe("labels", () => {
+  test("readable from 8 screen pixels up", () => {
+    assert.equal(labelsReadable(10, 0.8), true);
+    assert.equal(labelsReadable(10, 0.79), false);
+    assert.equal(labelsReadable(14, 2), true);
   });
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  colourOfClass, dependenciesOf, edgeEnds, highlight, sameTile, taskOfId, tasksOfTile,
+  colourOfClass, dependenciesOf, edgeEnds, highlight, sameTile, tasksOfTile,
 } from "../logic/graph-data.js";
 
 test("each tile's tasks, in the graph's order; tasks of no tile left out", () => {
@@ -12,19 +12,6 @@ test("each tile's tasks, in the graph's order; tasks of no tile left out", () =>
 });
 
 describe("Graphviz's names", () => {
-  test("node t<i> is task i", () => {
-    assert.equal(taskOfId("t0", 20), 0);
-    assert.equal(taskOfId("t12", 20), 12);
-  });
-
-  test("other ids, and tasks past the graph's, are none", () => {
-    assert.equal(taskOfId("t12", 12), -1);
-    assert.equal(taskOfId("node3", 20), -1);
-    assert.equal(taskOfId("at1", 20), -1);
-    assert.equal(taskOfId("t", 20), -1);
-    assert.equal(taskOfId("", 20), -1);
-  });
-
   test("an edge's title names its ends", () => {
     assert.deepEqual(edgeEnds("t3->t7"), [3, 7]);
     assert.equal(edgeEnds("t3->x"), null);

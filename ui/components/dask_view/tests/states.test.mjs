@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  advance, clampTime, position, recorded, REPLAY_SECONDS, sliderValue, stateAt, statesAt, tally, tileState, timeOfSlider,
+  advance, clampTime, position, recorded, REPLAY_SECONDS, sliderValue, stateAt, statesAt, tally, tileStage, tileState, timeOfSlider,
 } from "../logic/states.js";
 
 describe("stateAt: a task that starts at 0.2 s and stops at 0.5 s", () => {
@@ -69,6 +69,23 @@ describe("statesAt: every task of the graph", () => {
   test("the recorded tasks, in the graph's order", () => {
     assert.deepEqual(recorded(run), [0, 1]);
     assert.deepEqual(recorded({ task: [null, [0, 0, 1], null, [1, 0, 1]] }), [1, 3]);
+  });
+});
+
+describe("tileStage: the stage a tile shows", () => {
+  const stageOf = (task) => ["read", "grayscale", "sobel", "clip"][task];
+
+  test("none while all its tasks wait", () => {
+    assert.equal(tileStage([0, 1], ["waiting", "waiting"], stageOf), null);
+  });
+
+  test("that of its last task to run or be done, in the graph's order", () => {
+    assert.equal(tileStage([0, 1, 2], ["done", "running", "waiting"], stageOf), "grayscale");
+    assert.equal(tileStage([0, 2, 3], ["done", "waiting", "done", "done"], stageOf), "clip");
+  });
+
+  test("its own tasks only", () => {
+    assert.equal(tileStage([0], ["done", "done", "done"], stageOf), "read");
   });
 });
 

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  area, borderWords, clock, count, hint, layingOut, replayCaption, seconds, span, taskCaption, taskTip, tileTip,
-  tilesCaption,
+  area, borderWords, clock, count, hint, layingOut, pace, replayCaption, seconds, span, taskCaption, taskName, taskTip,
+  tileTip, tilesCaption,
 } from "../logic/words.js";
 
 describe("regions", () => {
@@ -79,23 +79,30 @@ describe("tooltips", () => {
   const stages = [["read", "#aaa", "stage-read"], ["sobel", "#bbb", "stage-sobel"]];
   const nodes = {
     stage: [0, 1],
+    label: ["read tile (0, 0)", ""],
     region: [null, [0, 10, 0, 10]],
     reads: [null, [0, 11, 0, 11]],
     tile: [[0, 0], null],
   };
   const run = { wall: 1, where: "threads in the server", threads: ["thread 0", "thread 1"], task: [[1, 0.2, 0.5], null] };
 
-  test("a recorded task: key, stage, tile and when and where it ran", () => {
-    assert.deepEqual(taskTip(0, { key: "('read-abc', 0, 0)", nodes, stages, run }), [
-      ["('read-abc', 0, 0)", "tv-tip-key"],
+  test("a task is named by its label, or by its number without one", () => {
+    assert.equal(taskName(0, nodes), "read tile (0, 0)");
+    assert.equal(taskName(1, nodes), "task 1");
+    assert.equal(taskName(2, { stage: [] }), "task 2");
+  });
+
+  test("a recorded task: what it does and where, stage, tile and when and where it ran", () => {
+    assert.deepEqual(taskTip(0, { nodes, stages, run }), [
+      ["read tile (0, 0)", "tv-tip-key"],
       ["Stage: read"],
       ["Tile (0, 0)"],
       ["Ran 300.0 ms, from 200.0 ms, on thread 1", "tv-tip-run"],
     ]);
   });
 
-  test("a task with pixels the run did not record, its key not known yet", () => {
-    assert.deepEqual(taskTip(1, { key: "", nodes, stages, run }), [
+  test("a task with pixels the run did not record, without a label", () => {
+    assert.deepEqual(taskTip(1, { nodes, stages, run }), [
       ["task 1", "tv-tip-key"],
       ["Stage: sobel"],
       ["Computes rows 0:10, columns 0:10 of the image"],
@@ -105,7 +112,7 @@ describe("tooltips", () => {
   });
 
   test("no run, no line about it", () => {
-    assert.equal(taskTip(0, { key: "k", nodes, stages, run: null }).length, 3);
+    assert.equal(taskTip(0, { nodes, stages, run: null }).length, 3);
   });
 
   test("a tile: its name, its pixels and its tasks", () => {
@@ -136,33 +143,40 @@ describe("the tile picture's caption", () => {
 
   test("a task: its tiles, its pixels and the frame it reads", () => {
     assert.equal(
-      taskCaption(5, { key: "k", tiles: ["0,0", "0,1"], region: [0, 10, 12, 20], reads: [0, 11, 11, 21] }),
-      "Task k (tiles (0, 0) (0, 1), outlined) computes rows 0:10, columns 12:20 and reads rows 0:11, "
+      taskCaption("Sobel edges, chunk (0, 0)", { tiles: ["0,0", "0,1"], region: [0, 10, 12, 20], reads: [0, 11, 11, 21] }),
+      'Task "Sobel edges, chunk (0, 0)" (tiles (0, 0) (0, 1), outlined) computes rows 0:10, columns 12:20 and reads rows 0:11, '
         + "columns 11:21 (a border of up to 1 pixel from its neighbours), the shaded frame.",
     );
   });
 
   test("a task on one tile", () => {
     assert.equal(
-      taskCaption(5, { key: "k", tiles: ["1,1"], region: [32, 64, 16, 32], reads: null }),
-      "Task k (tile (1, 1), outlined) computes rows 32:64, columns 16:32.",
+      taskCaption("read tile (1, 1)", { tiles: ["1,1"], region: [32, 64, 16, 32], reads: null }),
+      'Task "read tile (1, 1)" (tile (1, 1), outlined) computes rows 32:64, columns 16:32.',
     );
   });
 
-  test("a task without pixels, its key unknown: its number", () => {
-    assert.equal(taskCaption(3, { key: "", tiles: [], region: null, reads: null }), "Task 3 holds no pixels of the image.");
+  test("a task without pixels", () => {
+    assert.equal(taskCaption("Otsu's level", { tiles: [], region: null, reads: null }), 'Task "Otsu\'s level" holds no pixels of the image.');
   });
 });
 
 describe("the replay's words", () => {
   const run = { wall: 2.5, where: "threads in the server" };
 
-  test("the caption names the run's length and place", () => {
+  test("the caption names the run's length, place and pace, and the states as the legend shows them", () => {
     assert.equal(
       replayCaption(run, 0),
-      "The last run, 2.50 s on threads in the server: one row per worker thread, one bar per task, coloured by stage. "
-        + "Slide or play to see the tasks and tiles go from waiting to running (outlined) to done.",
+      "The last run, 2.50 s of wall time on threads in the server: one row per worker thread, one bar per task, "
+        + "coloured by stage. Slide, or Play, to see the tasks and tiles go from waiting (grey) to running (outlined) "
+        + "to done (their stage's colour); Play shows 2.50 s of run played over 8 s, 3.2 times slower than it ran.",
     );
+  });
+
+  test("the pace: how many times slower (or faster) Play shows the run", () => {
+    assert.equal(pace(0.522), "522.0 ms of run played over 8 s, 15 times slower than it ran");
+    assert.equal(pace(16), "16.00 s of run played over 8 s, 2.0 times faster than it ran");
+    assert.equal(pace(8), "8.00 s of run played over 8 s, as fast as it ran");
   });
 
   test("and the tasks the recording misses", () => {
