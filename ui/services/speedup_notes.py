@@ -11,14 +11,18 @@ threads waiting rather than working.
 
 from __future__ import annotations
 
+from core.pipeline.samples import LARGE_SAMPLES, SAMPLES
+
 from .clock import duration
 from .scaling import GridScaling, WorkerScaling
 
 __all__ = ["LARGER_IMAGE", "grid_lesson", "near_one", "speedup_lesson", "task_costs"]
 
-#: What gives each task more work. One phrase, so that a bundled large sample can be
-#: offered in its place.
-LARGER_IMAGE = 'upload a larger photo in the sidebar ("…or upload your own"), a few thousand pixels a side'
+#: What gives each task more work: the large sample, or a large photo of one's own.
+LARGER_IMAGE = (
+    f'choose the sample "{SAMPLES[next(iter(LARGE_SAMPLES))]}" in the sidebar, or upload a photo a few '
+    "thousand pixels a side"
+)
 #: A speed-up below 1 + this much per extra thread counts as hardly any.
 NEAR_ONE_PER_THREAD = 0.25
 #: Handing a task out costing this share of its computing, or more, is said to matter.
