@@ -1,10 +1,11 @@
 import pandas as pd
 import streamlit as st
 
+from core.pipeline.shipped import ShippedTiles
 from core.runtime.cluster import MIN_CLUSTER_TILE_PIXELS
 from ui.page import start_page
 from ui.plots import WORKER_COLOURS
-from ui.services.cluster import runner
+from ui.services.cluster import cluster_problem, runner
 from ui.services.pages import CLUSTER, TASKS
 from ui.services.previews import tinted_mosaic
 from ui.views import show_image
@@ -15,6 +16,8 @@ rows, cols = context.tile_files.grid
 
 st.title(CLUSTER.title)
 if active.client is None:
+    if cluster_problem():  # the sidebar says it too, but this page is where one looks for it
+        st.warning(cluster_problem())
     st.write(
         "The pipeline runs on a pool of threads inside the server process: no cluster is "
         "configured (`DASHBOARD_SCHEDULER=threads`), or the configured one could not be "
@@ -29,6 +32,14 @@ st.write(
     "stays in the workers' memory: only screen-sized previews come back to this app."
 )
 on_cluster = context.scheduler is active.scheduler
+sent = on_cluster and isinstance(context.tile_files, ShippedTiles)
+if sent:
+    st.info(
+        "The workers cannot read this server's tile folder: they have disks of their own, as "
+        "separate machines do. Each tile file went to a worker in the task graph, and that "
+        "worker keeps it on its own disk; if a worker is lost, the scheduler sends its tiles "
+        "to another. Results come back here a screen at a time."
+    )
 tile_workers = context.stitch_run.tile_workers if on_cluster else {}
 workers = active.client.scheduler_info(n_workers=-1)["workers"]
 gone = sorted(set(tile_workers.values()) - set(workers))  # since the tiles were read
@@ -60,7 +71,7 @@ if active.dashboard_link:
         "its recorded task stream, for anyone who can open this app."
     )
 
-st.subheader("Which worker read which tile")
+st.subheader("Which worker holds which tile" if sent else "Which worker read which tile")
 if not on_cluster:
     height, width = context.tile_files.tile_shape(0, 0)[:2]
     st.info(
@@ -78,7 +89,7 @@ elif tile_workers:
             context.stitch_run.tile_previews, [[colour_of.get(a) for a in row] for row in readers],
             [rgb for _, rgb in WORKER_COLOURS],
         ),
-        caption="Each tile tinted with the colour of the worker that read it", max_side=900,
+        caption=f"Each tile tinted with the colour of the worker that {'holds' if sent else 'read'} it", max_side=900,
     )
     st.markdown(
         "  ".join(

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import scipy.ndimage as ndi
 import zarr
+from apptest import open_app
 from PIL import Image
 from private_cluster import Cluster, kill_tree, venv_without
 from skimage import data, filters
@@ -185,7 +186,7 @@ def test_a_worker_killed_mid_run_leaves_the_result_right(private_cluster, runner
     np.testing.assert_allclose(np.load(folder / "out" / "result.npy"), expected, atol=ATOL)
 
 
-def test_a_worker_without_dask_image_is_one_clear_line(tmp_path, photo, capsys):
+def test_a_worker_without_dask_image_is_one_clear_line(tmp_path, photo, capsys, fresh_server, monkeypatch):
     python = venv_without(tmp_path / "venv", "dask-image")
     (tmp_path / "scratch").mkdir()
     cluster = Cluster(tmp_path / "scratch", tmp_path)
@@ -198,6 +199,8 @@ def test_a_worker_without_dask_image_is_one_clear_line(tmp_path, photo, capsys):
             (worker,) = client.scheduler_info()["workers"]
         Image.fromarray(photo).save(tmp_path / "photo.png")
         assert main([str(tmp_path / "photo.png"), "--scheduler", cluster.address, "--out", str(tmp_path / "out")]) == 1
+        monkeypatch.setenv("DASHBOARD_SCHEDULER", cluster.address)
+        at = open_app("pages/5_Cluster.py")
     finally:
         cluster.stop()
     fault = f"worker {worker} lacks dask-image (this machine has {importlib.metadata.version('dask-image')})"
@@ -205,3 +208,9 @@ def test_a_worker_without_dask_image_is_one_clear_line(tmp_path, photo, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert fault in err
     assert not (tmp_path / "out").exists()  # nothing ran
+    # The page says it, in the sidebar as every page does and on the Cluster page itself,
+    # and runs on threads.
+    assert not at.exception
+    assert [fault in w.value for w in at.sidebar.warning] == [True]
+    assert [fault in w.value for w in at.main.warning] == [True]
+    assert "threads in the server" in " ".join(c.value for c in at.sidebar.caption)

@@ -24,7 +24,7 @@ from .auth import require_sign_in
 from .progress import offer_cancel, on_page, stages_done
 from .services.cluster import STAND_IN, cluster_problem, runner
 from .services.pages import APP_TITLE, STEP_PAGE, STEP_PARAM, Page, step_title
-from .services.runs import lazy_pipeline, step_runs, stitch_run, tile_files_of
+from .services.runs import lazy_pipeline, step_runs, stitch_run, tile_files_of, tiles_for
 from .services.settings import Settings
 from .services.uploads import SourceImage, current_image
 from .sidebar import sidebar
@@ -46,7 +46,7 @@ class PageContext:
 
     settings: Settings
     image: SourceImage
-    tile_files: TileSet
+    tile_files: TileSet  # a ``ShippedTiles`` where the cluster's workers cannot read them
     pipeline: Pipeline  # lazy, for the task graphs: built from the tile files on
     stitch_run: StitchRun
     step_runs: tuple[StepRun, ...]  # the chain's first steps, as many as the page needs
@@ -128,6 +128,7 @@ def _start(page: str, title, steps: int | None, page_params: dict[str, str], wai
             )
         tile_files = tile_files_of(image, settings.rows, settings.cols, on_page)
         scheduler = active.scheduler_for(tile_files.mean_tile_pixels)  # once: every stage runs on it
+        tile_files = tiles_for(tile_files, scheduler)  # sent in the graph to workers with disks of their own
         if active is STAND_IN:
             st.sidebar.caption("Dask runs on: threads in the server while the cluster starts")
         elif scheduler is active.scheduler:
