@@ -4,9 +4,11 @@ travel in the graph and stay with the workers, the results come back block by bl
 everything equals SciPy, also when a worker dies mid-run."""
 
 import importlib.metadata
+import re
 import shutil
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ import scipy.ndimage as ndi
 import zarr
 from apptest import open_app
 from PIL import Image
-from private_cluster import Cluster, kill_tree, venv_without
+from private_cluster import Cluster, kill_tree, venv_of
 from skimage import data, filters
 from skimage.transform import resize
 
@@ -186,25 +188,33 @@ def test_a_worker_killed_mid_run_leaves_the_result_right(private_cluster, runner
     np.testing.assert_allclose(np.load(folder / "out" / "result.npy"), expected, atol=ATOL)
 
 
-def test_a_worker_without_dask_image_is_one_clear_line(tmp_path, photo, capsys, fresh_server, monkeypatch):
-    python = venv_without(tmp_path / "venv", "dask-image")
+@pytest.mark.parametrize("node, fault", [
+    ({"without": ("dask-image",)}, "lacks dask-image (this machine has {dask-image})"),
+    ({"versions": {"numpy": "2.0.0"}}, "has numpy 2.0.0, this machine {numpy}"),
+])
+def test_a_worker_that_cannot_run_the_pipeline_is_one_clear_line(tmp_path, photo, capsys, fresh_server, monkeypatch, node, fault):
+    python = venv_of(tmp_path / "venv", **node)
     (tmp_path / "scratch").mkdir()
     cluster = Cluster(tmp_path / "scratch", tmp_path)
     try:
         cluster.add_worker(python=python, private=False)
         from distributed import Client
+        from distributed.versions import VersionMismatchWarning
 
-        with Client(cluster.address, timeout=60, set_as_default=False) as client:
-            client.wait_for_workers(1, timeout=120)
-            (worker,) = client.scheduler_info()["workers"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", VersionMismatchWarning)  # this test's own client's
+            with Client(cluster.address, timeout=60, set_as_default=False) as client:
+                client.wait_for_workers(1, timeout=120)
+                (worker,) = client.scheduler_info()["workers"]
         Image.fromarray(photo).save(tmp_path / "photo.png")
         assert main([str(tmp_path / "photo.png"), "--scheduler", cluster.address, "--out", str(tmp_path / "out")]) == 1
+        err = capsys.readouterr().err
         monkeypatch.setenv("DASHBOARD_SCHEDULER", cluster.address)
         at = open_app("pages/5_Cluster.py")
     finally:
         cluster.stop()
-    fault = f"worker {worker} lacks dask-image (this machine has {importlib.metadata.version('dask-image')})"
-    err = capsys.readouterr().err
+    fault = f"worker {worker} " + re.sub(r"\{(.+?)\}", lambda m: importlib.metadata.version(m[1]), fault)
+    # One line: neither a traceback nor distributed's own table of mismatched versions.
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert fault in err
     assert not (tmp_path / "out").exists()  # nothing ran

@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,16 +126,22 @@ def connect(choice: str, *, timeout: float = 10.0, dashboard: bool = True) -> Ru
         if dashboard:  # the scheduler names its host by the network address, where nothing listens
             link = f"http://{LOOPBACK}:{client.scheduler_info()['services']['dashboard']}/status"
         return Runner(LOCAL, client, cluster, dashboard_link=link)
-    try:
-        client = Client(choice, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as e:
-        raise PipelineError(f"cannot reach the Dask scheduler at {choice}: {e}") from None
+    # distributed warns of mismatched versions with a table; held back until the nodes are
+    # checked, which names a fault that matters in one line (and then the table is not shown).
+    with warnings.catch_warnings(record=True) as held:
+        warnings.simplefilter("always")
+        try:
+            client = Client(choice, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as e:
+            raise PipelineError(f"cannot reach the Dask scheduler at {choice}: {e}") from None
     runner = Runner("remote", client, dashboard_link=_dashboard_link(client))
     try:
         _prepare(runner)
     except BaseException:
         client.close()
         raise
+    for warning in held:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return runner
 
 
@@ -148,7 +155,7 @@ def _prepare(runner: Runner) -> None:
 
     try:
         ship(client)
-    except (OSError, ImportError, RuntimeError) as e:
+    except Exception as e:  # whatever a node raised, re-raised here by distributed
         raise PipelineError(f"cannot install the project's code on the cluster: {type(e).__name__}: {e}") from None
 
 
