@@ -54,7 +54,7 @@ class ShippedTiles(TileSet):
                     shape, dtype = frames.frame_shape, np.dtype(frames.pixel_type)
                 name = f"tile_r{r:03d}_c{c:03d}{path.suffix}"
                 # As a NumPy array, not bytes: pickled out of band, the file's bytes are not
-                # copied into the graph's pickle (benchmarks/private_disks.py).
+                # copied once more into the graph's pickle.
                 data = np.fromfile(path, np.uint8)
                 task = read(data, folder, name, dask_key_name=f"read-shipped-tile-{token[:16]}-{r}-{c}")
                 arrays[-1].append(da.from_delayed(task, shape, dtype, name=f"tile-{token[:16]}-{r}-{c}"))

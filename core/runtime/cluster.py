@@ -198,7 +198,9 @@ def _can_read(path: str) -> bool:
 def check_workers_can_read(runner: Runner, path: str | os.PathLike) -> None:
     """Ask every worker whether it can read ``path``; raise if any cannot.
 
-    Tiles live on this machine's disk; a remote cluster needs them on shared storage.
+    For a script that needs shared storage. The command line and the app instead send the
+    tiles to workers that do not see them (``workers_not_seeing``), which a worker with a
+    disk of its own mounted at the same path would pass here.
     """
     if runner.client is None:
         return
