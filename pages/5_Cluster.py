@@ -1,10 +1,11 @@
 import pandas as pd
 import streamlit as st
 
+from core.pipeline.shipped import ShippedTiles
 from core.runtime.cluster import MIN_CLUSTER_TILE_PIXELS
 from ui.page import end_page, start_page
 from ui.plots import WORKER_COLOURS
-from ui.services.cluster import dashboard_reachable, runner
+from ui.services.cluster import cluster_problem, dashboard_reachable, runner
 from ui.services.pages import CLUSTER, TASKS
 from ui.services.previews import marked_mosaic
 from ui.views import show_image
@@ -15,6 +16,8 @@ rows, cols = context.tile_files.grid
 
 st.title(CLUSTER.title)
 if active.client is None:
+    if cluster_problem():  # the sidebar says it too, but this page is where one looks for it
+        st.warning(cluster_problem())
     st.write(
         "The pipeline runs on a pool of threads inside the server process: no cluster is "
         "configured (`DASHBOARD_SCHEDULER=threads`), or the configured one could not be "
@@ -38,6 +41,14 @@ st.write(
     "stitched image stays in the workers' memory: only screen-sized previews come back to this app."
 )
 on_cluster = context.scheduler is active.scheduler
+sent = on_cluster and isinstance(context.tile_files, ShippedTiles)
+if sent:
+    st.info(
+        "The workers cannot read this server's tile folder: they have disks of their own, as "
+        "separate machines do. Each tile file went to a worker in the task graph, and that "
+        "worker keeps it on its own disk; if a worker is lost, the scheduler sends its tiles "
+        "to another. Results come back here a screen at a time."
+    )
 tile_workers = context.stitch_run.tile_workers if on_cluster else {}
 gone = sorted(set(tile_workers.values()) - set(workers))  # since the tiles were read
 labels = {address: f"worker {i + 1}" for i, address in enumerate([*sorted(workers), *gone])}
@@ -73,7 +84,7 @@ elif active.dashboard_link:
         "replays a run from its recorded task stream, for anyone who can open this app."
     )
 
-st.subheader("Which worker read which tile")
+st.subheader("Which worker holds which tile" if sent else "Which worker read which tile")
 if not on_cluster:
     height, width = context.tile_files.tile_shape(0, 0)[:2]
     st.info(
@@ -93,7 +104,8 @@ elif tile_workers:
                 context.stitch_run.tile_previews, [[colour_of.get(a) for a in row] for row in readers],
                 [rgb for _, rgb in WORKER_COLOURS],
             ),
-            caption="Each tile framed in the colour, and numbered with the number, of the worker that read it",
+            caption=f"Each tile framed in the colour, and numbered with the number, of the worker that "
+            f"{'holds' if sent else 'read'} it",
             max_side=900,
         )
     with legend:
@@ -117,7 +129,7 @@ elif tile_workers:
             columns=[f"col {c}" for c in range(cols)],
         )
         st.dataframe(grid.style.map(cell_colour), width="stretch")
-        st.caption("The same, as a grid: each cell is a tile, named by the worker that read it.")
+        st.caption(f"The same, as a grid: each cell is a tile, named by the worker that {'holds' if sent else 'read'} it.")
 else:
     st.caption("These tiles were read before the cluster started, or on threads.")
 

@@ -7,6 +7,7 @@ import pytest
 import scipy.ndimage
 import streamlit as st
 from browser import CHROMIUM, CHROMIUM_FLAGS, Requests, Server, open_tab
+from private_cluster import CAN_MOUNT, Cluster
 from skimage import data
 from skimage.color import rgb2gray
 from skimage.util import img_as_float
@@ -63,6 +64,34 @@ def fresh_server(tmp_path, monkeypatch):
     st.cache_resource.clear()
     yield
     st.cache_resource.clear()
+
+
+@pytest.fixture(scope="session")
+def private_cluster(tmp_path_factory):
+    """A scheduler and two workers as a team starts them (``tests/private_cluster.py``):
+    none can import the project, and no worker sees ``cluster.client_folder``."""
+    if not CAN_MOUNT:
+        pytest.skip("workers with disks of their own need root and unshare (CI runs as root)")
+    from distributed import Client
+
+    cluster = Cluster(tmp_path_factory.mktemp("scratch"), tmp_path_factory.mktemp("client"))
+    try:
+        for _ in range(2):
+            cluster.add_worker()
+
+        def project_importable():
+            import importlib.util
+
+            return importlib.util.find_spec("core") is not None
+
+        with Client(cluster.address, timeout=60, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=120)
+            # The nodes start as a team's would: without the project, which connect() ships.
+            assert not any(client.run(project_importable).values())
+            assert not client.run_on_scheduler(project_importable)
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 # -- the browser tests' Chromium, server and tabs (``tests/browser.py``) -----------------

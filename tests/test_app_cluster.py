@@ -1,4 +1,5 @@
-"""The pages on a local cluster: where Dask runs, which worker read which tile, and falling back to threads."""
+"""The pages on a local cluster and on a team's (workers with disks of their own): where Dask runs,
+which worker read or holds which tile, and falling back to threads."""
 
 import threading
 
@@ -71,3 +72,17 @@ def test_an_unreachable_cluster_falls_back_to_threads_and_says_so_once_per_page(
         warnings = [w.value for w in at.sidebar.warning]
         assert len(warnings) == 1 and "cannot reach the Dask scheduler" in warnings[0], warnings
         assert "threads in the server" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_workers_with_disks_of_their_own_hold_the_tiles_and_the_page_says_which(private_cluster, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", private_cluster.address)
+    monkeypatch.setenv("TILE_CACHE_DIR", str(private_cluster.client_folder / "app-cache"))  # no worker sees it
+    at = open_app("pages/5_Cluster.py", {"rows": "3", "cols": "4"})
+    assert_clean(at, "pages/5_Cluster.py")
+    assert "Dask runs on: a Dask cluster (tcp://127.0.0.1:" in " ".join(c.value for c in at.sidebar.caption)
+    assert any("cannot read this server's tile folder" in info.value for info in at.info)
+    assert [h.value for h in at.main.subheader] == ["Which worker holds which tile"]
+    workers, tiles = (frame.value for frame in at.dataframe)
+    assert tiles.shape == (3, 4) and set(tiles.to_numpy().ravel()) <= set(workers["worker"])
+    go(at, STEP_PAGE, 2)  # the steps run on the workers too, from the tiles they hold
+    assert_clean(at, STEP_PAGE, "5 · Clip")

@@ -138,3 +138,24 @@ def test_values_come_back_in_order_whatever_the_mix_of_arrays_and_delayed(rng):
     mixed = [image.sum(), dask.delayed(len)("four"), image.max(), dask.delayed(str)("text")]
     values = _compute_in_order(lambda collections, what: list(dask.compute(*collections)), mixed, "")
     assert values == [pytest.approx(float(image.sum().compute())), 4, image.max().compute(), "text"]
+
+
+def test_blocks_stored_here_rather_than_by_the_workers_make_the_same_files(tmp_path, photo):
+    pipeline = pipeline_of(photo, tmp_path, ["threshold:value=0.4", "label"])
+    by_workers, here = tmp_path / "by-workers", tmp_path / "here"
+    by_workers.mkdir(), here.mkdir()
+    write(pipeline, by_workers, optional=["ome-zarr"])
+    targets = []
+
+    def store_here(collections, stores, what):  # what core.runtime.fetch does, in one piece
+        values = dask.compute(*collections, *(array for array, _ in stores))
+        for (array, target), value in zip(stores, values[len(collections):]):
+            target[tuple(slice(0, side) for side in array.shape)] = value
+            targets.append(type(target).__name__)
+        return list(values[: len(collections)])
+
+    assert write(pipeline, here, optional=["ome-zarr"], store_here=store_here) == [f.file_name for f in FORMATS]
+    assert targets[0] == "NpyFile" and targets.count("Array") >= 1  # the .npy and each zarr level
+    np.testing.assert_array_equal(np.load(here / "result.npy"), np.load(by_workers / "result.npy"))
+    for name in ("result.png", "regions.csv", "result.ome.zarr/0/c/0/0"):
+        assert (here / name).read_bytes() == (by_workers / name).read_bytes(), name

@@ -167,3 +167,26 @@ def test_a_pyramid_being_cut_is_never_pruned(pyramids_folder, held, monkeypatch)
     wait_for_cutting(cutting, timeout=60)
     wait_for_cutting(other, timeout=60)
     assert read_pyramid(pyramids_folder / cutting.folder_name).complete
+
+
+def test_a_remote_clusters_result_is_cut_here_from_its_blocks(pyramids_folder, private_cluster, monkeypatch):
+    # The workers cannot write this server's disk, and threads cannot run a graph of futures:
+    # threads here cut it, each block fetched from the cluster.
+    from core.runtime.cluster import connect
+
+    monkeypatch.setenv("PYRAMID_COARSE_SIDE", "300")  # coarse levels now, fine ones in a thread
+    runner = connect(private_cluster.address, timeout=30)
+    try:
+        here = values_picture("here")
+        remote = Picture(("remote",), runner.client.persist(here.image), "values", (0.0, 1.0), "the output")
+        pyramid_of(remote, runner.client)
+        wait_for_cutting(remote, timeout=60)
+    finally:
+        runner.close()
+    pyramid_of(here, "threads")
+    wait_for_cutting(here, timeout=60)
+    cut_there, cut_here = (pyramids_folder / picture.folder_name for picture in (remote, here))
+    assert read_pyramid(cut_there).complete
+    tiles = sorted(path.relative_to(cut_here) for path in cut_here.glob("*/*.png"))
+    assert tiles and tiles == sorted(path.relative_to(cut_there) for path in cut_there.glob("*/*.png"))
+    assert all((cut_there / tile).read_bytes() == (cut_here / tile).read_bytes() for tile in tiles)

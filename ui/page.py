@@ -26,7 +26,7 @@ from .progress import offer_cancel, on_page, stages_done
 from .services.clock import runs_on_words
 from .services.cluster import STAND_IN, cluster_problem, runner
 from .services.pages import APP_TITLE, STEP_PAGE, STEP_PARAM, Page, step_title
-from .services.runs import lazy_pipeline, step_runs, stitch_run, tile_files_of
+from .services.runs import lazy_pipeline, step_runs, stitch_run, tile_files_of, tiles_for
 from .services.settings import Settings
 from .services.uploads import SourceImage, current_image
 from .sidebar import sidebar
@@ -44,7 +44,7 @@ class PageContext:
     page: str  # the page's script, as ``ui.services.pages`` names it
     settings: Settings
     image: SourceImage
-    tile_files: TileSet
+    tile_files: TileSet  # a ``ShippedTiles`` where the cluster's workers cannot read them
     pipeline: Pipeline  # lazy, for the task graphs: built from the tile files on
     stitch_run: StitchRun
     step_runs: tuple[StepRun, ...]  # the chain's first steps, as many as the page needs
@@ -129,6 +129,7 @@ def _start(page: str, title, steps: int | None, page_params: dict[str, str], wai
             )
         tile_files = tile_files_of(image, settings.rows, settings.cols, on_page)
         scheduler = active.scheduler_for(tile_files.mean_tile_pixels)  # once: every stage runs on it
+        tile_files = tiles_for(tile_files, scheduler)  # sent in the graph to workers with disks of their own
         ran_on = runs_on_words(
             active.kind, address=active.address, starting=active is STAND_IN,
             small_tiles=active is not STAND_IN and scheduler is not active.scheduler,

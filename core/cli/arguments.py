@@ -102,8 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler", default=configured_scheduler(THREADS), metavar="{threads,local,ADDRESS}",
         help="threads: this process; local: a distributed LocalCluster in this process, one "
         "worker per core; "
-        "ADDRESS: an existing scheduler such as tcp://10.0.0.5:8786, whose workers must see "
-        "--out (default: $DASK_SCHEDULER_ADDRESS if set, else threads)",
+        "ADDRESS: an existing scheduler such as tcp://10.0.0.5:8786, sent this code first; workers "
+        "that cannot see --out are sent the tiles and hand the results back (default: "
+        "$DASK_SCHEDULER_ADDRESS if set, else threads)",
     )
     parser.add_argument(
         "--dashboard", action="store_true",

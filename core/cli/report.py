@@ -29,6 +29,7 @@ class RunReport:
     ran_on: str
     peak_mb: float  # of this process
     tiles: str = ""  # where the tiles the pipeline read are, in words
+    blocks: str = ""  # who wrote the result's blocks, where not the threads or workers computing them
 
 
 def format_report(report: RunReport) -> str:
@@ -55,6 +56,7 @@ def format_report(report: RunReport) -> str:
         "Stage seconds are task time summed over threads and workers; they can exceed the wall time.",
         f"peak memory of this process: {report.peak_mb:,.0f} MB",
         f"tiles: {report.tiles}",
+        *([f"result blocks: {report.blocks}"] if report.blocks else []),
         f"wrote {args.out}/: {', '.join(report.written)}",
     ]
     return "\n".join(lines)

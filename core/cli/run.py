@@ -24,10 +24,12 @@ from ..pipeline.build import build_pipeline
 from ..pipeline.chunked import ChunkedTiles
 from ..pipeline.inputs import is_tiled_input, open_tiled_input, retiled
 from ..pipeline.loading import frame_count, load_image
+from ..pipeline.shipped import ShippedTiles, shipped, tile_paths, tiles_in_graph
 from ..pipeline.stage_table import check_chain
 from ..pipeline.streamed import StreamedTiles, open_stream, settle, staged
 from ..pipeline.tiling import TileSet, check_grid, partition
-from ..runtime.cluster import THREADS, check_workers_can_read, connect, raise_first_error
+from ..runtime.cluster import THREADS, connect, raise_first_error, workers_not_seeing, workers_not_seeing_folder
+from ..runtime.fetch import compute_and_store_here
 from .arguments import build_parser, chain_from_args
 from .report import RunReport, format_report
 
@@ -87,18 +89,24 @@ def run(args: argparse.Namespace) -> RunReport:
             del image  # from here on the tiles on disk are the data
         elif tiles.files is not None and args.grid not in (None, tiles.grid):
             tiles = retiled(tiles, args.grid, args.out / "tiles")  # tile files of another grid
+        if workers_not_seeing(runner, tile_paths(tiles)):  # the workers' disks are their own
+            tiles = shipped(tiles, args.out / "tiles")
         wall["partition"] = time.perf_counter() - started
-        check_workers_can_read(runner, tiles.folder)
+        store_here = None
+        show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+        if workers_not_seeing_folder(runner, args.out):
+            def store_here(collections, stores, what):
+                return _compute_here(collections, stores, what, runner, show_progress, args.timeout)
 
         pipeline = build_pipeline(tiles, chain)
-        show_progress = sys.stderr.isatty() if args.progress is None else args.progress
         started = time.perf_counter()
-        with stage_timing(stage_of_layer(pipeline), runner.client) as timing:
+        with stage_timing(stage_of_layer(pipeline), runner.client) as timing, tiles_in_graph(tiles):
             written = write(
                 pipeline, args.out, optional=args.formats or (),
                 compute=lambda collections, what: _compute(
                     collections, what, runner, show_progress, args.timeout, timing.timer
                 ),
+                store_here=store_here,
             )
         wall["compute and write"] = time.perf_counter() - started
         if staging is not None:
@@ -120,6 +128,8 @@ def run(args: argparse.Namespace) -> RunReport:
         ran_on=f"{runner.kind} ({runner.address})",
         peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         tiles=_where_tiles_are(tiles, args.out),
+        blocks="written here as the workers computed them (they cannot write this machine's disk)"
+        if store_here else "",
     )
 
 
@@ -151,6 +161,12 @@ def _where_tiles_are(tiles: TileSet, out: Path) -> str:
     rows, cols = tiles.grid
     if isinstance(tiles, ChunkedTiles):
         return f"read {rows} x {cols} regions of the {tiles.kind} in place"
+    if isinstance(tiles, ShippedTiles):
+        written = f"read the input's {rows} x {cols} tile files" if tiles.files else f"wrote {rows} x {cols} tile files into {out / 'tiles'}"
+        return f"{written} and sent them to the workers, which cannot read this disk: each keeps those it was sent"
+    if isinstance(tiles, ShippedTiles):
+        written = f"read the input's {rows} x {cols} tile files" if tiles.files else f"wrote {rows} x {cols} tile files into {out / 'tiles'}"
+        return f"{written} and sent them to the workers, which cannot read this disk: each keeps those it was sent"
     if isinstance(tiles, StreamedTiles):
         return f"wrote {rows} x {cols} tile files into {out / 'tiles'} as the image decoded"
     if tiles.files is not None:
@@ -176,6 +192,18 @@ def _compute(collections: list, what: str, runner, show_progress: bool, timeout:
         _show_cluster_progress(futures, runner.client.scheduler.address)
     raise_first_error(futures, timeout=timeout)
     return runner.client.gather(futures)
+
+
+def _compute_here(collections: list, stores: list, what: str, runner, show_progress: bool, timeout: float) -> list:
+    """``_compute`` for workers that cannot write here: the stores' blocks come back and
+    are written here one by one as they are computed."""
+    if show_progress:
+        print(f"{what}:", file=sys.stderr)
+    address = runner.client.scheduler.address
+    return compute_and_store_here(
+        runner.client, collections, stores, timeout=timeout,
+        on_futures=(lambda futures: _show_cluster_progress(futures, address)) if show_progress else None,
+    )
 
 
 def _show_cluster_progress(futures, address: str) -> None:

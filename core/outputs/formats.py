@@ -64,11 +64,15 @@ def result_of(pipeline: Pipeline) -> Result:
 
 @dataclass(frozen=True)
 class Planned:
-    """An output's share of the run: lazy collections computed in the run's one pass, and
-    ``finish(values)``, given their values in order, which writes what remains."""
+    """An output's share of the run: lazy collections computed in the run's one pass,
+    ``finish(values)``, given their values in order, which writes what remains, and
+    ``stores``: arrays written block by block into targets (``target[slices] = block``) in
+    the same pass, by whoever computes each block, or here where the workers cannot write
+    this machine's disk (``writer.write``'s ``store_here``)."""
 
     collections: Sequence = ()
     finish: Callable[[list], None] = lambda values: None
+    stores: Sequence[tuple[da.Array, object]] = ()
 
 
 @dataclass(frozen=True)

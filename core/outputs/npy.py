@@ -1,10 +1,10 @@
-"""The result as a ``.npy`` file, written block by block by whoever computes each block."""
+"""The result as a ``.npy`` file, written block by block by whoever computes each block
+(or here, as each block arrives, where the workers have disks of their own)."""
 
 from __future__ import annotations
 
 import os
 
-import dask.array as da
 import numpy as np
 from numpy.lib.format import open_memmap
 
@@ -47,8 +47,7 @@ class NpyFile:
 
 
 def _plan(result: Result, path) -> Planned:
-    target = NpyFile(path, result.array.shape, result.array.dtype)
-    return Planned([da.store(result.array, target, lock=False, compute=False)])
+    return Planned(stores=[(result.array, NpyFile(path, result.array.shape, result.array.dtype))])
 
 
 NPY = OutputFormat(

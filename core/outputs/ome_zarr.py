@@ -31,6 +31,7 @@ __all__ = [
     "SMALLEST_SIDE",
     "downsampling_of",
     "multiscale_metadata",
+    "multiscale_targets",
     "resolution_levels",
     "store_multiscale",
 ]
@@ -229,6 +230,22 @@ def store_multiscale(
         One graph writing every level; compute it (``dask.compute(*writes)``,
         ``client.compute(writes)``) to write the pixels.
     """
+    stores = multiscale_targets(image, path, levels=levels, chunk=chunk, compressed=compressed, name=name)
+    return [da.store([array for array, _ in stores], [target for _, target in stores], lock=False, compute=False)]
+
+
+def multiscale_targets(
+    image: da.Array,
+    path: str | os.PathLike,
+    *,
+    levels: int | None = None,
+    chunk: int | None = None,
+    compressed: bool = True,
+    name: str = "image",
+) -> list[tuple[da.Array, object]]:
+    """``store_multiscale``'s group created at ``path``, and each level with the zarr array
+    it goes into, its blocks one zarr chunk (or a run of whole chunks) each: for whoever
+    writes them, the workers (``dask.array.store``) or this process as blocks arrive."""
     import zarr
 
     resolutions = resolution_levels(image, levels=levels)
@@ -252,11 +269,11 @@ def store_multiscale(
         # Each dask block must be exactly one zarr chunk (or a run of whole chunks): two
         # threads writing parts of one chunk would overwrite each other's part.
         arrays.append(level.rechunk(chunks))
-    return [da.store(arrays, targets, lock=False, compute=False)]
+    return list(zip(arrays, targets))
 
 
 def _plan(result: Result, path) -> Planned:
-    return Planned(store_multiscale(result.array, path, name="result"))
+    return Planned(stores=multiscale_targets(result.array, path, name="result"))
 
 
 OME_ZARR = OutputFormat(

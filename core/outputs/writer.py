@@ -4,9 +4,10 @@ chain's result, all computed in one pass over the graph.
 ``result.npy`` (float32 values, a uint8 0/1 mask or integer labels), ``result.png`` (its
 picture), ``regions.csv`` after a label stage, ``result.ome.zarr`` on request, and the
 task graph as DOT. The threads or workers that compute the blocks write the ``.npy`` and
-the zarr and compress the PNG in strips, so no full-resolution array is gathered here. A
-file appears only once the whole run succeeded; an earlier run's file that this run does
-not write is removed, so that the folder holds one run's files.
+the zarr and compress the PNG in strips, so no full-resolution array is gathered here;
+workers with disks of their own hand each block back to be written here as it comes
+(``store_here``). A file appears only once the whole run succeeded; an earlier run's file
+that this run does not write is removed, so that the folder holds one run's files.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import dask
+import dask.array as da
 
 from ..pipeline.build import Pipeline
 from ..runtime.atomic import atomic_folder, atomic_path
@@ -38,6 +40,9 @@ OPTIONAL_FORMATS = {f.name: f for f in FORMATS if f.optional}
 PASS_WORDS = "computing the blocks, storing them and compressing the PNG"
 
 Compute = Callable[[list, str], list]
+#: ``store_here(collections, stores, what)``: the collections' values, every (array,
+#: target) of ``stores`` written in this process block by block in the same pass.
+StoreHere = Callable[[list, list, str], list]
 
 
 def _dask_compute(collections: list, what: str) -> list:
@@ -45,7 +50,8 @@ def _dask_compute(collections: list, what: str) -> list:
 
 
 def write(
-    pipeline: Pipeline, out: str | Path, *, optional: Iterable[str] = (), compute: Compute | None = None
+    pipeline: Pipeline, out: str | Path, *, optional: Iterable[str] = (), compute: Compute | None = None,
+    store_here: StoreHere | None = None,
 ) -> list[str]:
     """Write the files of ``pipeline``'s result into ``out`` (which must exist); return
     their names, in ``FORMATS``' order.
@@ -53,7 +59,10 @@ def write(
     ``optional`` names the optional formats to write too (``OPTIONAL_FORMATS``).
     ``compute(collections, what)`` computes a list of collections and returns their values,
     ``what`` saying in words what it does (default: ``dask.compute``), so that the caller
-    chooses scheduler, progress and timing.
+    chooses scheduler, progress and timing; the blocks of the ``.npy`` and the zarr are
+    stored in the same pass by whoever computes them. With ``store_here`` instead (for
+    workers that cannot write ``out``), ``store_here(collections, stores, what)`` runs the
+    pass and writes those blocks in this process (``core.runtime.fetch``).
     """
     optional = set(optional)
     if optional - set(OPTIONAL_FORMATS):
@@ -63,7 +72,15 @@ def write(
     chosen = [f for f in FORMATS if result.kind in f.kinds and (not f.optional or f.name in optional)]
     with ExitStack() as renames:
         plans = [f.plan(result, renames.enter_context(_partial(f, out))) for f in chosen]
-        values = _compute_in_order(compute or _dask_compute, [c for p in plans for c in p.collections], PASS_WORDS)
+        collections = [c for p in plans for c in p.collections]
+        stores = [s for p in plans for s in p.stores]
+        if store_here is not None:
+            values = store_here(collections, stores, PASS_WORDS)
+        else:
+            if stores:
+                arrays, targets = zip(*stores)
+                collections.append(da.store(list(arrays), list(targets), lock=False, compute=False))
+            values = _compute_in_order(compute or _dask_compute, collections, PASS_WORDS)
         for plan in plans:
             plan.finish(values[:len(plan.collections)])
             values = values[len(plan.collections):]

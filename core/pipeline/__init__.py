@@ -2,7 +2,8 @@
 
 ``loading`` decodes an image, ``tiling`` writes it as a grid of tile files, ``build``
 reads them back with ``dask_image.imread`` and makes grayscale, stitched and the chain's
-arrays; ``chain`` says what a stage and a step are, ``stage_table`` lists the stages.
+arrays; ``chain`` says what a stage and a step are, ``stage_table`` lists the stages;
+``shipped`` sends tile files in the graph to workers that cannot read them.
 """
 
 from .build import Pipeline, build_pipeline, read_tiles, stitch, to_grayscale
@@ -10,6 +11,7 @@ from .chain import Param, ResultKind, Stage, Step, parse_step, step_labels
 from .chunks import MIN_CHUNKS_PER_AXIS, MIN_FILTER_CHUNK, merge_small_chunks
 from .loading import DEFAULT_MAX_PIXELS, frame_count, load_image
 from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample
+from .shipped import ShippedTiles, shipped, tile_paths
 from .stage_table import (
     DEFAULT_CHAIN,
     DERIVATIVE_MODES,
@@ -37,6 +39,7 @@ __all__ = [
     "Param",
     "Pipeline",
     "ResultKind",
+    "ShippedTiles",
     "Stage",
     "Step",
     "TileSet",
@@ -56,9 +59,11 @@ __all__ = [
     "partition",
     "partition_cached",
     "read_tiles",
+    "shipped",
     "sobel_range",
     "split_edges",
     "step_labels",
     "stitch",
+    "tile_paths",
     "to_grayscale",
 ]

@@ -18,10 +18,8 @@ from skimage.color import rgb2gray
 from skimage.util import img_as_float32
 
 from .chain import Step, step_labels
-from .chunked import ChunkedTiles
 from .loading import as_gray_or_rgb
 from .stage_table import DEFAULT_CHAIN, chain_arrays
-from .streamed import StreamedTiles
 from .tiling import TileSet
 
 __all__ = ["Pipeline", "build_pipeline", "read_tiles", "stitch", "to_grayscale"]
@@ -83,14 +81,15 @@ class Pipeline:
 
 
 def read_tiles(tiles: TileSet) -> TileGrid:
-    """Each tile as a lazy array: a tile file read with ``dask_image.imread``, a region of a
-    chunked image (``ChunkedTiles``), or a piece of an image decoded as the run goes
-    (``StreamedTiles``).
+    """Each tile as a lazy array: a tile file read with ``dask_image.imread``, or as a
+    ``TileSet`` of another kind reads its own (``read_arrays``): a region of a chunked
+    image (``ChunkedTiles``), a piece of an image decoded as the run goes
+    (``StreamedTiles``), a file sent to the workers in the graph (``ShippedTiles``).
 
     One ``imread`` per file: given a glob, ``imread`` assumes every file has the first one's
     shape, which uneven tiles do not.
     """
-    if isinstance(tiles, (ChunkedTiles, StreamedTiles)):
+    if hasattr(tiles, "read_arrays"):
         return tiles.read_arrays()
     return [[imread(str(path))[0] for path in row] for row in tiles.paths]
 

@@ -3,13 +3,19 @@
 The choice is server-side configuration (Dask's ``scheduler-address``, i.e. the
 ``DASK_SCHEDULER_ADDRESS`` environment variable, or the command line's ``--scheduler``),
 never a web visitor's: results from a scheduler are unpickled in this process.
+
+A scheduler reached by address gets its environment checked (``environment``) and the
+project's code (``shipping``) before any work; ``workers_not_seeing`` tells whether its
+workers share this machine's files, or need the tiles sent and the results fetched.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +23,7 @@ import dask
 from dask.system import CPU_COUNT
 
 from ..errors import PipelineError
+from .environment import check_environment
 
 __all__ = [
     "LOCAL",
@@ -24,10 +31,13 @@ __all__ = [
     "MIN_CLUSTER_TILE_PIXELS",
     "THREADS",
     "Runner",
+    "check_new_workers",
     "check_workers_can_read",
     "configured_scheduler",
     "connect",
     "raise_first_error",
+    "workers_not_seeing",
+    "workers_not_seeing_folder",
 ]
 
 THREADS = "threads"
@@ -62,6 +72,8 @@ class Runner:
     client: object | None = None  # distributed.Client
     cluster: object | None = None  # distributed.LocalCluster we started, if any
     dashboard_link: str | None = None  # Dask's dashboard, if the scheduler serves one
+    #: The workers whose environment was checked (``check_new_workers``).
+    checked_workers: set[str] = field(default_factory=set, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     def __post_init__(self):
@@ -92,12 +104,16 @@ def connect(choice: str, *, timeout: float = 10.0, dashboard: bool = True) -> Ru
 
     ``local`` starts a ``distributed.LocalCluster`` of one single-threaded worker per core,
     running as threads of this process and listening on the loopback interface only; with
-    ``dashboard``, it serves Dask's dashboard (slower to start: bokeh).
+    ``dashboard``, it serves Dask's dashboard (slower to start: bokeh). A scheduler reached
+    by address has its nodes' packages checked, then gets the project's code, which its
+    scheduler and workers need not have installed (``shipping.ship``), before any work.
 
     Raises
     ------
     PipelineError
-        If the scheduler at the address cannot be reached within ``timeout`` seconds.
+        If the scheduler at the address cannot be reached within ``timeout`` seconds, a
+        node lacks a package the pipeline needs or has another version of dask,
+        distributed, numpy or Python, or the code cannot be installed there.
     """
     if choice == THREADS:
         return Runner(THREADS)
@@ -110,11 +126,37 @@ def connect(choice: str, *, timeout: float = 10.0, dashboard: bool = True) -> Ru
         if dashboard:  # the scheduler names its host by the network address, where nothing listens
             link = f"http://{LOOPBACK}:{client.scheduler_info()['services']['dashboard']}/status"
         return Runner(LOCAL, client, cluster, dashboard_link=link)
+    # distributed warns of mismatched versions with a table; held back until the nodes are
+    # checked, which names a fault that matters in one line (and then the table is not shown).
+    with warnings.catch_warnings(record=True) as held:
+        warnings.simplefilter("always")
+        try:
+            client = Client(choice, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as e:
+            raise PipelineError(f"cannot reach the Dask scheduler at {choice}: {e}") from None
+    runner = Runner("remote", client, dashboard_link=_dashboard_link(client))
     try:
-        client = Client(choice, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as e:
-        raise PipelineError(f"cannot reach the Dask scheduler at {choice}: {e}") from None
-    return Runner("remote", client, dashboard_link=_dashboard_link(client))
+        _prepare(runner)
+    except BaseException:
+        client.close()
+        raise
+    for warning in held:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return runner
+
+
+def _prepare(runner: Runner) -> None:
+    """Check that the cluster's nodes can run the pipeline, then send them the code."""
+    client = runner.client
+    check_new_workers(runner)
+    if client.scheduler.address.startswith("inproc://"):
+        return  # a cluster in this process imports the code this process runs
+    from .shipping import ship
+
+    try:
+        ship(client)
+    except Exception as e:  # whatever a node raised, re-raised here by distributed
+        raise PipelineError(f"cannot install the project's code on the cluster: {type(e).__name__}: {e}") from None
 
 
 def _local_cluster(dashboard: bool):
@@ -156,7 +198,9 @@ def _can_read(path: str) -> bool:
 def check_workers_can_read(runner: Runner, path: str | os.PathLike) -> None:
     """Ask every worker whether it can read ``path``; raise if any cannot.
 
-    Tiles live on this machine's disk; a remote cluster needs them on shared storage.
+    For a script that needs shared storage. The command line and the app instead send the
+    tiles to workers that do not see them (``workers_not_seeing``), which a worker with a
+    disk of its own mounted at the same path would pass here.
     """
     if runner.client is None:
         return
@@ -167,6 +211,58 @@ def check_workers_can_read(runner: Runner, path: str | os.PathLike) -> None:
             f"{len(blind)} of {len(answers)} workers cannot read the tile folder {path} "
             f"({', '.join(blind)}); put it on storage they share (TILE_CACHE_DIR)"
         )
+
+
+def check_new_workers(runner: Runner) -> None:
+    """Check the environment of a remote cluster again if workers joined it since the last
+    check (``environment.check_environment``): they get the code as they join, but may lack
+    what it needs. Raises ``PipelineError`` naming the fault."""
+    if runner.kind != "remote":
+        return
+    workers = set(runner.client.scheduler_info(n_workers=-1)["workers"])
+    if not runner.checked_workers or not workers <= runner.checked_workers:
+        check_environment(runner.client)
+        runner.checked_workers |= workers
+
+
+def _fingerprints(paths: list[str]) -> list[list[int] | None]:
+    """Size and modification time of each path, None where there is none to see."""
+    found = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            found.append(None)
+        else:
+            found.append([stat.st_size, stat.st_mtime_ns])
+    return found
+
+
+def workers_not_seeing(runner: Runner, paths) -> list[str]:
+    """The workers that do not see ``paths`` as this process does: they find nothing
+    there, or other files (their own disk, mounted at the same place). None for threads.
+
+    Where every worker sees them, the workers share this machine's storage.
+    """
+    if runner.client is None:
+        return []
+    paths = [os.fspath(Path(path).resolve()) for path in paths]
+    here = _fingerprints(paths)
+    answers = runner.client.run(_fingerprints, paths)
+    return sorted(worker for worker, seen in answers.items() if [list(x) if x else None for x in seen] != here)
+
+
+def workers_not_seeing_folder(runner: Runner, folder) -> list[str]:
+    """``workers_not_seeing`` a file of a random name written into ``folder`` for the
+    question: whether the workers would write into the folder this process reads."""
+    if runner.client is None:
+        return []
+    probe = Path(folder) / f".workers-probe-{secrets.token_hex(8)}"
+    probe.write_text(probe.name)
+    try:
+        return workers_not_seeing(runner, [probe])
+    finally:
+        probe.unlink(missing_ok=True)
 
 
 def raise_first_error(futures, *, timeout: float | None = None) -> None:

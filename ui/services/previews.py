@@ -20,6 +20,8 @@ from PIL import Image, ImageDraw, ImageFont
 from skimage.util import img_as_ubyte
 
 from core.observe import ProgressCallback, for_this_compute, layer_owners, stage_timing, wait_with_progress
+from core.observe.histogram import HISTOGRAM_BINS
+from core.observe.histogram import lazy_histogram as _lazy_histogram
 from core.outputs.pictures import to_picture, to_uint8
 from core.outputs.png import png_bytes
 from core.outputs.regions import region_table
@@ -42,8 +44,6 @@ __all__ = [
     "to_display",
 ]
 
-HISTOGRAM_BINS = 200
-
 
 def preview_stride(shape: tuple[int, ...], max_side: int = 1600) -> int:
     """The stride that brings the long side of ``shape`` down to at most ``max_side``."""
@@ -56,36 +56,6 @@ class Histogram:
 
     counts: np.ndarray
     bin_edges: np.ndarray
-
-
-def _block_counts(block: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """How many of the block's values fall in each bin, as (1, 1, ``HISTOGRAM_BINS``).
-
-    Scaled to bin numbers in float32 and counted with ``np.bincount``: about half of
-    ``np.histogram``'s time, and a fifth on clipped values (every value on the last edge
-    goes through its slow correction); ``da.histogram``, which hands NumPy the bins' edges
-    to search, took most of a clip change's time (``benchmarks/dashboard.py``). Values outside the range count in the end bins (the
-    ranges are bounds, so only rounding puts a value there); a value within float32
-    rounding of a bin's edge may count in the bin beside it.
-    """
-    scaled = np.subtract(block, np.float32(lo), dtype=np.float32)
-    scaled *= np.float32(HISTOGRAM_BINS / (hi - lo))
-    bins = scaled.astype(np.intp)
-    np.clip(bins, 0, HISTOGRAM_BINS - 1, out=bins)
-    return np.bincount(bins.ravel(), minlength=HISTOGRAM_BINS).reshape(1, 1, HISTOGRAM_BINS)
-
-
-def _lazy_histogram(values: da.Array, value_range: tuple[float, float]) -> tuple[da.Array, np.ndarray]:
-    """Lazy counts of every value in ``HISTOGRAM_BINS`` equal bins over ``value_range``
-    (``_block_counts`` per chunk, summed), and the bins' edges."""
-    lo, hi = value_range
-    hi = hi if hi > lo else lo + 1.0
-    rows, cols = values.numblocks
-    per_chunk = values.map_blocks(
-        _block_counts, lo, hi, new_axis=2, chunks=((1,) * rows, (1,) * cols, (HISTOGRAM_BINS,)),
-        dtype=np.int64, meta=np.empty((0, 0, 0), np.int64), token="histogram",
-    )
-    return per_chunk.sum(axis=(0, 1)), np.histogram_bin_edges(np.empty(0), HISTOGRAM_BINS, (lo, hi))
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,10 @@ from core.pipeline import (
     output_ranges,
     partition_cached,
 )
+from core.pipeline.shipped import ShippedTiles, in_place, shipped, tile_paths, tiles_in_graph
 from core.pipeline.tiling import cache_folder
-from core.runtime import prune
-from core.runtime.cluster import check_workers_can_read
+from core.runtime import THREADS, prune
+from core.runtime.cluster import check_new_workers, workers_not_seeing
 
 from ..plots import ValueHistogram
 from . import config
@@ -55,6 +56,7 @@ __all__ = [
     "step_runs",
     "stitch_run",
     "tile_files_of",
+    "tiles_for",
     "value_histogram",
     "worker_scaling",
 ]
@@ -132,20 +134,37 @@ def tile_files_of(image: SourceImage, rows: int, cols: int, watch: Watch = UNWAT
         raise PipelineError(f"Cannot write the tile files on the server: {e.strerror}.") from e
     if not written_before:
         prune(cache, config.get("TILE_CACHE_MAX_BYTES"))
+    return tile_files
+
+
+def tiles_for(tile_files: TileSet, scheduler) -> TileSet:
+    """``tile_files`` as ``scheduler`` reads them: in place on threads and on workers that
+    share this server's disk, or sent in the graph (``ShippedTiles``) to workers that
+    cannot read the tile cache, each keeping those it was sent on its own disk.
+
+    Raises ``PipelineError`` with a message for the visitor if a worker that joined the
+    cluster lacks what the pipeline needs.
+    """
+    if scheduler == THREADS:
+        return tile_files
     try:
-        check_workers_can_read(runner(), tile_files.folder)
+        check_new_workers(runner())
     except PipelineError as e:
         raise PipelineError(f"The cluster cannot run this: {e}.") from e
+    if workers_not_seeing(runner(), tile_paths(tile_files)):
+        return shipped(tile_files, tile_files.folder)
     return tile_files
 
 
 def lazy_pipeline(tile_files: TileSet, chain: tuple[Step, ...]) -> Pipeline:
-    """Every stage as a lazy dask array: the tile arrays, once per tile set, then the chain.
+    """Every stage as a lazy dask array: the tile arrays, once per tile set (in place or
+    shipped), then the chain.
 
     Opening every tile file for its shape is the slow part of building the graph; the
     chain's arrays are built on it afresh, in microseconds.
     """
-    base = _stores()["pipeline"].get_or_compute(str(tile_files.folder), lambda: build_pipeline(tile_files, ()))
+    key = (str(tile_files.folder), isinstance(tile_files, ShippedTiles))
+    base = _stores()["pipeline"].get_or_compute(key, lambda: build_pipeline(tile_files, ()))
     return base.with_chain(chain)
 
 
@@ -164,8 +183,16 @@ def stitch_run(tile_files: TileSet, pipeline: Pipeline, scheduler, watch: Watch 
     return _computed(
         "stitch", (str(tile_files.folder), where(scheduler)),
         f"Reading {rows * cols} tiles, turning them gray and stitching them",
-        lambda report: run_stitch_stages(pipeline, on_progress=report, scheduler=scheduler), watch,
+        lambda report: _carrying(tile_files, run_stitch_stages, pipeline, on_progress=report, scheduler=scheduler),
+        watch,
     )
+
+
+def _carrying(tile_files: TileSet, run, *args, **kwargs):
+    """``run(*args, **kwargs)`` with Dask's large-graph warning allowing for the bytes of
+    shipped tiles, which the graph is meant to carry."""
+    with tiles_in_graph(tile_files):
+        return run(*args, **kwargs)
 
 
 def step_key(tile_files: TileSet, chain: tuple[Step, ...], index: int) -> tuple:
@@ -203,7 +230,7 @@ def recorded_run(tile_files: TileSet, pipeline: Pipeline, scheduler, watch: Watc
     return _computed(
         "replays", (str(tile_files.folder), _chain_key(pipeline.chain), where(scheduler)),
         "Running the whole pipeline once, recording every task",
-        lambda report: record_run(pipeline, scheduler=scheduler, on_progress=report), watch,
+        lambda report: _carrying(tile_files, record_run, pipeline, scheduler=scheduler, on_progress=report), watch,
     )
 
 
@@ -242,7 +269,8 @@ def worker_scaling(
         return _stores()["workers"].get(key)
     return _computed(
         "workers", key, "Timing the pipeline on 1, 2, … worker threads",
-        lambda report: measure_workers(tile_files, chain=chain, repeats=SWEEP_REPEATS, report=report), watch,
+        lambda report: measure_workers(in_place(tile_files), chain=chain, repeats=SWEEP_REPEATS, report=report),
+        watch,
     )
 
 

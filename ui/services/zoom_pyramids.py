@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import dask
 import dask.array as da
 import numpy as np
 import streamlit as st
@@ -165,19 +166,36 @@ def _writers() -> dict[str, threading.Lock]:
     return {}
 
 
-def _on_this_machine(scheduler):
-    """``scheduler`` if its threads or workers write to this machine's disk (threads, or
-    the local cluster's workers), else threads in this process, which fetch the blocks."""
-    if hasattr(scheduler, "get_task_stream") and getattr(scheduler, "cluster", None) is None:
-        return THREADS
-    return scheduler
+def _remote(scheduler) -> bool:
+    """Whether ``scheduler`` is a cluster's client whose workers do not write to this
+    machine's disk (a scheduler reached by address, not the local cluster)."""
+    return hasattr(scheduler, "get_task_stream") and getattr(scheduler, "cluster", None) is None
+
+
+def _fetched(image: da.Array) -> da.Array:
+    """A persisted array of a remote cluster as an array of this process, each block
+    fetched from the cluster when a thread here needs it: the threaded scheduler cannot
+    run a graph of futures itself."""
+    from distributed import futures_of
+
+    future_of = {future.key: future for future in futures_of(image)}
+    fetch = dask.delayed(lambda key: future_of[key].result(), pure=True)
+    def blocks(keys, index=()):  # __dask_keys__ nests lists of keys as the blocks lie
+        if not isinstance(keys, list):
+            shape = tuple(image.chunks[axis][i] for axis, i in enumerate(index))
+            return da.from_delayed(fetch(keys), shape, image.dtype)
+        return [blocks(inner, (*index, i)) for i, inner in enumerate(keys)]
+
+    return da.block(blocks(image.__dask_keys__()))
 
 
 def _lazy(image, scheduler) -> tuple[da.Array, object]:
     """``image`` as a dask array, and where to cut it: a NumPy image (the photo) lives in
-    this process, so its threads cut it rather than a cluster it would be shipped to."""
+    this process, so its threads cut it rather than a cluster it would be shipped to; a
+    remote cluster's workers cannot write the pyramid here, so threads here cut its blocks,
+    fetched from it (``_fetched``)."""
     if isinstance(image, da.Array):
-        return image, _on_this_machine(scheduler)
+        return (_fetched(image), THREADS) if _remote(scheduler) else (image, scheduler)
     # A random name, not a hash of the pixels: hashing a large photo would delay the first
     # tile, and nothing here computes the same array twice.
     return da.from_array(image, chunks=(2048, 2048, *image.shape[2:]), name=False), THREADS
