@@ -79,7 +79,7 @@ def test_workers_with_disks_of_their_own_hold_the_tiles_and_the_page_says_which(
     monkeypatch.setenv("TILE_CACHE_DIR", str(private_cluster.client_folder / "app-cache"))  # no worker sees it
     at = open_app("pages/5_Cluster.py", {"rows": "3", "cols": "4"})
     assert_clean(at, "pages/5_Cluster.py")
-    assert "Dask runs on: a Dask cluster (tcp://127.0.0.1:" in " ".join(c.value for c in at.sidebar.caption)
+    assert "Dask runs on: a Dask cluster at tcp://127.0.0.1:" in " ".join(c.value for c in at.sidebar.caption)
     assert any("cannot read this server's tile folder" in info.value for info in at.info)
     assert [h.value for h in at.main.subheader] == ["Which worker holds which tile"]
     workers, tiles = (frame.value for frame in at.dataframe)
