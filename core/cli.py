@@ -261,7 +261,7 @@ def run(args: argparse.Namespace) -> RunReport:
         started = time.perf_counter()
         with stage_timing(stage_of_layer(pipeline), runner.client) as timing:
             written = write(
-                pipeline, args.out, optional=args.formats or (),
+                pipeline, args.out, optional=args.formats or (), source=args.image,
                 compute=lambda collections, what: _compute(
                     collections, what, runner, show_progress, args.timeout, timing.timer
                 ),

@@ -8,12 +8,13 @@ of arrays (which samples large arrays) nor on a file name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from core.errors import PipelineError
-from core.pipeline import SAMPLES, frame_count, image_digest, load_image, load_sample
+from core.pipeline import SAMPLES, frame_count, image_digest, load_image, load_sample, sample_file
 from core.runtime import prune, store_bytes
 
 from . import config
@@ -44,6 +45,7 @@ class SourceImage:
     pixels: np.ndarray  # read-only: shared by every session
     file_name: str  # for the command line the Home page offers: the sample's name, or the upload's
     frames: int = 1  # of an animation, or pages of a TIFF: only the first is decoded
+    path: Path | None = None  # the file on the server it was decoded from, which a notebook names
 
 
 @st.cache_resource
@@ -85,9 +87,10 @@ def current_image(sample: str, upload: Upload | None) -> SourceImage:
     try:
         if upload is not None:
             pixels, frames = _decoded().get_or_compute(("upload", upload.digest), lambda: _load_upload(upload.digest))
-            return SourceImage(upload.digest, upload.label, pixels, upload.file_name or "IMAGE", frames)
+            path = config.get("TILE_CACHE_DIR") / "uploads" / upload.digest
+            return SourceImage(upload.digest, upload.label, pixels, upload.file_name or "IMAGE", frames, path.resolve())
         digest, pixels = _decoded().get_or_compute(("sample", sample), lambda: _load_sample(sample))
-        return SourceImage(digest, SAMPLES[sample], pixels, f"{sample}.png")
+        return SourceImage(digest, SAMPLES[sample], pixels, f"{sample}.png", path=sample_file(sample))
     except PipelineError as e:
         raise PipelineError(
             f"Could not read this image: {e}. Upload another one, or clear it to use a sample."
