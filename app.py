@@ -81,4 +81,4 @@ st.write(
     "where the packages of `requirements.txt` are installed. It reads the image from this server's "
     "disk: on another machine, point its `IMAGE` at your copy."
 )
-show_take_home(pipeline, context.image.path)
+show_take_home(pipeline, context.image.path, context.image.label)

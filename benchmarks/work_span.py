@@ -6,9 +6,10 @@ then every repeat, in turn: one run recorded task by task on the threads
 (``core.observe.work_span.scheduling_cost``), and the wall time measured on 1, 2, ...
 cores as the Speed-up page measures it (``ui.services.scaling.measure_workers``, the
 chain's result summed). Recording and measuring alternate, so a slow spell of the machine
-touches both. Printed: the median over repeats of each prediction and measurement, and the
-prediction's error; "cost again" adds the threads' scheduling cost to durations that already
-hold it (``cost_beyond_recording``), for comparison.
+touches both. Printed: the median over repeats of each prediction and measurement and the
+error between them, the median of each repeat's own error ("paired"), the error between
+the fastest of each ("fastest"), and ("cost again") the error if the threads' scheduling
+cost were added to durations that already hold it (``cost_beyond_recording``).
 
     python -m benchmarks.work_span                          # 16 and 64 MPix, default chain, 3 repeats
     python -m benchmarks.work_span --sizes 16 --repeat 5
@@ -63,12 +64,17 @@ def measure(size: int, grid: int, chain, repeats: int, folder: Path) -> None:
           f"{repeats} repeats, medians")
     print(f"work {median(works):.3f} s, span {median(spans):.3f} s, work / span {median(works) / median(spans):.1f}; "
           f"recorded run {median(recorded):.3f} s; scheduling cost {1e6 * median(costs):.0f} us a task")
-    print(f"{'workers':>8}{'predicted s':>13}{'measured s':>12}{'error':>8}{'cost again':>12}{'error':>8}"
-          "   (each repeat: predicted / measured)")
+    print(f"{'workers':>8}{'predicted s':>13}{'measured s':>12}{'error':>8}{'paired':>8}{'fastest':>9}"
+          f"{'cost again':>12}   (each repeat: predicted / measured)")
     for k in counts:
         p, m, c = median(predicted[k]), median(measured[k]), median(with_cost[k])
+        # Each repeat's prediction and measurement are seconds apart: their own error is
+        # the least touched by the load of the moment; the fastest of each, the least loaded.
+        paired = median((a - b) / b for a, b in zip(predicted[k], measured[k]))
+        fastest = (min(predicted[k]) - min(measured[k])) / min(measured[k])
         runs = ", ".join(f"{a:.3f}/{b:.3f}" for a, b in zip(predicted[k], measured[k]))
-        print(f"{k:>8}{p:>13.3f}{m:>12.3f}{(p - m) / m:>8.1%}{c:>12.3f}{(c - m) / m:>8.1%}   {runs}")
+        print(f"{k:>8}{p:>13.3f}{m:>12.3f}{(p - m) / m:>8.1%}{paired:>8.1%}{fastest:>9.1%}"
+              f"{(c - m) / m:>12.1%}   {runs}")
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from ui.views import task_graph_for
 __all__ = ["PREDICTED_WORKERS", "parting_words", "predicted_scaling", "show_prediction"]
 
 #: The worker counts the page gives a number for.
-PREDICTED_WORKERS = (4, 16, 64)
+PREDICTED_WORKERS = (1, 4, 16, 64)
 
 
 def _ms(seconds: float) -> str:
@@ -56,14 +56,15 @@ def show_prediction(prediction: Prediction, measured: WorkerScaling) -> None:
         "and the **span**, the longest chain of tasks that each wait for the one before, which no number "
         "of workers shortens."
     )
-    work, span, most, *counts = st.columns(3 + len(PREDICTED_WORKERS))
+    work, span, most = st.columns(3)
     work.metric("Work", _ms(spread.work), help="Every task's time added up: what one worker would take.")
     span.metric("Span", _ms(spread.span), help="The longest chain of dependent tasks; the Tasks page highlights it.")
     most.metric("Work / span", f"{spread.parallelism:.1f}x", help="The most any number of workers can gain over one.")
     one = prediction.wall(1)
-    for column, k in zip(counts, PREDICTED_WORKERS):
+    for column, k in zip(st.columns(len(PREDICTED_WORKERS)), PREDICTED_WORKERS):
         column.metric(
-            f"{k} workers (predicted)", _ms(prediction.wall(k)), f"{one / prediction.wall(k):.1f}x one worker",
+            f"{k} worker{'s' if k > 1 else ''} (predicted)", _ms(prediction.wall(k)),
+            f"{one / prediction.wall(k):.1f}x one worker" if k > 1 else None,
             delta_color="off", help="On threads; the cluster's line is in the figure where the pages run on one.",
         )
     costs = ", ".join(

@@ -199,17 +199,18 @@ def command_line(image_name: str, grid: tuple[int, int], chain: tuple[Step, ...]
     return f"python -m core {shlex.quote(image_name)} --grid {rows}x{cols} {stages}".rstrip()
 
 
-def show_take_home(pipeline: Pipeline, image_file) -> None:
+def show_take_home(pipeline: Pipeline, image_file, title: str) -> None:
     """The chain as a notebook and a script to download (``core.outputs.notebook``), made
-    when clicked: what the command line writes as ``pipeline.ipynb`` and ``pipeline.py``."""
+    when clicked: what the command line writes as ``pipeline.ipynb`` and ``pipeline.py``;
+    ``title`` names the picture in the notebook's heading."""
     notebook, script = st.columns(2)
     notebook.download_button(
-        "Download as a notebook (pipeline.ipynb)", lambda: notebook_text(pipeline_cells(pipeline, image_file)),
+        "Download as a notebook (pipeline.ipynb)", lambda: notebook_text(pipeline_cells(pipeline, image_file, title)),
         file_name="pipeline.ipynb", mime="application/x-ipynb+json", on_click="ignore", key="download_notebook",
         icon=":material/book:", width="stretch",
     )
     script.download_button(
-        "Download as a script (pipeline.py)", lambda: script_text(pipeline_cells(pipeline, image_file)),
+        "Download as a script (pipeline.py)", lambda: script_text(pipeline_cells(pipeline, image_file, title)),
         file_name="pipeline.py", mime="text/x-python", on_click="ignore", key="download_script",
         icon=":material/code:", width="stretch",
     )

@@ -12,6 +12,7 @@ the packages of ``requirements.txt`` are installed.
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,14 +95,15 @@ def step_code(pipeline: Pipeline, index: int) -> str | None:
     return None if line is None else f"{names[index]} = {line}"
 
 
-def pipeline_cells(pipeline: Pipeline, image: Path) -> list[Cell]:
-    """The notebook's cells for ``pipeline`` run on the image file ``image``."""
+def pipeline_cells(pipeline: Pipeline, image: Path, title: str | None = None) -> list[Cell]:
+    """The notebook's cells for ``pipeline`` run on the image file ``image``; ``title``
+    names the picture in the heading (by default, the file's name)."""
     result, chain = result_of(pipeline, image), pipeline.chain
     rows, cols = len(pipeline.tile_arrays), len(pipeline.tile_arrays[0])
     colour = pipeline.tile_arrays[0][0].ndim == 3
     words = " → ".join(f"`{text}`" for text in chain_text(chain)) or "no further steps"
     cells = [
-        Cell("markdown", f"# {result.source.name}, tile by tile\n\n"
+        Cell("markdown", f"# {title or result.source.name}, tile by tile\n\n"
              f"Dask processes this image the way the dashboard *Dask, tile by tile* showed: split into "
              f"{rows} x {cols} tile files as if each part lived on its own machine, read back lazily, turned "
              f"to grayscale tile by tile, stitched into one array, then the chain {words}, and computed. "
@@ -189,8 +191,8 @@ def script_text(cells: list[Cell]) -> str:
     parts = []
     for cell in cells:
         if cell.kind == "markdown":
-            lines = "\n".join(f"# {line}".rstrip() for line in cell.text.splitlines())
-            parts.append(f"# %% [markdown]\n{lines}")
+            lines = [wrapped for line in cell.text.splitlines() for wrapped in textwrap.wrap(line, 86) or [""]]
+            parts.append("# %% [markdown]\n" + "\n".join(f"# {line}".rstrip() for line in lines))
         else:
             parts.append(f"# %%\n{cell.text}")
     return "\n\n".join(parts) + "\n"

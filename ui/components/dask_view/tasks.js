@@ -124,7 +124,7 @@ class TaskView {
     this.element.dataset.selected = kind;
     this.graph.highlight(hits, task, links);
     if (this.picture) this.picture.select(tile, task, this.graph.keys[task]);
-    if (tile) this.graph.reveal([...hits]);
+    if (tile || span) this.graph.reveal([...hits]);
   }
 
   showStates(states) {
