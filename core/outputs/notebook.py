@@ -98,11 +98,16 @@ def step_code(pipeline: Pipeline, index: int) -> str | None:
 def pipeline_cells(pipeline: Pipeline, image: Path, title: str | None = None) -> list[Cell]:
     """The notebook's cells for ``pipeline`` run on the image file ``image``; ``title``
     names the picture in the heading (by default, the file's name)."""
-    result, chain = result_of(pipeline, image), pipeline.chain
+    result = result_of(pipeline, image)
+    return [*_opening_cells(pipeline, result, title), *_tile_cells(pipeline), *_chain_cells(pipeline),
+            *_compute_cells(pipeline, result)]
+
+
+def _opening_cells(pipeline: Pipeline, result: Result, title: str | None) -> list[Cell]:
+    """What the notebook does, its imports, ``draw``, and the image decoded."""
     rows, cols = len(pipeline.tile_arrays), len(pipeline.tile_arrays[0])
-    colour = pipeline.tile_arrays[0][0].ndim == 3
-    words = " → ".join(f"`{text}`" for text in chain_text(chain)) or "no further steps"
-    cells = [
+    words = " → ".join(f"`{text}`" for text in chain_text(pipeline.chain)) or "no further steps"
+    return [
         Cell("markdown", f"# {title or result.source.name}, tile by tile\n\n"
              f"Dask processes this image the way the dashboard *Dask, tile by tile* showed: split into "
              f"{rows} x {cols} tile files as if each part lived on its own machine, read back lazily, turned "
@@ -118,6 +123,14 @@ def pipeline_cells(pipeline: Pipeline, image: Path, title: str | None = None) ->
              "gray or RGB, 8 or 16 bits a channel."),
         Cell("code", f"IMAGE = {json.dumps(str(result.source))}\n{loading_code(result.source)}\n"
              "image.shape, image.dtype"),
+    ]
+
+
+def _tile_cells(pipeline: Pipeline) -> list[Cell]:
+    """The tutorial's part: tile files, read lazily, grayscale per tile, stitched."""
+    rows, cols = len(pipeline.tile_arrays), len(pipeline.tile_arrays[0])
+    colour = pipeline.tile_arrays[0][0].ndim == 3
+    return [
         Cell("markdown", "## 1. Split into tile files\n\nEach tile is a file of its own, as if it lived on "
              "another machine. `numpy.array_split` keeps every pixel: where the grid does not divide the "
              "image, the first tiles get one row or column more (the tutorial's `h // n_h` dropped the "
@@ -153,23 +166,31 @@ def pipeline_cells(pipeline: Pipeline, image: Path, title: str | None = None) ->
         Cell("code", 'stitched = dask.array.block(gray_tiles)\ndraw(stitched, "stitched")'),
         Cell("code", "stitched"),
     ]
-    if chain:
-        cells.append(Cell("markdown", f"## 5. The chain\n\n{OVERLAP_WORDS}"))
+
+
+def _chain_cells(pipeline: Pipeline) -> list[Cell]:
+    """Each step of the chain: its note, its code line and its graph, and its array."""
+    chain = pipeline.chain
+    cells = [Cell("markdown", f"## 5. The chain\n\n{OVERLAP_WORDS}")] if chain else []
     for index, (step, name) in enumerate(zip(chain, step_variables(chain))):
         stage, line = STAGES[step.stage], step_code(pipeline, index)
         cells.append(Cell("markdown", f"### Step {index + 1}: {stage.title}, `{step.text(STAGES)}`\n\n{stage.about}"))
         if line is None:
             line = f"raise NotImplementedError({f'the stage {step.stage} has no code line in its Stage entry'!r})"
         cells += [Cell("code", f'{line}\ndraw({name}, "{name}")'), Cell("code", name)]
-    last = step_variables(chain)[-1] if chain else "stitched"
+    return cells
+
+
+def _compute_cells(pipeline: Pipeline, result: Result) -> list[Cell]:
+    """The one compute, and ``result.npy`` in the type the command line stores."""
+    last = step_variables(pipeline.chain)[-1] if pipeline.chain else "stitched"
     stored = f".astype(numpy.{result.kind.dtype.name})" if result.kind.dtype is not None else ""
-    cells += [
+    return [
         Cell("markdown", "## Compute\n\nOnly now does Dask run anything: `compute` runs every task of the "
              "graph on threads, each as soon as the tasks it needs are done, and gathers the result as one "
              "NumPy array, saved as `result.npy`."),
         Cell("code", f'result = {last}.compute(){stored}\nnumpy.save("result.npy", result)\nresult.shape, result.dtype'),
     ]
-    return cells
 
 
 def notebook_text(cells: list[Cell]) -> str:
@@ -191,7 +212,10 @@ def script_text(cells: list[Cell]) -> str:
     parts = []
     for cell in cells:
         if cell.kind == "markdown":
-            lines = [wrapped for line in cell.text.splitlines() for wrapped in textwrap.wrap(line, 86) or [""]]
+            lines = [
+                wrapped for line in cell.text.splitlines()
+                for wrapped in textwrap.wrap(line, 86, break_on_hyphens=False) or [""]
+            ]
             parts.append("# %% [markdown]\n" + "\n".join(f"# {line}".rstrip() for line in lines))
         else:
             parts.append(f"# %%\n{cell.text}")
