@@ -2,10 +2,10 @@
 
 For each size, a photo-like TIFF (``benchmarks.bench.make_photo``) is cut into tiles once;
 then every repeat, in turn: one run recorded task by task on the threads
-(``core.observe.record_run``, all usable cores), the threads' per-task scheduling cost
-(``core.observe.work_span.scheduling_cost``), and the wall time measured on 1, 2, ...
-cores as the Speed-up page measures it (``ui.services.scaling.measure_workers``, the
-chain's result summed). Recording and measuring alternate, so a slow spell of the machine
+(``core.observe.record_run``, all usable cores) of the graph the Speed-up page times (the
+chain's result summed, ``ui.services.scaling.checksum_of``), the threads' per-task
+scheduling cost (``core.observe.work_span.scheduling_cost``), and the wall time measured
+on 1, 2, ... cores as the Speed-up page measures it (``ui.services.scaling.measure_workers``). Recording and measuring alternate, so a slow spell of the machine
 touches both. Printed: the median over repeats of each prediction and measurement and the
 error between them, the median of each repeat's own error ("paired"), the error between
 the fastest of each ("fastest"), and ("cost again") the error if the threads' scheduling
@@ -28,7 +28,7 @@ from dask.system import CPU_COUNT
 from core.observe import record_run, task_graph_of
 from core.observe.work_span import cost_beyond_recording, scheduling_cost, work_span
 from core.pipeline import DEFAULT_CHAIN, build_pipeline, chain_text, load_image, parse_chain, partition
-from ui.services.scaling import default_worker_counts, measure_workers
+from ui.services.scaling import checksum_of, default_worker_counts, measure_workers
 
 from .bench import make_photo
 
@@ -39,14 +39,15 @@ def measure(size: int, grid: int, chain, repeats: int, folder: Path) -> None:
     height, width = image.shape[:2]
     del image
     pipeline = build_pipeline(tiles, chain)
-    graph = task_graph_of(pipeline)
+    checksum = checksum_of(pipeline)  # what measure_workers computes, recorded alike
+    graph = task_graph_of(pipeline, checksum)
     counts = default_worker_counts()
     predicted: dict[int, list[float]] = {k: [] for k in counts}
     with_cost: dict[int, list[float]] = {k: [] for k in counts}  # the threads' cost added again, for comparison
     measured: dict[int, list[float]] = {k: [] for k in counts}
     recorded, costs, spans, works = [], [], [], []
     for _ in range(repeats):
-        run = record_run(pipeline)
+        run = record_run(pipeline, array=checksum)
         cost = scheduling_cost()
         spread = work_span(graph, run)
         recorded.append(run.wall)

@@ -111,3 +111,15 @@ def test_durations_recorded_on_threads_already_hold_the_threads_cost():
     assert cost_beyond_recording(0.0001, "threads", 0.0001) == 0.0
     assert cost_beyond_recording(0.002, "threads", 0.0001) == pytest.approx(0.0019)  # the cluster's, beyond
     assert cost_beyond_recording(0.0001, "tcp://127.0.0.1:8786", 0.0001) == 0.0001  # a task stream: compute alone
+
+
+def test_the_graph_the_speedup_page_times_is_recorded_whole_sum_included(tmp_path, photo):
+    from ui.services.scaling import checksum_of
+
+    pipeline = build_pipeline(partition(photo, 2, 2, tmp_path / "tiles"), parse_chain(["sobel", "clip"]))
+    checksum = checksum_of(pipeline)
+    graph, run = task_graph_of(pipeline, checksum), record_run(pipeline, array=checksum)
+    assert sorted(task.key for task in run.tasks) == sorted(node.key for node in graph.nodes)
+    spread = work_span(graph, run)
+    assert graph.nodes[spread.span_tasks[-1]].stage == "other"  # the chain ends in the sum
+    assert len(graph.nodes) > len(task_graph_of(pipeline).nodes)

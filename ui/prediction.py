@@ -6,9 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.pipeline import chain_text
-from core.runtime import THREADS
-from ui.services.runs import Prediction, prediction_of, recorded_run
-from ui.services.scaling import WorkerScaling
+from ui.services.runs import Prediction, prediction_of, recorded_checksum_run
+from ui.services.scaling import WorkerScaling, checksum_of
 from ui.views import task_graph_for
 
 __all__ = ["PREDICTED_WORKERS", "parting_words", "predicted_scaling", "show_prediction"]
@@ -34,13 +33,13 @@ def parting_words(prediction: Prediction, measured: WorkerScaling) -> str:
 
 
 def predicted_scaling(context, watch) -> Prediction:
-    """The prediction from a run of the page's pipeline recorded as the Tasks page records
-    one, with the graph that page draws; recorded on threads, as the measured points run
-    (the Tasks page's own where the pages run on threads): durations recorded on the
-    cluster's workers, threads of this process beside its scheduler, are longer."""
+    """The prediction from a run recorded as the Tasks page records one, of the graph the
+    measured points run (the checksum of the chain's result), on threads as they run:
+    durations recorded on the cluster's workers, threads of this process beside its
+    scheduler, come out longer."""
     folder, chain_key = str(context.tile_files.folder), tuple(chain_text(context.settings.chain))
-    run = recorded_run(context.tile_files, context.pipeline, THREADS, watch)
-    graph = task_graph_for(("pipeline-graph", folder, chain_key), context.pipeline, None)
+    run = recorded_checksum_run(context.tile_files, context.pipeline, watch)
+    graph = task_graph_for(("checksum-graph", folder, chain_key), context.pipeline, checksum_of(context.pipeline))
     return prediction_of(context.tile_files, graph, run, context.scheduler)
 
 
@@ -49,8 +48,8 @@ def show_prediction(prediction: Prediction, measured: WorkerScaling) -> None:
     spread = prediction.spread
     st.subheader("What more workers would buy")
     st.write(
-        f"A run recorded task by task as the Tasks page records one, on {spread.recorded_workers} thread"
-        f"{'s' if spread.recorded_workers > 1 else ''} like the points above, replayed on k workers: each task "
+        f"A run of what the points above time, recorded task by task as the Tasks page records one, on "
+        f"{spread.recorded_workers} thread{'s' if spread.recorded_workers > 1 else ''}, replayed on k workers: each task "
         "as long as it took there, started as soon as the tasks it needs are done and a worker is free, plus "
         "the scheduler's own cost per task (the figure's last panel). Two bounds frame it: the **work**, every task's time added up, shared by k workers; "
         "and the **span**, the longest chain of tasks that each wait for the one before, which no number "

@@ -48,7 +48,7 @@ from . import config
 from .cluster import runner, where
 from .pages import step_title
 from .previews import Histogram, StepRun, StitchRun, measure_regions, run_step, run_stitch_stages
-from .scaling import GRID_SIZES, GridScaling, WorkerScaling, measure_grids, measure_workers
+from .scaling import GRID_SIZES, GridScaling, WorkerScaling, checksum_of, measure_grids, measure_workers
 from .store import BoundedStore
 from .uploads import SourceImage
 
@@ -61,6 +61,7 @@ __all__ = [
     "grid_scaling",
     "lazy_pipeline",
     "prediction_of",
+    "recorded_checksum_run",
     "recorded_run",
     "region_table_of",
     "scheduling_costs",
@@ -216,6 +217,17 @@ def recorded_run(tile_files: TileSet, pipeline: Pipeline, scheduler, watch: Watc
         "replays", (str(tile_files.folder), _chain_key(pipeline.chain), where(scheduler)),
         "Running the whole pipeline once, recording every task",
         lambda report: record_run(pipeline, scheduler=scheduler, on_progress=report), watch,
+    )
+
+
+def recorded_checksum_run(tile_files: TileSet, pipeline: Pipeline, watch: Watch = UNWATCHED) -> RecordedRun:
+    """The Speed-up page's checksum (``scaling.checksum_of``) run once on threads and
+    recorded as ``recorded_run`` records: the graph the measured points run, which the
+    prediction replays. Once per image, grid and chain."""
+    return _computed(
+        "replays", ("checksum", str(tile_files.folder), _chain_key(pipeline.chain), THREADS),
+        "Running the pipeline once on threads, recording every task",
+        lambda report: record_run(pipeline, THREADS, report, checksum_of(pipeline)), watch,
     )
 
 
