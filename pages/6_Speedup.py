@@ -83,7 +83,7 @@ if workers is not None:
             "Upload a large photo to see the cores help."
         )
     show_figure(
-        ("speedup", str(context.tile_files.folder), chain_key, tuple(workers.walls), prediction is not None),
+        ("speedup", str(context.tile_files.folder), chain_key, tuple(workers.walls), prediction and prediction.spread.measured),
         lambda: speedup_figure(workers, prediction),
     )
     st.caption(
