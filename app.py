@@ -7,7 +7,7 @@ from ui.services.clock import TASK_TIME, WALL_TIME, duration
 from ui.services.pages import GRAYSCALE, HOME, STEP_PAGE, STEP_PARAM, STITCHED, TASKS, TILES, step_title
 from ui.services.previews import mosaic, to_display
 from ui.services.runs import step_key
-from ui.views import command_line, show_preview
+from ui.views import command_line, show_preview, show_take_home
 
 THUMBNAIL = 480  # pixels: four pictures share the page's width
 #: The tutorial this app follows, by its title.
@@ -85,5 +85,14 @@ else:
         "The command line has no empty chain: without `--stage` it runs the tutorial's Sobel "
         "and clip. Add a stage in the sidebar to get a command for it."
     )
+
+st.subheader("Take it home: the chain as a notebook")
+st.write(
+    "The same steps as plain dask, dask-image and scikit-image code, with a note before each one: "
+    "it splits the image into tile files, reads them back, and runs the chain, from any folder "
+    "where the packages of `requirements.txt` are installed. It reads the image from this server's "
+    "disk: on another machine, point its `IMAGE` at your copy."
+)
+show_take_home(pipeline, None if context.image.tiles else context.image.file, context.image.label)
 
 end_page(context)

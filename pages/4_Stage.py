@@ -1,5 +1,6 @@
 import streamlit as st
 
+from core.outputs.notebook import step_code
 from core.pipeline import MIN_CHUNKS_PER_AXIS, MIN_FILTER_CHUNK, STAGES, ResultKind
 from ui.page import end_page, start_step_page
 from ui.progress import on_page
@@ -28,6 +29,10 @@ output = context.pipeline.steps[index]
 st.title(step_title(step, index))
 st.write(stage.about)
 st.caption(f"This step, as the link and the command line write it: `{step.text(STAGES)}`")
+code_line = step_code(context.pipeline, index)
+if code_line:
+    st.code(code_line, language="python")
+    st.caption("This step as the notebook on the Home page writes it, in plain dask, dask-image or scikit-image.")
 if output.numblocks != step_input.numblocks:
     merged, before = output.numblocks, step_input.numblocks
     st.caption(

@@ -4,6 +4,7 @@ import streamlit as st
 from core.pipeline import MIN_FILTER_CHUNK, chain_text
 from ui.page import end_page, show_errors, start_page
 from ui.plots import grid_figure, speedup_figure
+from ui.prediction import predicted_scaling, show_prediction
 from ui.progress import on_page
 from ui.services.clock import duration
 from ui.services.cluster import runner
@@ -56,6 +57,11 @@ if workers is None and grids is None and not stop:
         "seconds, and is kept for every visitor of this server."
     )
 
+prediction = None
+if workers is not None:
+    with show_errors("Could not predict"):
+        prediction = predicted_scaling(context, on_page)
+
 if workers is not None:
     most = workers.points[-1]
     st.subheader(f"On 1 to {most.workers} worker threads")
@@ -77,7 +83,8 @@ if workers is not None:
         )
     st.markdown(speedup_lesson(workers))
     show_figure(
-        ("speedup", str(context.tile_files.folder), chain_key, tuple(workers.walls)), lambda: speedup_figure(workers)
+        ("speedup", str(context.tile_files.folder), chain_key, tuple(workers.walls), prediction and prediction.spread.measured),
+        lambda: speedup_figure(workers, prediction),
     )
     st.caption(
         "Right: every bar adds up the time each task ran, over all threads (task time). If the work divided "
@@ -101,6 +108,9 @@ if workers is not None:
             ),
             hide_index=True,
         )
+
+if prediction is not None:
+    show_prediction(prediction, workers)
 
 if grids is not None:
     st.subheader(f"On grids of {GRID_SIZES[0]} x {GRID_SIZES[0]} to {GRID_SIZES[-1]} x {GRID_SIZES[-1]} tiles")

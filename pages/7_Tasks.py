@@ -1,5 +1,6 @@
 import streamlit as st
 
+from core.observe import work_span
 from core.pipeline import chain_text
 from ui.page import end_page, show_errors, start_page
 from ui.progress import on_page
@@ -33,6 +34,18 @@ wall.metric(
     help=f"From the first task's start to the last one's end, on {where_words(run)}.",
 )
 threads.metric("Worker threads", f"{len(thread_labels(run))}", help=f"It ran on {where_words(run)}.")
+spread = work_span(graph, run)
+work, span, most = st.columns(3)
+work.metric("Work", f"{spread.work:.3f} s", help="Every task's time added up: what one worker would take.")
+span.metric(
+    "Span", f"{spread.span:.3f} s",
+    help="The longest chain of tasks that each wait for the one before: no number of workers runs faster. "
+    "**Span** in the graph's bar highlights it.",
+)
+most.metric(
+    "Work / span", f"{spread.parallelism:.1f}x",
+    help="The most any number of workers can gain over one; the Speed-up page predicts 1 to 64 workers.",
+)
 st.caption(
     "**Find a tile's tasks**: click a tile in the picture; its tasks light up in the graph. **Click a task** "
     "to see its tile and the border it reads from its neighbours. **Play** replays the run: each task and "
@@ -44,7 +57,7 @@ picture = preview_png(
 )
 show_task_view(
     graph, key="tasks-page", run=run, picture=picture,
-    signature=repr((folder, chain_key, run.where, run.wall)),
+    signature=repr((folder, chain_key, run.where, run.wall)), span=spread.span_tasks,
 )
 st.caption(
     f"The run was recorded when this page first opened for this image, grid and chain, on {where_words(run)}, "

@@ -27,6 +27,14 @@ def png_header_claiming(width: int, height: int) -> bytes:
     return real[:8] + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk)) + real[33:]
 
 
+def assert_same_partition(labels: np.ndarray, expected: np.ndarray) -> None:
+    """The same regions, however numbered: each label stands for exactly one expected
+    label and each expected label for exactly one label, background for background."""
+    pairs = set(zip(labels.ravel().tolist(), expected.ravel().tolist()))
+    assert len({label for label, _ in pairs}) == len(pairs) == len({want for _, want in pairs})
+    assert (0, 0) in pairs
+
+
 def zip_bytes() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -77,3 +77,16 @@ def test_the_speedup_page_says_when_a_measurement_was_stopped_or_failed(monkeypa
     at.button(key="measure_speedup").click().run()
     assert not at.exception
     assert at.error[0].value == "Could not measure: the disk is full."
+
+
+def test_after_measuring_the_page_predicts_more_workers_and_says_where_it_parts_from_the_points(counted_sweeps):
+    at = open_app(SPEEDUP)
+    at.button(key="measure_speedup").click().run()
+    assert_clean(at, SPEEDUP)
+    metrics = {m.label: m.value for m in at.metric}
+    assert {"Work", "Span", "Work / span", "16 workers (predicted)", "64 workers (predicted)"} <= set(metrics)
+    assert metrics["16 workers (predicted)"].endswith(" ms")
+    words = " ".join(m.value for m in at.markdown)
+    assert "Where they part, and why" in words and "memory bus" in words and "GIL" in words and "serial decode" in words
+    captions = " ".join(c.value for c in at.caption)
+    assert "1 worker: " in captions and "predicted," in captions and "measured (" in captions

@@ -194,3 +194,17 @@ def test_the_whole_16_by_16_pipeline_lays_out_in_the_browser_with_its_overview(s
     view.get_by_role("button", name="Every task").click()
     view.locator('.tv-graph[data-mode="tasks"][data-ready="true"]').wait_for()
     assert view.locator("svg g.node[data-task]").count() == len(graph.nodes)
+
+
+def test_span_lights_up_a_chain_of_dependent_tasks_from_a_tile_file_to_the_result(server, page, graph_of):
+    graph = graph_of(2, 2)
+    view = open_tasks(server, page, 2, 2)
+    view.get_by_role("button", name="Span").click()
+    assert view.locator(".tv").get_attribute("data-selected") == "span"
+    chain = tasks_marked(view, ".tv-hit")
+    lit_edges = view.locator("g.edge.tv-hit").count()
+    assert len(chain) >= 4 and lit_edges == len(chain) - 1  # one edge from each task to the next
+    stages = {graph.nodes[index].stage for index in chain}
+    assert {"read", "clip"} <= stages
+    view.get_by_role("button", name="Span").click()  # again: nothing highlighted
+    assert tasks_marked(view, ".tv-hit") == set()

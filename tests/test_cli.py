@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.ndimage as ndi
-from helpers import png_header_claiming
+from helpers import assert_same_partition, png_header_claiming
 from PIL import Image
 from skimage.filters import threshold_otsu
 
@@ -23,7 +23,7 @@ from core.pipeline.tiling import split_edges
 
 REPO = Path(__file__).resolve().parents[1]
 #: What a run of a chain that does not end in labels writes, without --zarr.
-PLAIN_OUTPUTS = ["graph-overview.dot", "graph.dot", "result.npy", "result.png", "tiles"]
+PLAIN_OUTPUTS = ["graph-overview.dot", "graph.dot", "pipeline.ipynb", "pipeline.py", "result.npy", "result.png", "tiles"]
 #: Within float32 rounding of SciPy's float64, as in test_build.
 ATOL = 1e-4
 
@@ -75,14 +75,6 @@ def test_a_chain_ending_in_a_threshold_writes_a_mask_of_0_and_1(tmp_path, photo,
     assert set(np.unique(mask)) == {0, 1}
     np.testing.assert_array_equal(np.asarray(Image.open(out / "result.png")), mask * 255)
     assert not (out / "regions.csv").exists()
-
-
-def assert_same_partition(labels: np.ndarray, expected: np.ndarray) -> None:
-    """The same regions, however numbered: each label stands for exactly one expected
-    label and each expected label for exactly one label, background for background."""
-    pairs = set(zip(labels.ravel().tolist(), expected.ravel().tolist()))
-    assert len({label for label, _ in pairs}) == len(pairs) == len({want for _, want in pairs})
-    assert (0, 0) in pairs
 
 
 @pytest.fixture

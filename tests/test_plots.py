@@ -15,3 +15,21 @@ def test_the_task_time_bars_show_the_stages_the_points_timed_in_order():
     stage_axes = speedup_figure(scaling).axes[2]
     legend = [text.get_text() for text in stage_axes.get_legend().get_texts()]
     assert legend == ["other (the checksum's sum)", "label", "gaussian", "stitch", "grayscale", "read"]  # reversed
+
+
+def test_the_prediction_is_drawn_below_with_the_measured_points_and_its_two_bounds():
+    import numpy as np
+
+    from core.observe import WorkSpan
+    from ui.services.runs import Prediction
+
+    spread = WorkSpan((0.1, 0.2, 0.3), ((0, 1), (0, 2)), (0.0, 0.1, 0.1), 0.4, 2)  # a fork: span 0.4
+    prediction = Prediction(spread, {"threads": 0.0}, {"threads": spread.predictions(0.0)})
+    scaling = WorkerScaling(tuple(ScalingPoint(k, 0.6 / k, {"read": 0.1}, 3, 0.0) for k in (1, 2)))
+    figure = speedup_figure(scaling, prediction)
+    assert len(figure.axes) == 4 and len(speedup_figure(scaling).axes) == 3
+    lines = {line.get_label(): line for line in figure.axes[3].get_lines()}
+    np.testing.assert_allclose(lines["predicted, threads"].get_ydata()[:3], [600, 400, 400])
+    np.testing.assert_allclose(lines["measured, threads"].get_ydata(), [600, 300])
+    np.testing.assert_allclose(lines["span: no k runs faster"].get_ydata(), [400, 400])
+    np.testing.assert_allclose(lines["work / k"].get_ydata()[:2], [600, 300])

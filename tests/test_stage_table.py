@@ -262,3 +262,18 @@ def test_a_filter_reaching_past_the_image_says_how_far_it_may_reach(text, larges
         chain_arrays(image, parse_chain([text]))
     [largest] = chain_arrays(image, parse_chain([largest_that_runs]))
     assert largest.compute().shape == (40, 11)
+
+
+# -- the notebook's code lines -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(STAGES))
+def test_every_stage_has_the_line_of_code_the_notebook_runs(name):
+    """tests/test_notebook.py runs every stage's line in a Jupyter kernel against the stage."""
+    stage = STAGES[name]
+    values = {param.name: param.default for param in stage.params}
+    for float_input in (True, False):
+        line = stage.code_line("previous", values, float_input=float_input)
+        compile(line, name, "eval")  # one expression
+        assert "previous" in line and "core." not in line
+    assert stage.code_line("previous", values).count("astype(numpy.float32)") == 0

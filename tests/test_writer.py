@@ -84,8 +84,10 @@ def test_every_format_comes_from_one_pass_that_computes_each_task_once(tmp_path,
         passes.append(what)
         return list(dask.compute(*collections, scheduler="threads", optimize_graph=False, **for_this_compute(counter)))
 
-    written = write(pipeline, tmp_path, optional=["ome-zarr"], compute=compute)
-    assert written == [f.file_name for f in FORMATS]  # every format applies to labels
+    source = tmp_path / "photo.png"
+    Image.fromarray(photo).save(source)
+    written = write(pipeline, tmp_path, optional=["ome-zarr"], compute=compute, source=source)
+    assert written == [f.file_name for f in FORMATS]  # every format applies to labels read from a file
     assert len(passes) == 1
     assert len(counter.keys) == len(set(counter.keys))  # the npy, PNG, zarr and table share every task
     read_tasks = [key for key in counter.keys if isinstance(key, tuple) and "map_read_frame" in str(key[0])]
@@ -112,6 +114,17 @@ def test_files_an_earlier_run_wrote_and_this_one_does_not_are_removed(tmp_path, 
     assert {"regions.csv", "result.ome.zarr"} <= set(os.listdir(tmp_path))
     write(pipeline_of(photo, tmp_path, ["sobel", "clip"]), tmp_path)
     assert sorted(os.listdir(tmp_path)) == [*ALWAYS, "tiles"]
+
+
+def test_the_notebook_and_script_need_the_image_file_the_tiles_were_cut_from(tmp_path, photo):
+    pipeline = pipeline_of(photo, tmp_path, ["sobel", "clip"])
+    assert "pipeline.ipynb" not in write(pipeline, tmp_path)  # tiles alone: nothing to name
+    source = tmp_path / "photo.png"
+    Image.fromarray(photo).save(source)
+    assert write(pipeline, tmp_path, source=source)[-2:] == ["pipeline.ipynb", "pipeline.py"]
+    assert str(source.resolve()) in (tmp_path / "pipeline.py").read_text()
+    write(pipeline, tmp_path)
+    assert not (tmp_path / "pipeline.ipynb").exists()  # an earlier run's notebook is not this run's
 
 
 def test_an_unknown_optional_format_is_refused_before_any_work(tmp_path, photo):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -16,12 +17,16 @@ from matplotlib.figure import Figure
 from core.pipeline import STAGES
 from ui.services.scaling import GridScaling, WorkerScaling
 
+if TYPE_CHECKING:  # runs imports this module for its histograms
+    from ui.services.runs import Prediction
+
 __all__ = [
     "STAGE_COLOURS",
     "WORKER_COLOURS",
     "ValueHistogram",
     "figure_png",
     "grid_figure",
+    "prediction_panel",
     "speedup_figure",
     "stage_colour",
 ]
@@ -126,11 +131,16 @@ def _timed_stages(points) -> list[str]:
     return list(dict.fromkeys(stage for point in points for stage in point.stage_seconds))
 
 
-def speedup_figure(scaling: WorkerScaling) -> Figure:
+def speedup_figure(scaling: WorkerScaling, prediction: Prediction | None = None) -> Figure:
     """Wall time and speed-up against worker threads, each with the ideal line, and the
-    task time of each stage per worker count, stacked."""
-    figure = Figure(figsize=(12, 3.6), dpi=100, layout="constrained")
-    wall_axes, speedup_axes, stage_axes = figure.subplots(1, 3)
+    task time of each stage per worker count, stacked; with a ``prediction``, below them
+    the predicted time on 1 to 64 workers (``prediction_panel``)."""
+    rows = [["wall", "speedup", "stages"]] + ([["prediction"] * 3] if prediction is not None else [])
+    figure = Figure(figsize=(12, 3.6 * len(rows)), dpi=100, layout="constrained")
+    panels = figure.subplot_mosaic(rows)
+    wall_axes, speedup_axes, stage_axes = panels["wall"], panels["speedup"], panels["stages"]
+    if prediction is not None:
+        prediction_panel(panels["prediction"], prediction, scaling)
     workers = scaling.workers
 
     wall_axes.plot(workers, _milliseconds(scaling.walls), "o-", label="measured")
@@ -196,6 +206,27 @@ def grid_figure(grids: GridScaling) -> Figure:
     wall_axes.legend(handles=handles, loc="upper left")
     wall_axes.grid(alpha=0.3)
     return figure
+
+
+def prediction_panel(axes, prediction: Prediction, measured: WorkerScaling) -> None:
+    """The predicted wall time on 1 to 64 workers (threads, and the cluster where there is
+    one) beside the measured points, between the two bounds: work / k and the span."""
+    spread = prediction.spread
+    counts = np.arange(1, len(prediction.walls["threads"]) + 1)
+    axes.plot(counts, _milliseconds(prediction.walls["threads"]), "-", color="#4c72b0", label="predicted, threads")
+    if "cluster" in prediction.walls:
+        axes.plot(counts, _milliseconds(prediction.walls["cluster"]), "--", color="#8172b2", label="predicted, cluster")
+    axes.plot(measured.workers, _milliseconds(measured.walls), "o", color=MARK_COLOUR, label="measured, threads")
+    axes.plot(counts, _milliseconds(spread.work / counts), ":", color=IDEAL_COLOUR, label="work / k")
+    axes.axhline(1000 * spread.span, color="black", linewidth=1, label="span: no k runs faster")
+    axes.set_xscale("log", base=2)
+    axes.set_xticks([1, 2, 4, 8, 16, 32, 64], ["1", "2", "4", "8", "16", "32", "64"])
+    axes.set_yscale("log")
+    axes.set_xlabel("workers k")
+    axes.set_ylabel("wall time (ms, log scale)")
+    axes.set_title("What more workers would buy")
+    axes.grid(alpha=0.3, which="both")
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
 def figure_png(figure: Figure) -> bytes:

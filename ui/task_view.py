@@ -90,11 +90,12 @@ def picture_uri(png: bytes) -> str:
 
 def task_view_args(
     graph: TaskGraph, *, run=None, picture: bytes | None = None, mode: str = "tasks",
-    height: int = GRAPH_HEIGHT, signature: str = "",
+    height: int = GRAPH_HEIGHT, signature: str = "", span: list[int] | None = None,
 ) -> dict:
     """What ``tasks.js`` draws: the graph's DOT sources, each task's stage, region, reads
     and tile, the image's grid (with ``picture``, a small PNG of the image, for the tile
-    picture), and, after a ``run``, when and where each task ran.
+    picture), and, after a ``run``, when and where each task ran, and its ``span`` (the
+    longest chain of tasks, ``core.observe.work_span``) for the view to highlight.
 
     ``signature`` names this graph and run: the view keeps its layout, zoom and replay
     time across reruns of the page while it stays the same.
@@ -114,7 +115,7 @@ def task_view_args(
             "tile": [list(node.tile) if node.tile else None for node in graph.nodes],
         },
         "image": None,
-        "run": None if run is None else _run_args(graph, run),
+        "run": None if run is None else {**_run_args(graph, run), "span": list(span or [])},
         "signature": signature,
     }
     if picture is not None:

@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from core.observe import TaskGraph, task_count, task_graph_of
+from core.outputs.notebook import notebook_text, pipeline_cells, script_text
 from core.outputs.png import write_png
 from core.pipeline import STAGES, Pipeline, Step, TileSet, chain_text
 from ui.services.previews import Histogram, StepRun, preview_stride
@@ -32,6 +33,7 @@ __all__ = [
     "show_image",
     "show_preview",
     "show_step_histogram",
+    "show_take_home",
     "stage_details",
     "stage_time",
     "task_graph_for",
@@ -199,3 +201,24 @@ def command_line(image_name: str, grid: tuple[int, int], chain: tuple[Step, ...]
     rows, cols = grid
     stages = " ".join(f"--stage {shlex.quote(text)}" for text in chain_text(chain))
     return f"python -m core {shlex.quote(image_name)} --grid {rows}x{cols} {stages}".rstrip()
+
+
+def show_take_home(pipeline: Pipeline, image_file, title: str) -> None:
+    """The chain as a notebook and a script to download (``core.outputs.notebook``), made
+    when clicked: what the command line writes as ``pipeline.ipynb`` and ``pipeline.py``;
+    ``image_file()`` is the file they read (made when asked for, for a large sample), None
+    for an image no single file holds; ``title`` names the picture in the notebook's heading."""
+    if image_file is None:
+        st.caption("The notebook starts from one image file: this upload is several tiles, so there is none to take.")
+        return
+    notebook, script = st.columns(2)
+    notebook.download_button(
+        "Download as a notebook (pipeline.ipynb)", lambda: notebook_text(pipeline_cells(pipeline, image_file(), title)),
+        file_name="pipeline.ipynb", mime="application/x-ipynb+json", on_click="ignore", key="download_notebook",
+        icon=":material/book:", width="stretch",
+    )
+    script.download_button(
+        "Download as a script (pipeline.py)", lambda: script_text(pipeline_cells(pipeline, image_file(), title)),
+        file_name="pipeline.py", mime="text/x-python", on_click="ignore", key="download_script",
+        icon=":material/code:", width="stretch",
+    )

@@ -107,6 +107,8 @@ def run(args: argparse.Namespace) -> RunReport:
                     collections, what, runner, show_progress, args.timeout, timing.timer
                 ),
                 store_here=store_here,
+                # The notebook starts from one image file; an input already in tiles has none.
+                source=None if is_tiled_input(args.image) else args.image,
             )
         wall["compute and write"] = time.perf_counter() - started
         if staging is not None:

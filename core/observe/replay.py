@@ -52,16 +52,17 @@ class RecordedRun:
     where: str  # "threads", or the scheduler's address
 
 
-def record_run(pipeline: Pipeline, scheduler=THREADS, on_progress=None) -> RecordedRun:
-    """Run every task of ``pipeline.result``'s graph once, on threads or on the cluster of
-    the ``distributed.Client`` given as ``scheduler``, and record each one.
+def record_run(pipeline: Pipeline, scheduler=THREADS, on_progress=None, array=None) -> RecordedRun:
+    """Run every task of ``pipeline.result``'s graph (or of ``array``'s, a dask array built
+    on the pipeline, such as the Speed-up page's checksum) once, on threads or on the
+    cluster of the ``distributed.Client`` given as ``scheduler``, and record each one.
 
     Each block of the result is handed to a task that keeps only its size, so blocks are
     freed as they are made and nothing of full resolution stays in memory or on the
     workers; those tasks are not recorded, as they are not in the drawn graph.
     ``on_progress(done, total)`` is called as tasks finish.
     """
-    result = pipeline.result
+    result = pipeline.result if array is None else array
     graph = convert_legacy_graph(dict(result.__dask_graph__()))
     sinks = _block_sizes(list(flatten(result.__dask_keys__())))
     client = scheduler if hasattr(scheduler, "get_task_stream") else None

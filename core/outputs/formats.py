@@ -32,6 +32,7 @@ class Result:
     pipeline: Pipeline
     kind: ResultKind
     value_range: tuple[float, float]  # bounds of its values, which its picture maps black..white
+    source: Path | None = None  # the image file the run read, absolute; None: not a file's
 
     @functools.cached_property
     def array(self) -> da.Array:
@@ -53,13 +54,14 @@ class Result:
         return task_graph_of(self.pipeline)
 
 
-def result_of(pipeline: Pipeline) -> Result:
+def result_of(pipeline: Pipeline, source: Path | None = None) -> Result:
     """The result of ``pipeline``'s chain: its last step's kind and output range, or the
-    stitched grayscale image's for an empty chain."""
+    stitched grayscale image's for an empty chain; ``source`` is the image file read."""
     chain = pipeline.chain
+    source = None if source is None else Path(source).resolve()
     if not chain:
-        return Result(pipeline, ResultKind.VALUES, GRAYSCALE_RANGE)
-    return Result(pipeline, STAGES[chain[-1].stage].kind, output_ranges(chain)[-1])
+        return Result(pipeline, ResultKind.VALUES, GRAYSCALE_RANGE, source)
+    return Result(pipeline, STAGES[chain[-1].stage].kind, output_ranges(chain)[-1], source)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ class OutputFormat:
     ``plan(result, path)`` writes into ``path``, a partial name that replaces
     ``file_name`` only once the whole run succeeded. An ``optional`` format is written only
     when asked for (the command line's ``--<flag>``); ``kinds`` are the results it applies
-    to. ``folder``: it writes a folder, not a file.
+    to. ``folder``: it writes a folder, not a file. ``needs_source``: it is written only
+    when the run names the image file it read (``Result.source``), as the notebook does.
     """
 
     name: str
@@ -93,3 +96,4 @@ class OutputFormat:
     optional: bool = False
     flag: str | None = None
     folder: bool = False
+    needs_source: bool = False

@@ -3,8 +3,9 @@ chain's result, all computed in one pass over the graph.
 
 ``result.npy`` (float32 values, a uint8 0/1 mask or integer labels), ``result.png`` (its
 picture), ``regions.csv`` after a label stage, ``result.ome.zarr`` on request, and the
-task graph as DOT. The threads or workers that compute the blocks write the ``.npy`` and
-the zarr and compress the PNG in strips, so no full-resolution array is gathered here;
+task graph as DOT, and, given the image file read, the notebook and script that repeat the
+run with plain dask calls. The threads or workers that compute the blocks write the ``.npy``
+and the zarr and compress the PNG in strips, so no full-resolution array is gathered here;
 workers with disks of their own hand each block back to be written here as it comes
 (``store_here``). A file appears only once the whole run succeeded; an earlier run's file
 that this run does not write is removed, so that the folder holds one run's files.
@@ -24,6 +25,7 @@ from ..pipeline.build import Pipeline
 from ..runtime.atomic import atomic_folder, atomic_path
 from .formats import OutputFormat, result_of
 from .graph_files import TASK_GRAPH, TASK_OVERVIEW
+from .notebook import NOTEBOOK, SCRIPT
 from .npy import NPY
 from .ome_zarr import OME_ZARR
 from .png import PNG
@@ -32,7 +34,7 @@ from .regions import REGIONS
 __all__ = ["FORMATS", "OPTIONAL_FORMATS", "write"]
 
 #: Every format a run can write, in the order they are reported.
-FORMATS: tuple[OutputFormat, ...] = (NPY, PNG, OME_ZARR, REGIONS, TASK_GRAPH, TASK_OVERVIEW)
+FORMATS: tuple[OutputFormat, ...] = (NPY, PNG, OME_ZARR, REGIONS, TASK_GRAPH, TASK_OVERVIEW, NOTEBOOK, SCRIPT)
 #: Those written only on request, by name.
 OPTIONAL_FORMATS = {f.name: f for f in FORMATS if f.optional}
 
@@ -51,7 +53,7 @@ def _dask_compute(collections: list, what: str) -> list:
 
 def write(
     pipeline: Pipeline, out: str | Path, *, optional: Iterable[str] = (), compute: Compute | None = None,
-    store_here: StoreHere | None = None,
+    store_here: StoreHere | None = None, source: str | Path | None = None,
 ) -> list[str]:
     """Write the files of ``pipeline``'s result into ``out`` (which must exist); return
     their names, in ``FORMATS``' order.
@@ -62,14 +64,19 @@ def write(
     chooses scheduler, progress and timing; the blocks of the ``.npy`` and the zarr are
     stored in the same pass by whoever computes them. With ``store_here`` instead (for
     workers that cannot write ``out``), ``store_here(collections, stores, what)`` runs the
-    pass and writes those blocks in this process (``core.runtime.fetch``).
+    pass and writes those blocks in this process (``core.runtime.fetch``). ``source`` is
+    the image file the tiles were cut from: with it, the run also writes the notebook and
+    the script that repeat it.
     """
     optional = set(optional)
     if optional - set(OPTIONAL_FORMATS):
         raise ValueError(f"unknown optional formats {sorted(optional - set(OPTIONAL_FORMATS))}")
     out = Path(out)
-    result = result_of(pipeline)
-    chosen = [f for f in FORMATS if result.kind in f.kinds and (not f.optional or f.name in optional)]
+    result = result_of(pipeline, source)
+    chosen = [
+        f for f in FORMATS
+        if result.kind in f.kinds and (not f.optional or f.name in optional) and (result.source or not f.needs_source)
+    ]
     with ExitStack() as renames:
         plans = [f.plan(result, renames.enter_context(_partial(f, out))) for f in chosen]
         collections = [c for p in plans for c in p.collections]

@@ -10,7 +10,7 @@ from .build import Pipeline, build_pipeline, read_tiles, stitch, to_grayscale
 from .chain import Param, ResultKind, Stage, Step, parse_step, step_labels
 from .chunks import MIN_CHUNKS_PER_AXIS, MIN_FILTER_CHUNK, merge_small_chunks
 from .loading import DEFAULT_MAX_PIXELS, frame_count, load_image
-from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample
+from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample, sample_file
 from .shipped import ShippedTiles, shipped, tile_paths
 from .stage_table import (
     DEFAULT_CHAIN,
@@ -59,6 +59,7 @@ __all__ = [
     "partition",
     "partition_cached",
     "read_tiles",
+    "sample_file",
     "shipped",
     "sobel_range",
     "split_edges",

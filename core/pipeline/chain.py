@@ -110,7 +110,8 @@ class Stage:
     black..white, and the clip slider offers it. ``check(values)`` raises
     ``PipelineError`` for combinations no single parameter can refuse (clip's lo >= hi).
     ``resolve(values, given)`` fills parameters implied by the ones given
-    (``threshold:value=0.5`` means ``method=value``).
+    (``threshold:value=0.5`` means ``method=value``). ``code`` is the call the exported
+    notebook makes (``code_line``): a template, or a function of the values giving one.
     """
 
     name: str
@@ -122,6 +123,7 @@ class Stage:
     output_range: Callable[..., ValueRange] = lambda input_range, **values: input_range
     check: Callable[[dict], None] | None = None
     resolve: Callable[[dict, set[str]], dict] | None = None
+    code: str | Callable[..., str] | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "kind", ResultKind(self.kind))  # "mask" is ResultKind.MASK
@@ -146,6 +148,21 @@ class Stage:
         if self.check is not None:
             self.check(values)
         return Step(self.name, tuple(values.items()))
+
+    def code_line(self, image: str, values: Mapping, *, float_input: bool = True) -> str | None:
+        """The plain dask / dask-image / scikit-image call this stage is, on the variable
+        ``image``; None for a stage declared without one.
+
+        In the template, ``{image}`` is the input as it is and ``{float_image}`` the input
+        as float32 (a filter of a uint8 mask would keep its type and wrap around), which is
+        ``image`` itself when ``float_input``; each parameter's name is its value as Python
+        writes it.
+        """
+        if self.code is None:
+            return None
+        template = self.code(**values) if callable(self.code) else self.code
+        float_image = image if float_input else f"{image}.astype(numpy.float32)"
+        return template.format(image=image, float_image=float_image, **{k: repr(v) for k, v in values.items()})
 
     def shown(self, values: Mapping) -> list[Param]:
         """The parameters that matter for these values."""

@@ -19,7 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import PipelineError
 
-__all__ = ["DEFAULT_MAX_PIXELS", "ImageSource", "as_gray_or_rgb", "frame_count", "load_image"]
+__all__ = ["DEFAULT_MAX_PIXELS", "ImageSource", "as_gray_or_rgb", "frame_count", "load_image", "loading_code"]
 
 #: Largest image (width x height) decoded unless the caller raises the limit.
 DEFAULT_MAX_PIXELS = 2**28  # 268 MPix: 805 MB as RGB uint8
@@ -243,3 +243,61 @@ def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
         8: lambda a: np.swapaxes(a, 0, 1)[::-1],
     }
     return np.ascontiguousarray(flips.get(orientation, flips[1])(pixels))
+
+
+# -- the same decoding, as code to read ---------------------------------------------------
+
+_ALPHA_MODES = ("RGBA", "LA", "La", "RGBa", "PA")
+
+
+def loading_code(path: str | os.PathLike) -> str:
+    """Python that decodes the file at ``path`` as ``load_image`` does, into ``image``, for
+    the exported notebook: tifffile or Pillow calls chosen from the file's header (nothing
+    is decoded here). The code reads the path from a variable ``IMAGE``.
+
+    A plain TIFF (gray or RGB, 8 or 16 bits) is read by tifffile, as ``load_image`` reads
+    it; any other file by Pillow, turned by its EXIF orientation, then made gray or RGB as
+    its mode asks, transparency composited over white.
+    """
+    with open(Path(path), "rb") as stream:
+        if stream.read(4) in _TIFF_MAGIC:
+            stream.seek(0)
+            with tifffile.TiffFile(stream) as tif:
+                page = tif.pages.first
+                plain = (
+                    page.photometric in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB)
+                    and page.bitspersample in (8, 16) and page.samplesperpixel in (1, 3, 4)
+                    and int(page.tags.valueof(274, 1)) == 1
+                )
+                if plain:
+                    lines = ["image = tifffile.imread(IMAGE, key=0)  # the first page"]
+                    if page.samplesperpixel == 4:
+                        lines += [
+                            "top = numpy.iinfo(image.dtype).max  # transparency over white, as a viewer shows it",
+                            "alpha = image[..., 3:].astype(numpy.float32) / top",
+                            "image = numpy.rint(image[..., :3] * alpha + top * (1 - alpha)).astype(image.dtype)",
+                        ]
+                    return "\n".join(lines)
+        stream.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(stream) as im:
+                mode, transparent, gray_palette = im.mode, "transparency" in im.info, im.mode == "P" and _palette_is_gray(im)
+    lines = [
+        "with PIL.Image.open(IMAGE) as file:  # the first frame",
+        "    picture = PIL.ImageOps.exif_transpose(file)  # turned as a photo viewer shows it",
+    ]
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        lines.append("image = numpy.asarray(picture).astype(numpy.uint16)  # 16-bit gray")
+    elif mode in ("1", "L") or (gray_palette and not transparent):
+        lines.append('image = numpy.asarray(picture.convert("L"))  # gray')
+    elif mode == "RGB":
+        lines.append("image = numpy.asarray(picture)")
+    elif mode in _ALPHA_MODES or transparent:
+        lines += [
+            'white = PIL.Image.new("RGBA", picture.size, "white")  # transparency over white',
+            'image = numpy.asarray(PIL.Image.alpha_composite(white, picture.convert("RGBA")).convert("RGB"))',
+        ]
+    else:
+        lines.append('image = numpy.asarray(picture.convert("RGB"))')
+    return "\n".join(lines)

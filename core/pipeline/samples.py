@@ -13,7 +13,7 @@ from ..errors import PipelineError
 from ..runtime.atomic import atomic_path
 from .loading import as_gray_or_rgb
 
-__all__ = ["DEFAULT_SAMPLE", "LARGE_SAMPLES", "SAMPLES", "load_sample"]
+__all__ = ["DEFAULT_SAMPLE", "LARGE_SAMPLES", "SAMPLES", "load_sample", "sample_file"]
 
 #: A sample large enough that more cores pay: its tasks take far longer than scheduling
 #: them (the Speed-up page's first measurement). Made, not bundled: the astronaut enlarged
@@ -41,6 +41,35 @@ SAMPLES = {
 
 #: Many crisp edges at several scales, and a square that most grids divide unevenly.
 DEFAULT_SAMPLE = "astronaut"
+
+
+#: The file of each sample in ``skimage.data.data_dir`` where it is not ``<name>.png``.
+SAMPLE_FILES = {
+    "rocket": "rocket.jpg",
+    "retina": "retina.jpg",
+    "hubble_deep_field": "hubble_deep_field.jpg",
+    "immunohistochemistry": "ihc.png",
+}
+
+
+def sample_file(name: str, cache: str | os.PathLike | None = None) -> Path:
+    """The file the sample is decoded from: ``load_image`` of it equals
+    ``load_sample(name)``, so an exported notebook can name it. A large sample's is made
+    (a PNG, once) in ``cache``, which it needs."""
+    if name not in SAMPLES:
+        raise PipelineError(f"unknown sample {name!r}; choose one of {', '.join(SAMPLES)}")
+    if name not in LARGE_SAMPLES:
+        return Path(skimage.data.data_dir, SAMPLE_FILES.get(name, f"{name}.png")).resolve()
+    if cache is None:
+        raise PipelineError(f"the sample {name!r} is made, not bundled: its file needs a folder to be kept in")
+    path = (Path(cache) / ".samples" / f"{name}-{LARGE_VERSION}.png").resolve()
+    if not path.exists():
+        from PIL import Image
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as partial:
+            Image.fromarray(load_sample(name, cache)).save(partial, format="PNG", compress_level=1)
+    return path
 
 
 def load_sample(name: str, cache: str | os.PathLike | None = None) -> np.ndarray:

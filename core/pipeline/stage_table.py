@@ -137,6 +137,19 @@ def sobel_range(mode: str) -> tuple[float, float]:
     return _derivative_range("sobel")(GRAYSCALE_RANGE, mode=mode)
 
 
+def _derivative_code(kind: str):
+    """The notebook's call for a derivative filter in ``mode``."""
+    along = {"x": -1, "y": 0}
+
+    def code(mode: str) -> str:
+        call = f"dask_image.ndfilters.{kind}({{float_image}}, axis={{axis}})"
+        if mode in along:
+            return call.replace("{axis}", str(along[mode]))
+        return f"dask.array.hypot({call.replace('{axis}', '0')}, {call.replace('{axis}', '-1')})"
+
+    return code
+
+
 def _laplace_range(input_range):
     width = input_range[1] - input_range[0]  # the kernel: -4 at the centre, 1 at its four neighbours
     return (-4.0 * width, 4.0 * width)
@@ -155,6 +168,14 @@ def _check_clip(values: dict) -> None:
         raise PipelineError(f"clip needs lo < hi, got lo={values['lo']:g} and hi={values['hi']:g}")
 
 
+def _threshold_code(method: str, value: float) -> str:
+    # Otsu's level from the whole image, as scikit-image computes it: the chain waits here
+    # for every chunk (the command line sums per-chunk histograms to the same level).
+    if method == "otsu":
+        return "({float_image} > skimage.filters.threshold_otsu({float_image}.compute())).astype(numpy.uint8)"
+    return "({float_image} > {value}).astype(numpy.uint8)"
+
+
 # -- the table ---------------------------------------------------------------------------
 
 _MODE = Param("mode", str, "x", "which derivative", choices=DERIVATIVE_MODES, labels=MODE_LABELS)
@@ -168,37 +189,40 @@ STAGES: dict[str, Stage] = {
             "borrowing 4 sigma of pixels from its neighbours: the result equals SciPy's on "
             "the whole image.",
             gaussian, (Param("sigma", float, 1.0, "width of the Gaussian, in pixels", low=0.0, high=20.0),),
+            code=f"dask_image.ndfilters.gaussian_filter({{float_image}}, sigma={{sigma}}, truncate={GAUSSIAN_TRUNCATE!r})",
         ),
         Stage(
             "median", "Median filter",
             "`dask_image.ndfilters.median_filter` replaces each pixel with the median of its "
             "size x size neighbourhood, which removes speckles and keeps edges sharp.",
             median, (Param("size", int, 3, "side of the neighbourhood, in pixels", low=1, high=25),),
+            code="dask_image.ndfilters.median_filter({float_image}, size={size})",
         ),
         Stage(
             "uniform", "Mean filter",
             "`dask_image.ndfilters.uniform_filter` replaces each pixel with the mean of its "
             "size x size neighbourhood: the cheapest smoothing, a box blur.",
             uniform, (Param("size", int, 3, "side of the neighbourhood, in pixels", low=1, high=25),),
+            code="dask_image.ndfilters.uniform_filter({float_image}, size={size})",
         ),
         Stage(
             "sobel", "Sobel edges",
             "`dask_image.ndfilters.sobel` runs on every chunk with a one-pixel overlap "
             "borrowed from its neighbours, so tile borders leave no seams: the result equals "
             "SciPy's Sobel on the whole image.",
-            sobel, (_MODE,), output_range=_derivative_range("sobel"),
+            sobel, (_MODE,), output_range=_derivative_range("sobel"), code=_derivative_code("sobel"),
         ),
         Stage(
             "prewitt", "Prewitt edges",
             "`dask_image.ndfilters.prewitt`: like Sobel, with equal weights across the "
             "derivative, so a little more sensitive to noise.",
-            prewitt, (_MODE,), output_range=_derivative_range("prewitt"),
+            prewitt, (_MODE,), output_range=_derivative_range("prewitt"), code=_derivative_code("prewitt"),
         ),
         Stage(
             "laplace", "Laplace",
             "`dask_image.ndfilters.laplace`: the sum of second derivatives, zero on flat "
             "areas and on even slopes, large on thin lines and spots.",
-            laplace, output_range=_laplace_range,
+            laplace, output_range=_laplace_range, code="dask_image.ndfilters.laplace({float_image})",
         ),
         Stage(
             "clip", "Clip",
@@ -211,6 +235,7 @@ STAGES: dict[str, Stage] = {
             ),
             output_range=lambda input_range, *, lo, hi: (lo, hi),
             check=_check_clip,
+            code="dask.array.clip({image}, {lo}, {hi})",
         ),
         Stage(
             "threshold", "Threshold",
@@ -226,6 +251,7 @@ STAGES: dict[str, Stage] = {
             kind=ResultKind.MASK,
             output_range=lambda input_range, **values: (0.0, 1.0),
             resolve=value_implies_method,
+            code=_threshold_code,
         ),
         Stage(
             "label", "Labels",
@@ -237,6 +263,7 @@ STAGES: dict[str, Stage] = {
             (Param("connectivity", int, 1, "1: sides only, 2: corners too", low=1, high=2),),
             kind=ResultKind.LABELS,
             output_range=lambda input_range, **values: (0.0, 1.0),
+            code="dask_image.ndmeasure.label({image}, scipy.ndimage.generate_binary_structure(2, {connectivity}))[0]",
         ),
     )
 }

@@ -12,13 +12,23 @@ here draws: a ``Watch`` (``ui.progress.on_page`` in the pages) shows the work.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import pandas as pd
 import streamlit as st
 
 from core.errors import PipelineError
-from core.observe import RecordedRun, record_run
+from core.observe import (
+    MOST_WORKERS,
+    RecordedRun,
+    TaskGraph,
+    WorkSpan,
+    cost_beyond_recording,
+    record_run,
+    scheduling_cost,
+    work_span,
+)
 from core.pipeline import (
     GRAYSCALE_RANGE,
     Pipeline,
@@ -39,7 +49,7 @@ from . import config
 from .cluster import runner, where
 from .pages import step_title
 from .previews import Histogram, StepRun, StitchRun, measure_regions, run_step, run_stitch_stages
-from .scaling import GRID_SIZES, GridScaling, WorkerScaling, measure_grids, measure_workers
+from .scaling import GRID_SIZES, GridScaling, WorkerScaling, checksum_of, measure_grids, measure_workers
 from .store import BoundedStore
 from .uploads import SourceImage
 
@@ -47,11 +57,15 @@ __all__ = [
     "STEP_RUNS_KEPT",
     "SWEEP_REPEATS",
     "UNWATCHED",
+    "Prediction",
     "Watch",
     "grid_scaling",
     "lazy_pipeline",
+    "prediction_of",
+    "recorded_checksum_run",
     "recorded_run",
     "region_table_of",
+    "scheduling_costs",
     "step_key",
     "step_runs",
     "stitch_run",
@@ -110,6 +124,8 @@ def _stores() -> dict[str, BoundedStore]:
         "histogram": BoundedStore(16),  # a matplotlib figure each, about 1 MB
         "workers": BoundedStore(16),
         "grids": BoundedStore(16),
+        "costs": BoundedStore(4),  # a number per kind of scheduler
+        "predictions": BoundedStore(16),  # a number per task and per worker count
     }
 
 
@@ -234,6 +250,17 @@ def recorded_run(tile_files: TileSet, pipeline: Pipeline, scheduler, watch: Watc
     )
 
 
+def recorded_checksum_run(tile_files: TileSet, pipeline: Pipeline, watch: Watch = UNWATCHED) -> RecordedRun:
+    """The Speed-up page's checksum (``scaling.checksum_of``) run once on threads and
+    recorded as ``recorded_run`` records: the graph the measured points run, which the
+    prediction replays. Once per image, grid and chain."""
+    return _computed(
+        "replays", ("checksum", str(tile_files.folder), _chain_key(pipeline.chain), THREADS),
+        "Running the pipeline once on threads, recording every task",
+        lambda report: record_run(pipeline, THREADS, report, checksum_of(pipeline)), watch,
+    )
+
+
 def region_table_of(
     tile_files: TileSet, chain: tuple[Step, ...], index: int, labels: StepRun, stitched: StitchRun, scheduler,
     watch: Watch = UNWATCHED,
@@ -293,3 +320,40 @@ def grid_scaling(
         f"Timing the pipeline on grids of {GRID_SIZES[0]} x {GRID_SIZES[0]} to {GRID_SIZES[-1]} x {GRID_SIZES[-1]} tiles",
         lambda report: _measured_grids(image, chain, report), watch,
     )
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What more workers would buy, from a recorded run: its work and span, and the wall
+    time the list scheduler predicts for 1 to ``MOST_WORKERS`` workers with each kind of
+    scheduler's cost per task (``threads``, and ``cluster`` where the pages run on one),
+    less what the recorded durations already hold (``cost_beyond_recording``)."""
+
+    spread: WorkSpan
+    costs: dict[str, float]  # seconds a task adds beyond its work
+    walls: dict[str, list[float]]  # seconds on 1, 2, ... MOST_WORKERS workers
+
+    def wall(self, workers: int, kind: str = "threads") -> float:
+        return self.walls[kind][workers - 1]
+
+
+def scheduling_costs(scheduler) -> dict[str, float]:
+    """Seconds one task adds beyond its own work, on threads and, where the pages run on a
+    cluster, on it: measured once per server and cluster (a few milliseconds)."""
+    costs = {"threads": _stores()["costs"].get_or_compute("threads", lambda: scheduling_cost(THREADS))}
+    if scheduler != THREADS:
+        costs["cluster"] = _stores()["costs"].get_or_compute(where(scheduler), lambda: scheduling_cost(scheduler))
+    return costs
+
+
+def prediction_of(tile_files: TileSet, graph: TaskGraph, run: RecordedRun, scheduler) -> Prediction:
+    """The prediction for ``run``, a recording of ``graph`` (``recorded_run``), computed once
+    per recording: thousands of tasks through 64 schedules take a second or two."""
+    costs = scheduling_costs(scheduler)
+
+    def predict() -> Prediction:
+        spread = work_span(graph, run)
+        added = {kind: cost_beyond_recording(cost, run.where, costs["threads"]) for kind, cost in costs.items()}
+        return Prediction(spread, costs, {kind: spread.predictions(cost, MOST_WORKERS) for kind, cost in added.items()})
+
+    return _stores()["predictions"].get_or_compute((str(tile_files.folder), run.where, run.wall), predict)

@@ -35,6 +35,7 @@ __all__ = [
     "ScalingPoint",
     "WorkerScaling",
     "amdahl_serial_fraction",
+    "checksum_of",
     "default_worker_counts",
     "measure_grids",
     "measure_workers",
@@ -197,12 +198,17 @@ def timed_stages(pipeline: Pipeline) -> tuple[str, ...]:
     return (*pipeline.stages(), "other")
 
 
+def checksum_of(pipeline: Pipeline):
+    """What each run computes: the chain's result summed in float64, lazily."""
+    return pipeline.result.sum(dtype=np.float64)
+
+
 def _timed_run(
     pipeline: Pipeline, owner: dict[str, str], workers: int, watch: _Watch
 ) -> tuple[float, dict[str, float], float]:
     """Wall seconds, task seconds per stage and the checksum of one run on ``workers`` threads."""
     timer = StageTimer(owner)
-    checksum = pipeline.result.sum(dtype=np.float64)
+    checksum = checksum_of(pipeline)
     started = time.perf_counter()
     # ``optimize_graph=False`` keeps each task under its stage's layer name (see StageTimer).
     (total,) = dask.compute(
@@ -263,7 +269,7 @@ def measure_workers(
         raise PipelineError(f"worker counts and repeats must be at least 1, got {counts} and {repeats}")
     pipeline = build_pipeline(tiles, chain)
     owner = stage_of_layer(pipeline)
-    tasks = task_count(pipeline.result.sum(dtype=np.float64))
+    tasks = task_count(checksum_of(pipeline))
     pipeline_tasks = task_count(pipeline.result)
     watch = _Watch(report, cancelled, tasks * len(counts) * repeats)
     runs: dict[int, list] = {k: [] for k in counts}
@@ -335,7 +341,7 @@ def measure_grids(
         watch.check()
         tiles = partition_cached(image, g, g, cache_root, digest=digest)
         pipeline = build_pipeline(tiles, chain)
-        tasks = task_count(pipeline.result.sum(dtype=np.float64))
+        tasks = task_count(checksum_of(pipeline))
         prepared.append((g, pipeline, stage_of_layer(pipeline), tasks, task_count(pipeline.result)))
     watch.total = sum(tasks for *_, tasks, _ in prepared) * repeats
     runs: dict[int, list] = {g: [] for g in fitting}

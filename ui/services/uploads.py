@@ -18,7 +18,7 @@ import numpy as np
 import streamlit as st
 
 from core.errors import PipelineError
-from core.pipeline import SAMPLES, TileSet, frame_count, image_digest, load_image, load_sample
+from core.pipeline import SAMPLES, TileSet, frame_count, image_digest, load_image, load_sample, sample_file
 from core.pipeline.inputs import TILE_FILE, open_tiled_input, tile_files_in_folder
 from core.runtime import prune, store_bytes, touch
 
@@ -51,6 +51,17 @@ class SourceImage:
     file_name: str  # for the command line the Home page offers: the sample's name, or the upload's
     frames: int = 1  # of an animation, or pages of a TIFF: only the first is decoded
     tiles: TileSet | None = None  # an upload of several files: the tiles they are, read as they are
+    sample: str | None = None  # the sample's name, for a sample
+
+    def file(self) -> Path | None:
+        """The file on the server it was decoded from, which a notebook names: the upload's,
+        or the sample's (a large sample's is written then, once); None for an upload of
+        several tiles, which no single file holds."""
+        if self.sample is not None:
+            return sample_file(self.sample, config.get("TILE_CACHE_DIR"))
+        if self.tiles is not None:
+            return None
+        return (config.get("TILE_CACHE_DIR") / "uploads" / self.digest).resolve()
 
 
 @st.cache_resource
@@ -137,7 +148,7 @@ def current_image(sample: str, upload: Upload | None) -> SourceImage:
             file_name = "TILES/" if tiles is not None else upload.file_name or "IMAGE"
             return SourceImage(upload.digest, upload.label, pixels, file_name, frames, tiles)
         digest, pixels = _decoded().get_or_compute(("sample", sample), lambda: _load_sample(sample))
-        return SourceImage(digest, SAMPLES[sample], pixels, f"{sample}.png")
+        return SourceImage(digest, SAMPLES[sample], pixels, f"{sample}.png", sample=sample)
     except PipelineError as e:
         raise PipelineError(
             f"Could not read this image: {e}. Upload another one, or clear it to use a sample."

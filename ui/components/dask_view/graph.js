@@ -226,8 +226,9 @@ export class TaskGraph {
   }
 
   // ``hits`` (a Set of tasks) highlighted, the others dimmed where there are any; ``chosen``
-  // (a task or null) outlined. Only the graph of every task shows them.
-  highlight(hits, chosen) {
+  // (a task or null) outlined; an edge lit where both ends are hits, or, given ``links``
+  // (a Set of "from,to"), where it is one of them. Only the graph of every task shows them.
+  highlight(hits, chosen, links = null) {
     if (!this.svg || this.mode !== "tasks") return;
     this.svg.classList.toggle("tv-focus", hits.size > 0);
     this.taskNodes.forEach((node, index) => {
@@ -236,7 +237,7 @@ export class TaskGraph {
       node.classList.toggle("tv-chosen", index === chosen);
     });
     for (const [edge, from, to] of this.edges) {
-      edge.classList.toggle("tv-hit", hits.has(from) && hits.has(to));
+      edge.classList.toggle("tv-hit", links ? links.has(`${from},${to}`) : hits.has(from) && hits.has(to));
     }
   }
 

@@ -9,7 +9,7 @@
 import { button, el } from "./dom.js";
 import { TaskGraph } from "./graph.js";
 import { loadStyle } from "./loader.js";
-import { highlight, sameTile, tasksOfTile } from "./logic/graph-data.js";
+import { highlight, sameTile, spanHighlight, tasksOfTile } from "./logic/graph-data.js";
 import { hint, taskName, taskTip, tileTip } from "./logic/words.js";
 import { Replay } from "./replay.js";
 import { TilePicture } from "./tiles.js";
@@ -23,6 +23,7 @@ class TaskView {
     this.count = args.nodes.stage.length;
     this.selectedTile = null; // [row, col]
     this.selectedTask = null; // node index
+    this.spanShown = false; // the recorded run's span highlighted
     this.tasksOfTile = tasksOfTile(this.nodes.tile);
     this.picture = null;
     this.replay = null;
@@ -47,6 +48,12 @@ class TaskView {
     this.clearButton = button("Clear", "Clear the highlight", () => this.select(null, null));
     this.clearButton.hidden = true;
     bar.appendChild(this.clearButton);
+    if (args.run && args.run.span && args.run.span.length) {
+      this.spanButton = button("Span", "Highlight the span: the longest chain of tasks that each wait for the one before",
+        () => this.select(null, null, !this.spanShown));
+      this.spanButton.classList.add("tv-span-button");
+      bar.appendChild(this.spanButton);
+    }
     bar.appendChild(this.legend());
     this.element.appendChild(bar);
 
@@ -100,21 +107,26 @@ class TaskView {
 
   // A layout drawn (first, or on a change of mode): the choice and the replay's time on it.
   drawn() {
-    this.select(this.selectedTile, this.selectedTask);
+    this.select(this.selectedTile, this.selectedTask, this.spanShown);
     if (this.replay) this.replay.setTime(this.replay.time);
   }
 
   // A tile (its tasks highlighted in the graph) or a task (its tile, region and borrowed
   // border outlined on the picture, its dependencies highlighted), or neither.
-  select(tile, task) {
+  // Or, with ``span``, the span of the recorded run.
+  select(tile, task, span = false) {
     this.selectedTile = tile;
     this.selectedTask = task;
-    const { kind, hits } = highlight(tile, task, this.tasksOfTile, this.graph.dependencies);
+    this.spanShown = span;
+    if (this.spanButton) this.spanButton.classList.toggle("tv-on", span);
+    const { kind, hits, links } = span
+      ? spanHighlight(this.args.run.span)
+      : highlight(tile, task, this.tasksOfTile, this.graph.dependencies);
     this.clearButton.hidden = !kind;
     this.element.dataset.selected = kind;
-    this.graph.highlight(hits, task);
+    this.graph.highlight(hits, task, links);
     if (this.picture) this.picture.select(tile, task, task === null ? "" : taskName(task, this.nodes));
-    if (tile) this.graph.reveal([...hits]);
+    if (tile || span) this.graph.reveal([...hits]);
   }
 
   showStates(states) {

@@ -43,6 +43,16 @@ export function highlight(tile, task, tasksOfTile, dependencies) {
   return { kind: "task", hits };
 }
 
+// The span, the longest chain of dependent tasks of a recorded run (``span``: its tasks,
+// first to last), as a highlight: its tasks, and the edges from each to the next as
+// "from,to" (an edge between two tasks of the chain that skips one is not part of it).
+export function spanHighlight(span) {
+  const tasks = span || [];
+  const links = new Set();
+  for (let i = 1; i < tasks.length; i++) links.add(`${tasks[i - 1]},${tasks[i]}`);
+  return { kind: "span", hits: new Set(tasks), links };
+}
+
 // Class name of a stage (as the overview's boxes carry it) -> its colour; ``stages`` are
 // the arguments' [name, colour, class name].
 export function colourOfClass(stages) {

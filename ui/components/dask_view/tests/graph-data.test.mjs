@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  colourOfClass, dependenciesOf, edgeEnds, highlight, sameTile, tasksOfTile,
+  colourOfClass, dependenciesOf, edgeEnds, highlight, sameTile, spanHighlight, tasksOfTile,
 } from "../logic/graph-data.js";
 
 test("each tile's tasks, in the graph's order; tasks of no tile left out", () => {
@@ -67,4 +67,19 @@ test("the overview's stage classes to their colours", () => {
   const colours = colourOfClass([["read", "#f00", "stage-read"], ["sobel", "#0f0", "stage-sobel"]]);
   assert.equal(colours.get("stage-sobel"), "#0f0");
   assert.equal(colours.size, 2);
+});
+
+describe("the span", () => {
+  test("highlights its tasks and the edges from each to the next, not one that skips a task", () => {
+    const { kind, hits, links } = spanHighlight([4, 7, 9]);
+    assert.equal(kind, "span");
+    assert.deepEqual([...hits], [4, 7, 9]);
+    assert.deepEqual([...links], ["4,7", "7,9"]);
+    assert.equal(links.has("4,9"), false);
+  });
+
+  test("a run without one highlights nothing", () => {
+    assert.equal(spanHighlight(undefined).hits.size, 0);
+    assert.equal(spanHighlight([3]).links.size, 0);
+  });
 });
