@@ -1,10 +1,11 @@
 """Taking the chain home: Home offers it as a notebook and a script, and each step's page
 shows the line of code the notebook runs for it."""
 
+import numpy as np
 import pytest
 from apptest import HOME_PAGE, LABEL_CHAIN, STEP_PAGE, assert_clean, open_app
 
-from core.pipeline import sample_file
+from core.pipeline import load_image, sample_file
 from ui.services.uploads import current_image
 
 pytestmark = pytest.mark.usefixtures("fresh_server")
@@ -18,7 +19,10 @@ def test_home_offers_the_chain_as_a_notebook_and_a_script():
 
 
 def test_the_notebook_names_the_file_the_sample_is_decoded_from():
-    assert current_image("coins", None).path == sample_file("coins")
+    assert current_image("coins", None).file() == sample_file("coins")
+    # The large sample is made, not bundled: its file is written once, the same pixels.
+    large = current_image("astronaut_16mpix", None)
+    np.testing.assert_array_equal(load_image(large.file()), large.pixels)
 
 
 @pytest.mark.parametrize("step, line", [

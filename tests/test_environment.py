@@ -11,9 +11,10 @@ from core.errors import PipelineError
 from core.runtime.environment import EQUAL, NEEDED, check_environment, environment_faults
 
 REPO = Path(__file__).resolve().parents[1]
-#: Imported by core only where the work runs in this process, never in a task on a node:
-#: libvips decodes a stream on threads here.
-CLIENT_ONLY = {"pyvips"}
+#: Imported by core only where the work runs in this process, never in a task on a node,
+#: and never when a node imports core: libvips decodes a stream on threads here, nbformat
+#: writes the notebook here.
+CLIENT_ONLY = {"pyvips", "nbformat"}
 
 
 def imported_packages() -> set[str]:

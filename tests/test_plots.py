@@ -25,7 +25,7 @@ def test_the_prediction_is_drawn_below_with_the_measured_points_and_its_two_boun
 
     spread = WorkSpan((0.1, 0.2, 0.3), ((0, 1), (0, 2)), (0.0, 0.1, 0.1), 0.4, 2)  # a fork: span 0.4
     prediction = Prediction(spread, {"threads": 0.0}, {"threads": spread.predictions(0.0)})
-    scaling = WorkerScaling(tuple(ScalingPoint(k, 0.6 / k, {"read": 0.1}, 3, 0.0) for k in (1, 2)))
+    scaling = WorkerScaling(tuple(ScalingPoint(k, 0.6 / k, {"read": 0.1}, 3, 0.0, 2) for k in (1, 2)))
     figure = speedup_figure(scaling, prediction)
     assert len(figure.axes) == 4 and len(speedup_figure(scaling).axes) == 3
     lines = {line.get_label(): line for line in figure.axes[3].get_lines()}

@@ -51,7 +51,7 @@ def test_an_empty_chain_is_a_chain_and_a_missing_one_is_the_default():
     ({"rows": "0"}, "rows=0", f"a grid has 1 to {MAX_GRID} rows; 2 instead"),
     ({"cols": str(MAX_GRID + 1)}, f"cols={MAX_GRID + 1}", f"a grid has 1 to {MAX_GRID} columns; 2 instead"),
     ({"rows": "two"}, "rows=two", f"a grid has 1 to {MAX_GRID} rows; 2 instead"),
-    ({"sample": "nope"}, "sample=nope", "Coins (grayscale), Brick wall (grayscale texture); Astronaut (portrait, RGB) instead"),
+    ({"sample": "nope"}, "sample=nope", "Astronaut, 16 MPix (4096 x 4096, made on first use); Astronaut (portrait, RGB) instead"),
     ({"upload": "../etc/passwd"}, "upload=../etc/passwd", "64 hexadecimal characters; the sample instead"),
 ])
 def test_a_bad_value_is_left_out_and_noted_with_what_is_allowed_and_used_instead(query, part, allowed):

@@ -16,8 +16,6 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from ..pipeline.build import Pipeline
 from ..pipeline.chain import step_labels
@@ -195,6 +193,11 @@ def _compute_cells(pipeline: Pipeline, result: Result) -> list[Cell]:
 
 def notebook_text(cells: list[Cell]) -> str:
     """The cells as a Jupyter notebook (nbformat 4)."""
+    # Imported here: a notebook is written by the client, and a cluster's nodes, which
+    # import core to unpickle its tasks, need not have nbformat.
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
     notebook = new_notebook(
         cells=[new_markdown_cell(c.text) if c.kind == "markdown" else new_code_cell(c.text) for c in cells],
         metadata={
