@@ -171,8 +171,10 @@ def _vips_input(image: Path):
 
 
 def run_libvips(image: Path, out: Path) -> dict:
-    """libvips' own pipeline: every operation runs on all its threads, in strips, the file
-    decoded as the strips go (``VIPS_CONCURRENCY`` is the cores it may use)."""
+    """libvips' own pipeline, as its users write it: every operation runs on its threads in
+    strips, the file decoded as the strips go (``VIPS_CONCURRENCY`` is the cores it may use),
+    the clipped edges computed once into memory, and both files written from there by
+    libvips (the ``.npy`` through NumPy's header, its data libvips' own memory)."""
     import pyvips
 
     stages = {}
@@ -180,9 +182,9 @@ def run_libvips(image: Path, out: Path) -> dict:
     gray = (source.cast("float") / 255).recomb([[0.2125, 0.7154, 0.0721]])  # rgb2gray's weights
     kernel = pyvips.Image.new_from_array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])  # SciPy's Sobel x
     clipped = gray.conv(kernel, precision="float").clamp(min=0, max=1)
-    edges = _timed(stages, "read, grayscale, sobel, clip", lambda: clipped.numpy())
-    _timed(stages, "write npy", lambda: np.save(out / "result.npy", edges))
-    eight_bit = pyvips.Image.new_from_array(np.rint(edges * 255).astype(np.uint8))
+    edges = _timed(stages, "read, grayscale, sobel, clip", lambda: clipped.copy_memory())
+    _timed(stages, "write npy", lambda: np.save(out / "result.npy", edges.numpy()))
+    eight_bit = (edges * 255).rint().cast("uchar")
     _timed(stages, "write png", lambda: eight_bit.pngsave(str(out / "result.png"), compression=1))
     return stages
 
