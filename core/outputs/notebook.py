@@ -16,7 +16,6 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from ..pipeline.build import Pipeline
 from ..pipeline.chain import step_labels
 from ..pipeline.loading import loading_code

@@ -7,9 +7,6 @@ the tutorial's chain is Sobel x, then clip to [0, 1].
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import sys
-import threading
 from dataclasses import dataclass
 
 import dask.array as da
@@ -20,34 +17,12 @@ from skimage.util import img_as_float32
 from .chain import Step, step_labels
 from .loading import as_gray_or_rgb
 from .stage_table import DEFAULT_CHAIN, chain_arrays
+from .tile_reader import imread
 from .tiling import TileSet
 
 __all__ = ["Pipeline", "build_pipeline", "read_tiles", "stitch", "to_grayscale"]
 
 TileGrid = list[list[da.Array]]
-
-
-def _import_without_matplotlib(module: str):
-    """Import ``module`` while matplotlib cannot be imported, unless it already is.
-
-    pims, under ``dask_image.imread``, imports ``matplotlib.pyplot`` for display helpers
-    that this project never calls, and does without them when matplotlib is missing: a
-    good share of the command line's imports (``python -X importtime``;
-    benchmarks/RESULTS.md, "After the parallel outputs"), checked by ``tests/test_cli.py``,
-    ``test_a_run_on_threads_imports_neither_distributed_nor_matplotlib``. Only from a
-    program's main thread: a server importing this from one of its threads (Streamlit runs
-    each script in one) must not hide matplotlib from the others, which draw with it.
-    """
-    if "matplotlib" in sys.modules or threading.current_thread() is not threading.main_thread():
-        return importlib.import_module(module)
-    sys.modules["matplotlib"] = None  # makes `import matplotlib` raise ImportError
-    try:
-        return importlib.import_module(module)
-    finally:
-        del sys.modules["matplotlib"]
-
-
-imread = _import_without_matplotlib("dask_image.imread").imread
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,11 @@ from .tiling import TileSet, check_grid, split_edges
 __all__ = ["TILE_SIDE", "ChunkedTiles", "open_ome_zarr", "open_tiff", "read_region"]
 
 #: The side of a tile when the grid follows the blocks: large enough that a task's work
-#: outweighs its scheduling, small enough to give every core several tiles.
-TILE_SIDE = 2048
+#: outweighs its scheduling, small enough to give every core several tiles and to keep
+#: few in memory at once: a 1-GPix TIFF's run peaks a third lower than with 2048 in the
+#: same time, where 1024 is slower (``python -m benchmarks.inputs --gigapixel``;
+#: benchmarks/RESULTS.md, "Images already in tiles").
+TILE_SIDE = 1536
 _TYPES = ("uint8", "uint16")
 
 
@@ -179,7 +182,7 @@ def open_ome_zarr(store: Path, grid: tuple[int, int] | None) -> ChunkedTiles:
 
 
 def grid_of(tiles: TileSet) -> str:
-    """The grid in words: ``4 x 4 tiles of about 2048 x 2048 pixels``."""
+    """The grid in words: ``6 x 6 tiles of about 1366 x 1366 pixels``."""
     rows, cols = tiles.grid
     height, width = (math.ceil(side / parts) for side, parts in zip(tiles.image_shape[:2], tiles.grid))
     return f"{rows} x {cols} tiles of about {height} x {width} pixels"

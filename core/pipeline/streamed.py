@@ -5,7 +5,7 @@ A PNG or a JPEG decodes in order, top to bottom. Here each row of tiles is one d
 each after the one above it (libvips, sequential access), and each tile one task that cuts
 it out of its row's strip and writes its file: as soon as the first row is decoded, its
 tiles are written, turned gray and filtered on the other cores while the next row
-decodes. The decoder is chosen by measurement (benchmarks/RESULTS.md, "Decoding a 64-MPix
+decodes. The decoder is chosen by measurement (benchmarks/RESULTS.md, "Decoding the 64-MPix
 PNG"): libvips decodes a PNG faster than Pillow or OpenCV, and it is the one that decodes
 in strips.
 
