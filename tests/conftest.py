@@ -1,5 +1,6 @@
 import gc
 import warnings
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -133,3 +134,24 @@ def page(browser, requests):
     yield tab
     context.close()
     assert requests.urls and requests.elsewhere() == []
+
+
+@pytest.fixture
+def counted_steps(monkeypatch):
+    """How often each stage really ran: the stitch stages and each step, by stage name."""
+    import ui.services.runs as runs
+
+    calls = Counter()
+    real_stitch, real_step = runs.run_stitch_stages, runs.run_step
+
+    def stitch(*args, **kwargs):
+        calls["stitch"] += 1
+        return real_stitch(*args, **kwargs)
+
+    def step(step_input, step, *args, **kwargs):
+        calls[step.stage] += 1
+        return real_step(step_input, step, *args, **kwargs)
+
+    monkeypatch.setattr(runs, "run_stitch_stages", stitch)
+    monkeypatch.setattr(runs, "run_step", step)
+    return calls

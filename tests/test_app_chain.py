@@ -1,12 +1,9 @@
 """Building the chain in the sidebar, and a change that runs only the steps it touches."""
 
-from collections import Counter
 
 import pytest
 from apptest import CLIP_RANGE, SOBEL_MODE, STEP_PAGE, assert_clean, chain_of, go, open_app, step_links
 
-import ui.services.cluster
-import ui.services.runs
 from core.pipeline.chain import Param, Stage
 from core.pipeline.stage_table import STAGES
 
@@ -123,25 +120,6 @@ def test_the_empty_chain_shows_the_stitched_image_as_the_result():
     at = go(at, STEP_PAGE, 1)
     assert not at.exception
     assert "The chain has 0 steps" in at.error[0].value
-
-
-@pytest.fixture
-def counted_steps(monkeypatch):
-    """How often each stage really ran: the stitch stages and each step, by stage name."""
-    calls = Counter()
-    real_stitch, real_step = ui.services.runs.run_stitch_stages, ui.services.runs.run_step
-
-    def stitch(*args, **kwargs):
-        calls["stitch"] += 1
-        return real_stitch(*args, **kwargs)
-
-    def step(step_input, step, *args, **kwargs):
-        calls[step.stage] += 1
-        return real_step(step_input, step, *args, **kwargs)
-
-    monkeypatch.setattr(ui.services.runs, "run_stitch_stages", stitch)
-    monkeypatch.setattr(ui.services.runs, "run_step", step)
-    return calls
 
 
 def test_a_clip_change_does_not_rerun_the_sobel_filter_or_reread_tiles(counted_steps):

@@ -4,7 +4,7 @@ which worker read or holds which tile, and falling back to threads."""
 import threading
 
 import pytest
-from apptest import STEP_PAGE, assert_clean, go, open_app
+from apptest import CLIP_RANGE, STEP_PAGE, assert_clean, go, open_app
 from dask.system import CPU_COUNT
 
 import ui.services.cluster
@@ -62,6 +62,37 @@ def test_pages_run_on_threads_while_the_cluster_starts_and_on_it_once_it_is_up(m
     assert_clean(at, "pages/5_Cluster.py")
     legend = [m.value for m in at.markdown if "■" in m.value]
     assert legend and "■ worker 1" in legend[0]  # the tiles were read again, on the workers
+
+
+def test_a_cluster_coming_up_reruns_nothing_run_on_threads_while_it_started(monkeypatch, counted_steps):
+    starting = threading.Event()
+    real_connect = ui.services.cluster.connect
+
+    def slow_connect(choice, **kwargs):
+        if choice == "local":
+            starting.wait(60)
+        return real_connect(choice, **kwargs)
+
+    monkeypatch.setattr(ui.services.cluster, "connect", slow_connect)
+    monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
+    at = open_app("app.py", {"rows": "3", "cols": "4"})
+    assert counted_steps == {"stitch": 1, "sobel": 1, "clip": 1}
+    starting.set()
+    assert ui.services.cluster.runner(wait=True).client is not None
+    pictures = [image.proto.imgs[0].url for image in at.get("imgs")]
+    at.run()  # the same page again, the cluster up
+    assert_clean(at, "app.py")
+    assert counted_steps == {"stitch": 1, "sobel": 1, "clip": 1}
+    assert [image.proto.imgs[0].url for image in at.get("imgs")] == pictures
+    assert "while the cluster started (kept, not run again)" in " ".join(c.value for c in at.sidebar.caption)
+    at.slider(key=CLIP_RANGE).set_value((0.2, 0.6)).run()  # a change runs where its input is
+    assert_clean(at, "app.py")
+    assert counted_steps == {"stitch": 1, "sobel": 1, "clip": 2}
+    go(at, "pages/5_Cluster.py")  # shows who read which tile: reads them on the cluster, on demand
+    assert counted_steps == {"stitch": 2, "sobel": 1, "clip": 2}
+    go(at, "app.py")  # and the pages go on reusing what they had
+    assert_clean(at, "app.py")
+    assert counted_steps == {"stitch": 2, "sobel": 1, "clip": 2}
 
 
 def test_an_unreachable_cluster_falls_back_to_threads_and_says_so_once_per_page(monkeypatch):

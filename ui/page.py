@@ -26,7 +26,7 @@ from .progress import offer_cancel, on_page, stages_done
 from .services.clock import runs_on_words
 from .services.cluster import STAND_IN, cluster_problem, runner
 from .services.pages import APP_TITLE, STEP_PAGE, STEP_PARAM, Page, step_title
-from .services.runs import lazy_pipeline, step_runs, stitch_run, tile_files_of, tiles_for
+from .services.runs import kept_scheduler, lazy_pipeline, step_runs, stitch_run, tile_files_of, tiles_for
 from .services.settings import Settings
 from .services.uploads import SourceImage, current_image
 from .sidebar import sidebar
@@ -128,11 +128,15 @@ def _start(page: str, title, steps: int | None, page_params: dict[str, str], wai
                 "and upload that."
             )
         tile_files = tile_files_of(image, settings.rows, settings.cols, on_page)
-        scheduler = active.scheduler_for(tile_files.mean_tile_pixels)  # once: every stage runs on it
+        chosen = active.scheduler_for(tile_files.mean_tile_pixels)
+        # Once: every stage runs on it. The Cluster page shows where tiles were read, so it
+        # asks for a run on the cluster; others reuse one made on threads while it started.
+        scheduler = chosen if wait_for_cluster else kept_scheduler(tile_files, chosen)
         tile_files = tiles_for(tile_files, scheduler)  # sent in the graph to workers with disks of their own
         ran_on = runs_on_words(
             active.kind, address=active.address, starting=active is STAND_IN,
-            small_tiles=active is not STAND_IN and scheduler is not active.scheduler,
+            small_tiles=active is not STAND_IN and chosen is not active.scheduler,
+            kept=active is not STAND_IN and scheduler is not chosen,
         )
         st.sidebar.caption(f"Dask runs on: {ran_on} (see the Cluster page)")
         pipeline = lazy_pipeline(tile_files, settings.chain)

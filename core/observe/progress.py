@@ -68,28 +68,43 @@ def wait_with_progress(collections, report=None, interval: float = 0.1) -> None:
     futures = futures_of(collections)
     if not futures:
         return
+    counts = None
+    if report is not None:
 
-    class TaskCounts(ProgressBar):
-        # distributed's progress feed, which counts every task the futures depend on.
-        done, total = 0, 0
+        class TaskCounts(ProgressBar):
+            # distributed's progress feed, which counts every task the futures depend on.
+            done, total = 0, 0
 
-        def _draw_bar(self, remaining, all, **kwargs):
-            self.total, self.done = all, all - remaining
+            def _draw_bar(self, remaining, all, **kwargs):
+                self.total, self.done = all, all - remaining
 
-    client = futures[0].client
-    counts = TaskCounts(futures, scheduler=client.scheduler.address, interval=interval)
-    client.loop.add_callback(counts.listen)
-    caught_up_by = None
+        client = futures[0].client
+        counts = TaskCounts(futures, scheduler=client.scheduler.address, interval=interval)
+        client.loop.add_callback(counts.listen)
+    all_done = _all_done_event(futures)
     while True:
-        finished = all(f.done() for f in futures)
-        if finished and caught_up_by is None:
-            caught_up_by = time.monotonic() + 1.0  # the feed runs a little behind the futures
-        if report and counts.total:
-            report(counts.done, counts.total)
-        if finished and (counts.done == counts.total > 0 or time.monotonic() > caught_up_by):
+        finished = all_done.wait(interval)  # back as soon as the last one is done
+        if counts is not None and counts.total:
+            # The feed runs a little behind the futures: once they are done, so is every task.
+            report(counts.total if finished else counts.done, counts.total)
+        if finished:
             break
-        time.sleep(interval)
     raise_first_error(futures)
+
+
+def _all_done_event(futures) -> threading.Event:
+    """An event set once every future is finished (done, failed or cancelled)."""
+    event, left, lock = threading.Event(), [len(set(futures))], threading.Lock()
+
+    def one_done(_future) -> None:
+        with lock:
+            left[0] -= 1
+            if left[0] == 0:
+                event.set()
+
+    for future in set(futures):
+        future.add_done_callback(one_done)
+    return event
 
 
 class ProgressCallback(Callback):

@@ -31,12 +31,17 @@ def duration(seconds: float) -> str:
     return f"{milliseconds:.{2 if milliseconds < 10 else 1}f} ms"
 
 
-def runs_on_words(kind: str, *, address: str = "", starting: bool = False, small_tiles: bool = False) -> str:
+def runs_on_words(
+    kind: str, *, address: str = "", starting: bool = False, small_tiles: bool = False, kept: bool = False
+) -> str:
     """Where a page's stages ran, for a sentence: ``a local Dask cluster``; threads while
-    the cluster starts, or for tiles too small for it, say so. A remote cluster is named by
-    its ``address``; a local one's (``inproc://...``) would mean nothing to a visitor."""
+    the cluster starts, for tiles too small for it, or ``kept`` from a run made on threads
+    while it started, say so. A remote cluster is named by its ``address``; a local one's
+    (``inproc://...``) would mean nothing to a visitor."""
     if starting:
         return "threads in the server while the cluster starts"
+    if kept:
+        return "threads in the server, while the cluster started (kept, not run again)"
     if small_tiles:
         return "threads in the server, for tiles this small"
     if kind == "remote" and address:

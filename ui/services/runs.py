@@ -60,6 +60,7 @@ __all__ = [
     "Prediction",
     "Watch",
     "grid_scaling",
+    "kept_scheduler",
     "lazy_pipeline",
     "prediction_of",
     "recorded_checksum_run",
@@ -191,6 +192,17 @@ def _computed(store: str, key, label: str, compute, watch: Watch):
         return _stores()[store].get_or_compute(key, lambda: watch.run(label, compute), on_wait=tick)
     finally:
         done()
+
+
+def kept_scheduler(tile_files: TileSet, scheduler):
+    """``scheduler``, or threads where this tile set's stitch already ran on threads (while
+    the cluster started) and is kept: its stages are reused wherever they ran, never run
+    again because a cluster came up, and the steps after it run where their input lies.
+    Results kept on a cluster are reused only on that cluster (``where``): one closed for
+    idleness took them with it."""
+    if scheduler != THREADS and _stores()["stitch"].get((str(tile_files.folder), where(THREADS))) is not None:
+        return THREADS
+    return scheduler
 
 
 def stitch_run(tile_files: TileSet, pipeline: Pipeline, scheduler, watch: Watch = UNWATCHED) -> StitchRun:
