@@ -151,3 +151,18 @@ def test_the_step_page_says_when_tiles_are_merged_for_the_filter():
     assert any("runs on 4 x 4 chunks rather than the 16 x 16 tiles" in c.value for c in at.caption)
     at = open_app(STEP_PAGE, {"rows": "2", "cols": "2"}, step=1)
     assert not any("chunks rather than" in c.value for c in at.caption)
+
+
+def test_a_range_slider_whose_span_follows_the_step_before_says_so():
+    at = open_app(STEP_PAGE, step=2)
+    before = at.slider(key=CLIP_RANGE)
+    assert not [c.value for c in at.sidebar.caption if "The slider now spans" in c.value]
+    at.radio(key=SOBEL_MODE).set_value("magnitude").run()
+    assert_clean(at, STEP_PAGE, "5 · Clip")
+    after = at.slider(key=CLIP_RANGE)
+    assert (after.min, after.max) != (before.min, before.max) and after.min == 0
+    notes = [c.value for c in at.sidebar.caption if "The slider now spans" in c.value]
+    assert notes == [f"The slider now spans [0, {after.max:g}] (it spanned [{before.min:g}, {before.max:g}]): "
+                     "the values of the step before this one."]
+    at.slider(key=CLIP_RANGE).set_value((0.1, 0.9)).run()  # said once: the next run has no news
+    assert not [c.value for c in at.sidebar.caption if "The slider now spans" in c.value]

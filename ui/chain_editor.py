@@ -45,6 +45,7 @@ __all__ = [
 CHAIN = "_chain"
 PROBLEM = "_chain_problem"
 SHOWN_AS = "_widget_identities"  # per key, what ``show`` last drew it with
+RANGES_SHOWN = "_slider_ranges"  # per range slider's key, the input range it last spanned
 ADD_STAGE = "add_stage"
 ADD_AT = "add_at"  # where the new step goes: its position in the chain, from 0
 ADD_BUTTON = "add_step"
@@ -249,6 +250,21 @@ def _draw_range(drawing: _Drawing, index: int, stage: Stage, values: dict, input
         **drawing.value(key, value, "value", value, (stage.name, low, high, increment)),
     )
     drawing.changed(tuple(shown), value, _change, index, dict(zip(RANGE_PARAMS, shown)))
+    _say_if_range_moved(key, (low, high), index)
+
+
+def _say_if_range_moved(key: str, span: tuple[float, float], index: int) -> None:
+    """A note under a range slider whose span has just changed with the step before it
+    (Sobel's magnitude has no negative values): its handles leapt, and the visitor did not
+    move them."""
+    spans = st.session_state.setdefault(RANGES_SHOWN, {})
+    before = spans.get(key)
+    spans[key] = span
+    if before is not None and tuple(before) != tuple(span) and index > 0:
+        st.caption(
+            f"The slider now spans [{span[0]:g}, {span[1]:g}] (it spanned [{before[0]:g}, {before[1]:g}]): "
+            "the values of the step before this one."
+        )
 
 
 def _draw_step(drawing: _Drawing, index: int, step: Step, input_range: tuple[float, float], last: bool) -> None:

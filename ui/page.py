@@ -7,7 +7,6 @@ becomes the page's error message: the modules below it raise, with words for the
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from ui.services.previews import StepRun, StitchRun
 
 from .auth import require_sign_in
 from .navigation import draw_next_link, draw_way_back
-from .progress import offer_cancel, on_page, stages_done
+from .progress import offer_cancel, on_page, stages_done, status_slot
 from .services.clock import runs_on_words
 from .services.cluster import STAND_IN, cluster_problem, runner
 from .services.pages import APP_TITLE, STEP_PAGE, STEP_PARAM, Page, step_title
@@ -91,13 +90,19 @@ def start_step_page() -> PageContext:
     )
 
 
-def _spinner_for(settings: Settings):
-    """A spinner while the picture is decoded or, the first time, made (the large sample)."""
+@contextmanager
+def _spinner_for(settings: Settings) -> Iterator[None]:
+    """A spinner in the run's box while the picture is decoded or, the first time, made
+    (the large sample)."""
     if settings.upload:
-        return st.spinner("Decoding the upload…")
-    if settings.sample in LARGE_SAMPLES:
-        return st.spinner(f"Preparing {SAMPLES[settings.sample]}…")
-    return contextlib.nullcontext()
+        text = "Decoding the upload…"
+    elif settings.sample in LARGE_SAMPLES:
+        text = f"Preparing {SAMPLES[settings.sample]}…"
+    else:
+        yield
+        return
+    with status_slot().container(), st.spinner(text):
+        yield
 
 
 def _start(page: str, title, steps: int | None, page_params: dict[str, str], wait_for_cluster: bool) -> PageContext:

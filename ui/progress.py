@@ -1,5 +1,11 @@
-"""Work shown on the page while it runs: a progress bar counting tasks, a Cancel button at
-the top of the page, and a note while another visitor's identical run is awaited.
+"""Work shown on the page while it runs: a progress bar counting tasks, a Cancel button,
+and a note while another visitor's identical run is awaited.
+
+All three are drawn in one box that floats over the page's top right corner and is drawn,
+empty, on every run: Streamlit matches a rerun's elements to the last run's by position, so
+a bar inserted above the title for the time of a run shifted every element below it, the
+"After" picture gave way to its caption and the page jumped. With the box in place the
+page keeps its pictures, faded, until their successors arrive, and its scroll position.
 
 ``on_page`` is the ``ui.services.runs.Watch`` the pages give the services.
 """
@@ -11,15 +17,29 @@ import time
 
 import streamlit as st
 
-__all__ = ["CANCEL_KEY", "offer_cancel", "on_page", "stages_done", "with_progress"]
+__all__ = ["CANCEL_KEY", "RUN_STATUS_KEY", "offer_cancel", "on_page", "stages_done", "with_progress"]
 
 CANCEL_KEY = "cancel_run"
+#: The floating box's key: Streamlit gives the container the class ``st-key-run_status``.
+RUN_STATUS_KEY = "run_status"
+# Below Streamlit's header bar, at the right; the box shows only while it holds something.
+# Streamlit's class and test ids of elements are not a public API:
+# tests/test_browser_layout.py fails if the box stops showing or hiding.
+RUN_STATUS_STYLE = (
+    f"<style>.st-key-{RUN_STATUS_KEY} {{position: fixed; top: 4rem; right: 1.5rem; z-index: 999990;"
+    " width: min(28rem, calc(100vw - 3rem)); gap: 0.25rem; padding: 0.5rem 0.75rem; border-radius: 0.5rem;"
+    " background: rgba(255, 255, 255, 0.97); box-shadow: 0 2px 10px rgba(0, 0, 0, 0.2);}"
+    f" .st-key-{RUN_STATUS_KEY}:not(:has(.stProgress, .stButton, .stAlert,"
+    " [data-testid='stCaptionContainer'], [data-testid='stSpinner']))"
+    " {visibility: hidden;}</style>"
+)
 
 
 class _ThisRun(threading.local):
-    """Where this script run offers its Cancel button (each session's runs have a thread)."""
+    """Where this script run shows its work (each session's runs have a thread)."""
 
-    slot = None  # an ``st.empty`` at the top of the page, from ``offer_cancel``
+    slot = None  # an ``st.empty`` in the floating box, for the Cancel button
+    progress = None  # another, below it, for the progress bar or the waiting note
     offered = False  # a key is drawn once per run: the button stays until ``stages_done``
 
 
@@ -27,13 +47,24 @@ _this_run = _ThisRun()
 
 
 def offer_cancel() -> None:
-    """Keep a place at the top of the page for the Cancel button that a run computing
-    this page's stages shows (see ``with_progress``)."""
-    _this_run.slot, _this_run.offered = st.empty(), False
+    """Draw the floating box, empty, where a run computing this page's stages shows its
+    progress and Cancel button (``with_progress``); on every run, so that the page's
+    elements keep their positions whether or not a run computes."""
+    box = st.container(key=RUN_STATUS_KEY)
+    with box:
+        st.html(RUN_STATUS_STYLE)
+        _this_run.slot, _this_run.progress, _this_run.offered = st.empty(), st.empty(), False
+
+
+def status_slot():
+    """Where this run shows progress: the floating box's, or (outside a page's run, as in
+    a test of a single widget) a new place in the page."""
+    return _this_run.progress if _this_run.progress is not None else st.empty()
 
 
 def stages_done() -> None:
-    """The page's stages are computed: the Cancel button goes."""
+    """The page's stages are computed: the Cancel button goes. Later work (a region table,
+    a zoom pyramid) shows its progress in the box, without one."""
     if _this_run.slot is not None:
         _this_run.slot.empty()
     _this_run.slot = None
@@ -63,7 +94,7 @@ def with_progress(label: str, compute):
     which was most of a clip change's rerun on the samples (``benchmarks/dashboard.py``).
     """
     _cancel_button()
-    placeholder = st.empty()
+    placeholder = status_slot()
     bar = placeholder.progress(0.0, text=f"{label}…")
 
     def report(done: int, total: int) -> None:
@@ -84,7 +115,7 @@ class _Waiting:
     def tick(self) -> None:
         if self.placeholder is None:
             _cancel_button()
-            self.placeholder = st.empty()
+            self.placeholder = status_slot()
         self.placeholder.caption(
             f"{self.label}: another visitor started the same run; using theirs "
             f"({time.monotonic() - self.started:.0f} s)"
