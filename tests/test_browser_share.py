@@ -59,23 +59,6 @@ def test_a_grid_typed_while_an_upload_runs_is_applied_whole(server, page, photo)
     page.get_by_text("split into 3 x 3 tile files").wait_for()
 
 
-def test_a_grid_submitted_the_moment_an_upload_starts_its_run_is_applied_whole(server, page, tmp_path):
-    page.goto(f"{server.url}/Tiles")
-    wait_until_done(page, TILES)
-    path = tmp_path / "harbour.png"
-    Image.fromarray(np.random.default_rng(1).integers(0, 256, (900, 1200, 3), dtype=np.uint8)).save(path)
-    page.set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(path))
-    rows, cols = grid_inputs(page)  # at once, as the load benchmark's visitors do: 0 s
-    rows.fill("3")
-    cols.fill("3")
-    cols.press("Enter")
-    page.wait_for_url(lambda url: grid_in(url) != ("2", "2"))
-    wait_until_done(page, TILES)
-    assert grid_in(page.url) == ("3", "3")
-    page.get_by_text("Using upload: harbour.png").wait_for()
-    page.get_by_text("split into 3 x 3 tile files").wait_for()
-
-
 def test_after_a_server_restart_the_first_click_and_grid_are_applied(browser, tmp_path, photo):
     cache = tmp_path / "tiles"
     running = Server(cache)

@@ -17,7 +17,7 @@ import time
 
 import streamlit as st
 
-__all__ = ["CANCEL_KEY", "RUN_STATUS_KEY", "offer_cancel", "on_page", "stages_done", "with_progress"]
+__all__ = ["CANCEL_KEY", "RUN_STATUS_KEY", "offer_cancel", "on_page", "stages_done", "status_slot", "with_progress"]
 
 CANCEL_KEY = "cancel_run"
 #: The floating box's key: Streamlit gives the container the class ``st-key-run_status``.
