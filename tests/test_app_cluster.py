@@ -84,7 +84,7 @@ def test_a_cluster_coming_up_reruns_nothing_run_on_threads_while_it_started(monk
     assert_clean(at, "app.py")
     assert counted_steps == {"stitch": 1, "sobel": 1, "clip": 1}
     assert [image.proto.imgs[0].url for image in at.get("imgs")] == pictures
-    assert "while the cluster started (kept, not run again)" in " ".join(c.value for c in at.sidebar.caption)
+    assert "threads in the server (run while the cluster started, and kept)" in " ".join(c.value for c in at.sidebar.caption)
     at.slider(key=CLIP_RANGE).set_value((0.2, 0.6)).run()  # a change runs where its input is
     assert_clean(at, "app.py")
     assert counted_steps == {"stitch": 1, "sobel": 1, "clip": 2}

@@ -41,7 +41,7 @@ def runs_on_words(
     if starting:
         return "threads in the server while the cluster starts"
     if kept:
-        return "threads in the server, while the cluster started (kept, not run again)"
+        return "threads in the server (run while the cluster started, and kept)"
     if small_tiles:
         return "threads in the server, for tiles this small"
     if kind == "remote" and address:
