@@ -29,6 +29,23 @@ def test_an_upload_replaces_the_sample_on_every_page_until_cleared(rng):
     assert at.query_params["sample"] == "astronaut" and "upload" not in at.query_params
 
 
+def test_an_upload_whose_callback_was_stopped_midway_is_kept_by_the_next_run(rng):
+    # A click arriving while the upload's callback stores the file (a grid submitted at once)
+    # stops the callback at its next use of session state; the next run sees no change in
+    # the uploader, so no callback: the upload was lost (benchmarks/grid_race.py).
+    pixels = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    at = upload(open_app(), "harbour.png", png(pixels))
+    assert "Using upload: harbour.png" in [t.value for t in at.text]
+    at.session_state["_upload"] = None  # as the stopped callback left it: nothing stored
+    at.session_state["_upload_kept"] = ()
+    at.run()
+    assert_clean(at, "app.py")
+    assert "Using upload: harbour.png" in [t.value for t in at.text]
+    assert at.query_params["name"] == "harbour.png"
+    at.button(key="forget_upload").click().run()  # the uploader still holds it: forgetting it is kept
+    assert "Astronaut" in at.caption[0].value and "upload" not in at.query_params
+
+
 def test_an_animated_upload_says_that_only_its_first_frame_is_used():
     frames = [Image.new("RGB", (60, 40), (value, 0, 0)) for value in (10, 120, 250)]
     buffer = io.BytesIO()

@@ -31,6 +31,7 @@ from the grid applied (``grid_style``).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 
 import streamlit as st
@@ -49,6 +50,8 @@ __all__ = ["grid_style", "sidebar"]
 #: The link the session opened with, while its address stays as it came: its notes, and
 #: the page and settings it opened.
 LINK = "_link"
+#: The uploader's files (``_uploaded_ids``) whose upload callback ran to its end.
+UPLOAD_KEPT = "_upload_kept"
 
 
 def _copy_sample() -> None:
@@ -60,26 +63,38 @@ def _apply_grid() -> None:
     st.session_state["_grid"] = (int(st.session_state["rows"]), int(st.session_state["cols"]))
 
 
+def _uploaded_ids() -> tuple[str, ...]:
+    """The files the uploader holds, by Streamlit's id for each; not those an earlier server
+    had (after a restart the tab still lists them, but their bytes are gone)."""
+    files = st.session_state.get("upload") or []
+    return tuple(file.file_id for file in files if isinstance(file, io.BytesIO))  # UploadedFile is one
+
+
 def _keep_upload() -> None:
     """Store an upload under its digest; the widget's own value is gone after a page switch.
-    Several files at once are the tiles of one image: their grid becomes the grid."""
+    Several files at once are the tiles of one image: their grid becomes the grid.
+
+    Marked done (``UPLOAD_KEPT``) only at its end: a click arriving meanwhile (a grid
+    submitted at once) stops the callback midway, and the next run, which sees no change
+    in the uploader, finishes it (``sidebar``) rather than losing the upload.
+    """
     state = st.session_state
     files = state["upload"] or []
     state["_upload_error"] = None
     if not files:
         state["_upload"] = None
-        return
-    try:
-        if len(files) == 1:
-            digest, name = save_upload(files[0].getvalue()), files[0].name
-        else:
-            digest, state["_grid"] = save_tiles([(file.name, file.getvalue()) for file in files])
-            name = f"{len(files)} tiles ({files[0].name}, …)"
-    except (OSError, PipelineError) as e:
-        state["_upload"] = None
-        state["_upload_error"] = f"Could not store the upload: {e}"
-        return
-    state["_upload"] = Upload(digest=digest, file_name=name)
+    else:
+        try:
+            if len(files) == 1:
+                digest, name = save_upload(files[0].getvalue()), files[0].name
+            else:
+                digest, state["_grid"] = save_tiles([(file.name, file.getvalue()) for file in files])
+                name = f"{len(files)} tiles ({files[0].name}, …)"
+            state["_upload"] = Upload(digest=digest, file_name=name)
+        except (OSError, PipelineError) as e:
+            state["_upload"] = None
+            state["_upload_error"] = f"Could not store the upload: {e}"
+    state[UPLOAD_KEPT] = _uploaded_ids()
 
 
 def _forget_upload() -> None:
@@ -117,6 +132,8 @@ def sidebar(page: str, page_params: Mapping[str, str] | None = None) -> Settings
     kept in the address."""
     fresh = _initialise_once(page, page_params)
     state = st.session_state
+    if _uploaded_ids() and _uploaded_ids() != state.get(UPLOAD_KEPT):
+        _keep_upload()  # its callback was stopped midway by the next click
     new_page, state["_page"] = state.get("_page") != page, page
     rows, cols = state["_grid"]
     for key, value in {"sample": state["_sample"], "rows": rows, "cols": cols}.items():
