@@ -94,12 +94,19 @@ def test_the_whole_pipelines_tasks_and_times_are_one_number_on_every_page(server
 
 
 def test_a_speedup_near_one_says_why_with_its_numbers_and_offers_a_larger_image(server, page):
-    # 16 x 16 tiles of the coins, 24 x 19 pixels each: tasks far too small for more threads to help.
-    page.goto(f"{server.url}/Speedup?sample=coins&rows=16&cols=16")
-    wait_until_done(page, SPEEDUP)
-    page.get_by_role("button", name="Measure").click()
-    measured(page)
-    why = main(page).locator('[data-testid="stMarkdownContainer"]', has_text="Why hardly faster").inner_text()
+    # 16 x 16 tiles of the coins, 24 x 19 pixels each: tasks far too small for more threads to
+    # help. A busy machine (the rest of the suite beside it) can slow the one-thread run more
+    # than the others and show a speed-up above the note's bound: then a grid close to it is
+    # measured afresh, up to three times.
+    notes = main(page).locator('[data-testid="stMarkdownContainer"]', has_text="Why hardly faster")
+    for cols in (16, 15, 14):
+        page.goto(f"{server.url}/Speedup?sample=coins&rows=16&cols={cols}")
+        wait_until_done(page, SPEEDUP)
+        page.get_by_role("button", name="Measure").click()
+        measured(page)
+        if notes.count():
+            break
+    why = notes.inner_text()
     assert re.search(r"On 1 thread the run took [\d.]+ m?s of wall time for [\d,]+ tasks \(the pipeline's", why), why
     assert re.search(r"[\d.]+ ms a task on average; the other [\d.]+ m?s, [\d.]+ ms a task, went to handing", why), why
     assert re.search(r"The serial fraction fitted to the wall times, \d+%", why), why
