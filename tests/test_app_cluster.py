@@ -41,7 +41,9 @@ def test_tiles_too_small_for_the_cluster_are_read_on_threads_and_the_page_says_w
     assert not [m.value for m in at.markdown if "■" in m.value]  # no worker tints: no worker read them
 
 
-def test_pages_run_on_threads_while_the_cluster_starts_and_on_it_once_it_is_up(monkeypatch):
+@pytest.fixture
+def cluster_starting(monkeypatch):
+    """The local cluster configured, and still starting until the event returned is set."""
     starting = threading.Event()
     real_connect = ui.services.cluster.connect
 
@@ -52,6 +54,12 @@ def test_pages_run_on_threads_while_the_cluster_starts_and_on_it_once_it_is_up(m
 
     monkeypatch.setattr(ui.services.cluster, "connect", slow_connect)
     monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
+    yield starting
+    starting.set()
+
+
+def test_pages_run_on_threads_while_the_cluster_starts_and_on_it_once_it_is_up(cluster_starting):
+    starting = cluster_starting
     try:
         at = open_app("app.py", {"rows": "3", "cols": "4"})
         assert_clean(at, "app.py")  # its pictures did not wait for the cluster
@@ -64,17 +72,8 @@ def test_pages_run_on_threads_while_the_cluster_starts_and_on_it_once_it_is_up(m
     assert legend and "■ worker 1" in legend[0]  # the tiles were read again, on the workers
 
 
-def test_a_cluster_coming_up_reruns_nothing_run_on_threads_while_it_started(monkeypatch, counted_steps):
-    starting = threading.Event()
-    real_connect = ui.services.cluster.connect
-
-    def slow_connect(choice, **kwargs):
-        if choice == "local":
-            starting.wait(60)
-        return real_connect(choice, **kwargs)
-
-    monkeypatch.setattr(ui.services.cluster, "connect", slow_connect)
-    monkeypatch.setenv("DASHBOARD_SCHEDULER", "local")
+def test_a_cluster_coming_up_reruns_nothing_run_on_threads_while_it_started(cluster_starting, counted_steps):
+    starting = cluster_starting
     at = open_app("app.py", {"rows": "3", "cols": "4"})
     assert counted_steps == {"stitch": 1, "sobel": 1, "clip": 1}
     starting.set()
