@@ -43,6 +43,16 @@ def test_an_idle_local_cluster_is_closed_and_the_next_page_gets_a_fresh_one(loca
     assert second.client.submit(sum, [1, 2]).result() == 3
 
 
+def test_a_fresh_servers_cluster_starts_once_the_first_page_is_drawn(local_cluster):
+    # Its start would take the cores and the GIL from the first visitor's page.
+    assert cluster.runner() is cluster.STAND_IN
+    time.sleep(1.0)  # a local cluster is up in well under a second when it starts at once
+    assert cluster.runner() is cluster.STAND_IN
+    cluster.page_drawn()
+    assert _wait_until(lambda: cluster.runner() is not cluster.STAND_IN, 30)
+    assert cluster.runner().kind == "local"
+
+
 def test_a_cluster_with_tasks_running_is_not_closed_however_long_they_take(local_cluster):
     active = cluster.runner(wait=True)
     running = active.client.submit(time.sleep, 2.0, pure=False)

@@ -23,7 +23,7 @@ from .auth import require_sign_in
 from .navigation import draw_next_link, draw_way_back
 from .progress import offer_cancel, on_page, stages_done, status_slot
 from .services.clock import runs_on_words
-from .services.cluster import STAND_IN, cluster_problem, runner
+from .services.cluster import STAND_IN, cluster_problem, page_drawn, runner
 from .services.pages import APP_TITLE, STEP_PAGE, STEP_PARAM, Page, step_title
 from .services.runs import kept_scheduler, lazy_pipeline, step_runs, stitch_run, tile_files_of, tiles_for
 from .services.settings import Settings
@@ -157,3 +157,4 @@ def end_page(context: PageContext) -> None:
     """What every page ends with: the link to the next page in the tutorial's order."""
     step = None if context.step_index is None else context.step_index + 1
     draw_next_link(context.settings.chain, context.page, step)
+    page_drawn()

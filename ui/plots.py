@@ -6,19 +6,14 @@ import io
 import threading
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on a server
-
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
 
 from core.pipeline import STAGES
 from ui.services.scaling import GridScaling, WorkerScaling
 
 if TYPE_CHECKING:  # runs imports this module for its histograms
+    from matplotlib.figure import Figure
+
     from ui.services.runs import Prediction
 
 __all__ = [
@@ -45,6 +40,19 @@ WORKER_COLOURS = [
 ]
 
 
+def _matplotlib():
+    """matplotlib's ``Figure``, Agg canvas and ``NullLocator``, imported at the first drawing:
+    0.2 s that a fresh server's first page, which draws no figure, need not wait for."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
+
+    return Figure, FigureCanvasAgg, NullLocator
+
+
 class ValueHistogram:
     """The distribution of a stage's values over the full image (log scale), with a range
     (a clip's) or a level (a threshold's) drawn on top.
@@ -56,6 +64,7 @@ class ValueHistogram:
     """
 
     def __init__(self, counts: np.ndarray, bin_edges: np.ndarray, label: str):
+        Figure, FigureCanvasAgg, NullLocator = _matplotlib()
         self._figure = Figure(figsize=(7, 2.6), dpi=100, layout="constrained")
         axes = self._figure.add_subplot()
         axes.stairs(np.maximum(counts, 0.5), bin_edges, fill=True, color="#4c72b0")
@@ -140,6 +149,7 @@ def speedup_figure(scaling: WorkerScaling, prediction: Prediction | None = None)
     task time of each stage per worker count, stacked; with a ``prediction``, below them
     the predicted time on 1 to 64 workers (``prediction_panel``)."""
     rows = [["wall", "speedup", "stages"]] + ([["prediction"] * 3] if prediction is not None else [])
+    Figure, *_ = _matplotlib()
     figure = Figure(figsize=(12, 3.6 * len(rows)), dpi=100, layout="constrained")
     panels = figure.subplot_mosaic(rows)
     wall_axes, speedup_axes, stage_axes = panels["wall"], panels["speedup"], panels["stages"]
@@ -192,6 +202,7 @@ def speedup_figure(scaling: WorkerScaling, prediction: Prediction | None = None)
 
 def grid_figure(grids: GridScaling) -> Figure:
     """Wall time against grid size, with the number of tasks each grid makes."""
+    Figure, *_ = _matplotlib()
     figure = Figure(figsize=(7.5, 3.6), dpi=100, layout="constrained")
     wall_axes = figure.subplots()
     labels = [f"{p.rows} x {p.cols}" for p in grids.points]
@@ -235,6 +246,7 @@ def prediction_panel(axes, prediction: Prediction, measured: WorkerScaling) -> N
 
 def figure_png(figure: Figure) -> bytes:
     """The figure as PNG (sharp lines and text, unlike JPEG)."""
+    _, FigureCanvasAgg, *_ = _matplotlib()
     buffer = io.BytesIO()
     FigureCanvasAgg(figure).print_png(buffer)
     return buffer.getvalue()

@@ -16,7 +16,7 @@ from core.runtime import LOCAL, THREADS, Runner, configured_scheduler, connect
 
 from . import config
 
-__all__ = ["STAND_IN", "cluster_problem", "dashboard_reachable", "runner", "scheduler_choice", "where"]
+__all__ = ["STAND_IN", "cluster_problem", "dashboard_reachable", "page_drawn", "runner", "scheduler_choice", "where"]
 
 #: Host names that reach only the machine the browser runs on.
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -25,6 +25,10 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # makes a pool of Python's default size, os.cpu_count() + 4 threads, instead of one thread
 # per core as on a program's main thread.
 dask.config.set({"num_workers": CPU_COUNT})
+
+#: How long a fresh server's cluster waits for the first page to be drawn before it starts
+#: anyway (a page that stopped on an error never says it was drawn).
+FIRST_PAGE_SECONDS = 10.0
 
 
 def scheduler_choice() -> str:
@@ -38,13 +42,17 @@ class _ClusterStart:
     first visitor's pictures do not wait for it (the local cluster and its dashboard take
     the better part of a second to start): runs go on threads until it is ready."""
 
-    def __init__(self, choice: str):
+    def __init__(self, choice: str, after: threading.Event):
         self._ready = threading.Event()
+        self._after = after
         self.runner: Runner | None = None
         self.problem = ""
         threading.Thread(target=self._connect, args=(choice,), name="cluster-start", daemon=True).start()
 
     def _connect(self, choice: str) -> None:
+        # Starting a local cluster imports distributed and its dashboard under the GIL, and
+        # its workers' imports take both cores: 0.4 s more for a fresh server's first page.
+        self._after.wait(FIRST_PAGE_SECONDS)
         try:
             self.runner = connect(choice, timeout=5)
         except (PipelineError, OSError, RuntimeError) as e:  # unreachable, or failed to start
@@ -55,6 +63,7 @@ class _ClusterStart:
     def get(self, wait: bool) -> Runner | None:
         """The runner, or None while it is starting (unless ``wait``)."""
         if wait:
+            self._after.set()
             self._ready.wait()
         return self.runner if self._ready.is_set() else None
 
@@ -81,7 +90,8 @@ class _SharedCluster:
         self._choice = choice
         self._idle_seconds = config.get("DASHBOARD_CLUSTER_IDLE_SECONDS")
         self._lock = threading.Lock()
-        self._start: _ClusterStart | None = _ClusterStart(choice)
+        self.page_drawn = threading.Event()  # the first page: the cluster starts after it
+        self._start: _ClusterStart | None = _ClusterStart(choice, self.page_drawn)
         self._last_asked = time.monotonic()
         self._stopped = threading.Event()
         if choice == LOCAL:
@@ -91,7 +101,7 @@ class _SharedCluster:
         with self._lock:
             self._last_asked = time.monotonic()
             if self._start is None:
-                self._start = _ClusterStart(self._choice)
+                self._start = _ClusterStart(self._choice, self.page_drawn)
             return self._start
 
     def _close_when_idle(self) -> None:
@@ -131,6 +141,11 @@ def runner(*, wait: bool = False) -> Runner:
     """Where the pipeline runs: the configured cluster, or threads while it starts (unless
     ``wait``). Called several times a run, so it draws nothing: see ``cluster_problem``."""
     return _shared_cluster(scheduler_choice()).current().get(wait) or STAND_IN
+
+
+def page_drawn() -> None:
+    """Say that a page has been drawn: a fresh server's cluster starts once the first is."""
+    _shared_cluster(scheduler_choice()).page_drawn.set()
 
 
 def cluster_problem() -> str:
