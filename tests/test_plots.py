@@ -1,4 +1,6 @@
-from ui.plots import FALLBACK_COLOURS, STAGE_COLOURS, speedup_figure, stage_colour
+import numpy as np
+
+from ui.plots import FALLBACK_COLOURS, STAGE_COLOURS, ValueHistogram, count_label, speedup_figure, stage_colour
 from ui.services.scaling import ScalingPoint, WorkerScaling
 
 
@@ -33,3 +35,19 @@ def test_the_prediction_is_drawn_below_with_the_measured_points_and_its_two_boun
     np.testing.assert_allclose(lines["measured, threads"].get_ydata(), [600, 300])
     np.testing.assert_allclose(lines["span: no k runs faster"].get_ydata(), [400, 400])
     np.testing.assert_allclose(lines["work / k"].get_ydata()[:2], [600, 300])
+
+
+def test_a_histograms_decades_read_as_plain_numbers():
+    assert [count_label(10**k) for k in range(8)] == ["1", "10", "100", "1k", "10k", "100k", "1M", "10M"]
+
+
+def test_a_histogram_shades_its_band_and_nothing_else():
+    counts = np.full(200, 1000)
+    drawing = ValueHistogram(counts, np.linspace(0.0, 1.0, 201), "value")
+    plain, banded = drawing.render(), drawing.render(band=(0.25, 0.5))
+    assert plain.shape == banded.shape == (260, 700, 4)
+    changed = np.flatnonzero((plain != banded).any(axis=(0, 2)))
+    # Where 0.25 and 0.5 fall on the drawing (its rows count from the top, its x as drawn).
+    left, right = (drawing._axes.transData.transform([(x, 1.0)])[0][0] for x in (0.25, 0.5))
+    assert abs(changed.min() - left) <= 3 and abs(changed.max() - right) <= 3  # the lines are 2 px wide
+    assert (drawing.render() == plain).all()  # the marks leave nothing behind
