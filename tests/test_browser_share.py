@@ -51,6 +51,7 @@ def test_a_grid_typed_while_an_upload_runs_is_applied_whole(server, page, photo)
     page.get_by_text("Using upload: street.png").wait_for()
     wait_until_done(page, TILES)
     assert rows.input_value() == "3"  # what the visitor typed is still there
+    assert grid_in(page.url) == ("2", "2")  # and not applied: the upload's run did not receive it
     type_number(cols, 3)
     cols.press("Enter")
     page.wait_for_url(lambda url: grid_in(url) != ("2", "2"))

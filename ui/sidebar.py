@@ -26,7 +26,10 @@ changes a setting or the page (``LINK``).
 
 A grid typed but not yet applied stays in the browser's form, which the server does not
 see: a style sheet shows the form's note "not applied yet" while a field's value differs
-from the grid applied (``grid_style``).
+from the grid applied (``grid_style``). Once submitted, the fields reach the server; if a
+message arriving at the same moment (an upload's) stopped the form's callback, Streamlit
+does not run it again, and the sidebar applies the grid the fields hold
+(``_submitted_unapplied``).
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ __all__ = ["grid_style", "sidebar"]
 LINK = "_link"
 #: The uploader's files (``_uploaded_ids``) whose upload callback ran to its end.
 UPLOAD_KEPT = "_upload_kept"
+#: The grid the form's fields showed when a run last drew them.
+GRID_SHOWN = "_grid_shown"
 
 
 def _copy_sample() -> None:
@@ -61,6 +66,16 @@ def _copy_sample() -> None:
 def _apply_grid() -> None:
     # One value, from the one message that submitted the form: both numbers or neither.
     st.session_state["_grid"] = (int(st.session_state["rows"]), int(st.session_state["cols"]))
+
+
+def _submitted_unapplied(new_page: bool) -> bool:
+    """Whether the grid's fields arrived holding a grid the browser was not shown and that
+    is not applied: only a submission sends them so (a browser keeps a form's fields until
+    then), and its callback was stopped before it ran by a message arriving at once (an
+    upload's), which Streamlit does not run again (benchmarks/grid_race.py)."""
+    state = st.session_state
+    fields, shown = (state.get("rows"), state.get("cols")), state.get(GRID_SHOWN)
+    return not new_page and shown is not None and None not in fields and fields not in (shown, state["_grid"])
 
 
 def _uploaded_ids() -> tuple[str, ...]:
@@ -135,11 +150,13 @@ def sidebar(page: str, page_params: Mapping[str, str] | None = None) -> Settings
     if _uploaded_ids() and _uploaded_ids() != state.get(UPLOAD_KEPT):
         _keep_upload()  # its callback was stopped midway by the next click
     new_page, state["_page"] = state.get("_page") != page, page
+    if not fresh and _submitted_unapplied(new_page):
+        _apply_grid()
     rows, cols = state["_grid"]
     for key, value in {"sample": state["_sample"], "rows": rows, "cols": cols}.items():
         # A grid typed but not applied is kept in the browser's form until submitted; only
-        # a widget that shows another value than the shadow's is set (a run where the
-        # browser sent the form's fields without submitting them, or a new page).
+        # a widget that shows another value than the shadow's is set (a new page, or a
+        # grid the server set: tiles uploaded together).
         if fresh:
             shown_by_default(key)
         else:
@@ -190,6 +207,7 @@ def sidebar(page: str, page_params: Mapping[str, str] | None = None) -> Settings
                     "Columns", min_value=1, max_value=MAX_GRID, step=1, key="cols", **defaults(value=cols)
                 )
                 submitted = st.form_submit_button("Split into this grid", key="apply_grid", on_click=_apply_grid)
+            state[GRID_SHOWN] = (int(typed_rows), int(typed_cols))
             with st.container(key="grid_pending"):
                 st.caption(f"Not applied yet: the pages show {rows} x {cols} tiles until you press **Split into this grid**.")
         if fresh:
