@@ -1,6 +1,7 @@
 """Where the server runs Dask (``ui.services.cluster``): the shared local cluster, closed
 when idle and started again."""
 
+import gc
 import threading
 import time
 import tomllib
@@ -51,6 +52,11 @@ def test_a_fresh_servers_cluster_starts_once_the_first_page_is_drawn(local_clust
     cluster.page_drawn()
     assert _wait_until(lambda: cluster.runner() is not cluster.STAND_IN, 30)
     assert cluster.runner().kind == "local"
+
+
+def test_once_the_cluster_is_up_the_servers_objects_are_left_out_of_full_collections(local_cluster):
+    cluster.runner(wait=True)
+    assert gc.get_freeze_count() > 0
 
 
 def test_a_cluster_with_tasks_running_is_not_closed_however_long_they_take(local_cluster):

@@ -3,6 +3,7 @@ once per server process, in the background, and shared by every session."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from urllib.parse import urlsplit
@@ -58,6 +59,7 @@ class _ClusterStart:
         except (PipelineError, OSError, RuntimeError) as e:  # unreachable, or failed to start
             self.runner, self.problem = connect(THREADS), f"{e}. Running on threads in the server process instead."
         finally:
+            _freeze_once()
             self._ready.set()
 
     def get(self, wait: bool) -> Runner | None:
@@ -80,6 +82,18 @@ class _ClusterStart:
     def close(self) -> None:
         self._ready.wait()
         self.runner.close()
+
+
+_frozen = threading.Event()
+
+
+def _freeze_once() -> None:
+    """Leave what the server has made so far (its modules, the first page's, the cluster's
+    client) out of Python's full garbage collections for good: one of them scanned it all
+    in the middle of a rerun, 110 ms of a 170-ms page (``benchmarks/tweaking.py``)."""
+    if not _frozen.is_set():
+        _frozen.set()
+        gc.freeze()
 
 
 class _SharedCluster:
