@@ -6,7 +6,8 @@ from ui.page import end_page, start_step_page
 from ui.progress import on_page
 from ui.services.pages import step_number, step_title
 from ui.services.previews import full_resolution_png, to_display
-from ui.services.runs import region_table_of, step_key
+from ui.services.runs import input_histogram, region_table_of, step_key
+from ui.services.settings import has_range
 from ui.services.zoom_pyramids import step_picture, stitched_picture
 from ui.views import show_preview, show_step_histogram, stage_details
 from ui.zoom import pixel_zoom_section
@@ -74,8 +75,12 @@ pixel_zoom_section(
 
 histogram_column, details = st.columns([3, 2], gap="large")
 with histogram_column:
+    cuts_input = has_range(stage) or step_run.level is not None  # drawn on its input's histogram
     show_step_histogram(
-        step, step_run, previous_run.histogram if previous_run else context.stitch_run.histogram,
+        step, step_run,
+        input_histogram(
+            context.tile_files, chain, index, context.stitch_run, context.step_runs, context.scheduler, on_page
+        ) if cuts_input else None,
         step_key(context.tile_files, chain, index),
         step_key(context.tile_files, chain, index - 1) if index else (folder, ()),
     )
@@ -105,7 +110,8 @@ with details:
     stage_details(
         output, f"Output of {stage.title}", "This step: wall time", step_run.wall,
         f"Wall time: from starting this step on the full image, from the previous stage's output kept in "
-        f"memory, to having its preview and histogram, on {context.ran_on}. The tasks counted are every task "
+        f"memory, to having its preview{'' if step_run.histogram is None else ' and histogram'}, on "
+        f"{context.ran_on}. The tasks counted are every task "
         "from the tile files to this step: the whole pipeline's, for the last step.",
         ("step-graph", *step_key(context.tile_files, chain, index)), f"step{number}-{step.stage}.dot",
         pipeline=context.pipeline,

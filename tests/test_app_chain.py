@@ -145,6 +145,22 @@ def test_a_change_to_one_step_runs_only_the_steps_after_it(counted_steps):
     assert counted_steps == {"stitch": 1, "gaussian": 1, "sobel": 2, "clip": 2}
 
 
+def test_a_clip_is_run_without_counting_its_values_until_a_page_shows_them(monkeypatch):
+    import ui.services.runs as runs
+
+    counted = []
+    real = runs.output_histogram
+    monkeypatch.setattr(runs, "output_histogram", lambda *args, **kwargs: counted.append(1) or real(*args, **kwargs))
+    at = open_app(STEP_PAGE, {"chain": "sobel:mode=x;clip:lo=-1,hi=1;clip:lo=-0.5,hi=0.5"}, step=2)
+    assert_clean(at, STEP_PAGE, "5 · Clip")  # its page shows the Sobel's histogram, counted with it
+    assert counted == []
+    at = go(at, STEP_PAGE, 3)  # the second clip cuts the first's values: counted now, once
+    assert_clean(at, STEP_PAGE, "6 · Clip")
+    assert "Where the input's values lie" in [s.value for s in at.subheader] and counted == [1]
+    go(at, STEP_PAGE, 3)
+    assert counted == [1]
+
+
 def test_the_step_page_says_when_tiles_are_merged_for_the_filter():
     at = open_app(STEP_PAGE, {"rows": "16", "cols": "16"}, step=1)  # 32-px tiles of a 512-px sample
     assert_clean(at, STEP_PAGE)

@@ -24,6 +24,7 @@ from ui.services.previews import (
     marked_mosaic,
     measure_regions,
     mosaic,
+    output_histogram,
     preview_stride,
     run_step,
     run_stitch_stages,
@@ -118,6 +119,18 @@ def test_a_step_runs_from_the_persisted_output_before_it_and_none_of_its_tasks(s
     with Spy():  # the same step on the lazy Sobel runs the filter: the check above can fail
         run_step(STAGES["sobel"].apply(stitch_run.stitched, mode="x"), clip, (0.0, 1.0), stitch_run.stride)
     assert set(ran) & sobel_layers
+
+
+def test_a_histogram_left_out_of_a_step_is_counted_later_from_its_output_the_same(stitch_run, photo):
+    (edges,) = run_chain(stitch_run, ["sobel:mode=x"])
+    (clip,) = parse_chain(["clip:lo=-0.5,hi=0.5"])
+    with_counts = run_step(edges.output, clip, (-0.5, 0.5), stitch_run.stride)
+    without = run_step(edges.output, clip, (-0.5, 0.5), stitch_run.stride, with_histogram=False)
+    assert without.histogram is None and with_counts.histogram.counts.sum() == photo.shape[0] * photo.shape[1]
+    np.testing.assert_array_equal(without.preview, with_counts.preview)
+    later = output_histogram(without.output, without.value_range)
+    np.testing.assert_array_equal(later.counts, with_counts.histogram.counts)
+    np.testing.assert_array_equal(later.bin_edges, with_counts.histogram.bin_edges)
 
 
 @pytest.fixture

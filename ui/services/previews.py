@@ -41,6 +41,7 @@ __all__ = [
     "marked_mosaic",
     "measure_regions",
     "mosaic",
+    "output_histogram",
     "preview_stride",
     "run_step",
     "run_stitch_stages",
@@ -86,7 +87,7 @@ class StepRun:
     value_range: tuple[float, float]  # bounds of the output (``core.pipeline.output_ranges``)
     preview: np.ndarray  # the output as computed (not yet a picture), every ``stride``-th pixel
     stride: int
-    histogram: Histogram | None  # of every output value, for values (not a mask or labels)
+    histogram: Histogram | None  # of every output value, for values (not a mask or labels) if asked
     level: float | None  # the threshold a threshold step applied (Otsu's, or the given value)
     regions: int | None  # how many regions a labels output holds
     wall: float  # seconds from starting the step to having its preview and histogram
@@ -180,19 +181,19 @@ def _persist_and_gather(full: da.Array, small: dict, on_progress, scheduler) -> 
 
 def run_step(
     step_input: da.Array, step: Step, value_range: tuple[float, float], stride: int, *,
-    on_progress=None, scheduler=THREADS,
+    on_progress=None, scheduler=THREADS, with_histogram: bool = True,
 ) -> StepRun:
     """One step over the full image, starting from ``step_input`` (persisted: the stitched
     image or the previous step's output); ``value_range`` bounds its output.
 
     The output is persisted, for the steps after it, and in the same pass its strided
-    preview, the histogram of every value (for values), the number of regions (for labels)
-    and a threshold's level are gathered.
+    preview, the histogram of every value (for values, ``with_histogram``), the number of
+    regions (for labels) and a threshold's level are gathered.
     """
     stage = STAGES[step.stage]
     output = stage.apply(step_input, **step.values)
     small = {"preview": output[::stride, ::stride]}
-    if stage.kind is ResultKind.VALUES:
+    if stage.kind is ResultKind.VALUES and with_histogram:
         small["counts"], bin_edges = _lazy_histogram(output, value_range)
     if stage.kind is ResultKind.LABELS:
         small["regions"] = output.max()  # the label stage numbers the regions 1..N
@@ -213,6 +214,20 @@ def run_step(
         regions=int(small["regions"]) if "regions" in small else None,
         wall=time.perf_counter() - started,
     )
+
+
+def output_histogram(
+    output: da.Array, value_range: tuple[float, float], *, on_progress=None, scheduler=THREADS
+) -> Histogram:
+    """The histogram of every value of a persisted output over ``value_range``: for a step
+    run without it (``run_step``'s ``with_histogram``), counted when a page shows it."""
+    counts, bin_edges = _lazy_histogram(output, value_range)
+    (counts,) = persist_and_wait(
+        [counts], lambda persisted: wait_with_progress(persisted, on_progress),
+        scheduler=scheduler, **_local_callbacks(_client(scheduler), on_progress),
+    )
+    (counts,) = dask.compute(counts, scheduler=scheduler)
+    return Histogram(counts, np.asarray(bin_edges))
 
 
 def measure_regions(labels: da.Array, stitched: da.Array, *, on_progress=None, scheduler=THREADS) -> pd.DataFrame:

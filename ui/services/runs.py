@@ -30,7 +30,9 @@ from core.observe import (
 )
 from core.pipeline import (
     GRAYSCALE_RANGE,
+    STAGES,
     Pipeline,
+    ResultKind,
     Step,
     TileSet,
     build_pipeline,
@@ -47,8 +49,9 @@ from ..plots import ValueHistogram
 from . import config
 from .cluster import runner, where
 from .pages import step_title
-from .previews import Histogram, StepRun, StitchRun, measure_regions, run_step, run_stitch_stages
+from .previews import Histogram, StepRun, StitchRun, measure_regions, output_histogram, run_step, run_stitch_stages
 from .scaling import GRID_SIZES, GridScaling, WorkerScaling, checksum_of, measure_grids, measure_workers
+from .settings import has_range
 from .store import BoundedStore
 from .uploads import SourceImage
 
@@ -62,6 +65,7 @@ __all__ = [
     "Prediction",
     "Watch",
     "grid_scaling",
+    "input_histogram",
     "kept_scheduler",
     "lazy_pipeline",
     "prediction_of",
@@ -125,6 +129,7 @@ def _stores() -> dict[str, BoundedStore]:
         "regions": BoundedStore(8),  # a row of 9 numbers per region
         "replays": BoundedStore(8),  # a key and four numbers per task, no pixels
         "histogram": BoundedStore(16),  # a matplotlib figure each, about 1 MB
+        "counts": BoundedStore(16),  # a histogram's 200 counts each
         "workers": BoundedStore(16),
         "grids": BoundedStore(16),
         "costs": BoundedStore(4),  # a number per kind of scheduler
@@ -246,12 +251,34 @@ def step_runs(
                 "steps", (*step_key(tile_files, chain, index), where(scheduler)),
                 f"Running step {step_title(step, index)}",
                 lambda report, step=step, step_input=step_input, value_range=ranges[index]: run_step(
-                    step_input, step, value_range, stitched.stride, on_progress=report, scheduler=scheduler
+                    step_input, step, value_range, stitched.stride, on_progress=report, scheduler=scheduler,
+                    # A range's page shows its input's histogram; its own is counted on demand.
+                    with_histogram=not has_range(STAGES[step.stage]),
                 ),
                 watch,
             )
         )
     return tuple(runs)
+
+
+def input_histogram(
+    tile_files: TileSet, chain: tuple[Step, ...], index: int, stitched: StitchRun, runs: tuple[StepRun, ...],
+    scheduler, watch: Watch = UNWATCHED,
+) -> Histogram | None:
+    """The histogram of the values the step at ``index`` starts from: the stitched image's,
+    or the step before's, counted once per key where its run left it out; None for a mask
+    or labels."""
+    if index == 0:
+        return stitched.histogram
+    before = runs[index - 1]
+    if before.histogram is not None or before.kind is not ResultKind.VALUES:
+        return before.histogram
+    return _computed(
+        "counts", (*step_key(tile_files, chain, index - 1), where(scheduler)),
+        f"Counting the values of step {step_title(chain[index - 1], index - 1)}",
+        lambda report: output_histogram(before.output, before.value_range, on_progress=report, scheduler=scheduler),
+        watch,
+    )
 
 
 def recorded_run(tile_files: TileSet, pipeline: Pipeline, scheduler, watch: Watch = UNWATCHED) -> RecordedRun:
