@@ -47,7 +47,7 @@ def test_a_histogram_shades_its_band_and_nothing_else():
     plain, banded = drawing.render(), drawing.render(band=(0.25, 0.5))
     assert plain.shape == banded.shape == (260, 700, 4)
     changed = np.flatnonzero((plain != banded).any(axis=(0, 2)))
-    # Where 0.25 and 0.5 fall on the drawing (its rows count from the top, its x as drawn).
+    # Where 0.25 and 0.5 fall on the drawing, in pixels from its left edge.
     left, right = (drawing._axes.transData.transform([(x, 1.0)])[0][0] for x in (0.25, 0.5))
     assert abs(changed.min() - left) <= 3 and abs(changed.max() - right) <= 3  # the lines are 2 px wide
     assert (drawing.render() == plain).all()  # the marks leave nothing behind

@@ -42,8 +42,9 @@ WORKER_COLOURS = [
 
 
 def _matplotlib():
-    """matplotlib's ``Figure``, Agg canvas, ``NullLocator`` and ``FuncFormatter``, imported at the first drawing:
-    0.2 s that a fresh server's first page, which draws no figure, need not wait for."""
+    """matplotlib's ``Figure``, Agg canvas, ``NullLocator`` and ``FuncFormatter``, imported
+    at the first drawing: 0.2 s that a fresh server's first page, which draws no figure,
+    need not wait for."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a server

@@ -90,7 +90,7 @@ class StepRun:
     histogram: Histogram | None  # of every output value, for values (not a mask or labels) if asked
     level: float | None  # the threshold a threshold step applied (Otsu's, or the given value)
     regions: int | None  # how many regions a labels output holds
-    wall: float  # seconds from starting the step to having its preview and histogram
+    wall: float  # seconds from starting the step to having its preview and histogram (if counted)
 
     @property
     def picture(self) -> np.ndarray:
