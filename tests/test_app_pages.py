@@ -168,3 +168,12 @@ def test_the_first_page_imports_neither_pandas_nor_matplotlibs_figures(tmp_path)
     run = subprocess.run([sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["False", "False", "False"]
+
+
+@pytest.mark.parametrize("page", ["app.py", "pages/1_Tiles.py", STEP_PAGE])
+def test_pictures_reach_the_browser_as_the_pngs_the_app_encoded(page):
+    # st.image sends a picture without alpha as a JPEG unless told otherwise: edges and
+    # masks blurred, and the PNG decoded and encoded again on every run.
+    at = open_app(page)
+    urls = [picture.url for image in at.get("image") for picture in image.proto.imgs]
+    assert urls and all(url.endswith(".png") for url in urls), urls

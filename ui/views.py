@@ -61,21 +61,32 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+#: The widest picture ``st.image`` sends as it is: it resizes a wider one, with
+#: interpolation, and encodes it again.
+PICTURE_MAX_SIDE = 1460
+
+
 def fit(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
-    """Every n-th pixel, so that the long side is at most ``max_side``.
+    """Every n-th pixel, so that the long side is at most ``max_side`` (and at most
+    ``PICTURE_MAX_SIDE``).
 
     Pictures shown in half or quarter columns need fewer pixels than the screen-sized
     previews, and a smaller PNG keeps a rerun on a slider change fast.
     """
-    if max_side is None:
-        return pixels
-    stride = preview_stride(pixels.shape, max_side)
+    stride = preview_stride(pixels.shape, min(max_side or PICTURE_MAX_SIDE, PICTURE_MAX_SIDE))
     return pixels[::stride, ::stride]
+
+
+def show_png(png: bytes, caption: str | None = None) -> None:
+    """A PNG as it is. Without ``output_format``, ``st.image`` decodes a picture without
+    alpha and sends it as a JPEG encoded afresh on every run: blurred edges and masks,
+    and 10-40 ms of a rerun."""
+    st.image(png, caption=caption, output_format="PNG")
 
 
 def show_image(pixels: np.ndarray, caption: str | None = None, *, max_side: int | None = None) -> None:
     """At its own size, or narrower to fit: previews are already screen-sized."""
-    st.image(png_bytes(fit(pixels, max_side)), caption=caption)
+    show_png(png_bytes(fit(pixels, max_side)), caption)
 
 
 @st.cache_resource
@@ -90,13 +101,13 @@ def preview_png(key: tuple, make_pixels, *, max_side: int | None = None) -> byte
 
 def show_preview(key: tuple, make_pixels, caption: str | None = None, *, max_side: int | None = None) -> None:
     """A picture that depends only on ``key``: built and encoded once, then reused."""
-    st.image(preview_png(key, make_pixels, max_side=max_side), caption=caption)
+    show_png(preview_png(key, make_pixels, max_side=max_side), caption)
 
 
 def show_figure(key: tuple, draw, caption: str | None = None) -> None:
     """A matplotlib figure that depends only on ``key``: drawn and encoded once, then reused."""
     encoded = _encoded_previews().get_or_compute(("figure", *key), lambda: figure_png(draw()))
-    st.image(encoded, caption=caption, output_format="PNG")
+    show_png(encoded, caption)
 
 
 def stage_time(label: str, seconds: float, arrays, note: str) -> None:
