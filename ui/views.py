@@ -152,10 +152,15 @@ def show_graph(key: tuple, arrays, filename: str, *, pipeline: Pipeline) -> None
             "(the names show once they can be read), drag to pan, hover over a task for the part of the image "
             "it computes. **Overview**: one box per kind of operation, top to bottom. The Tasks page replays a run."
         )
-        show_task_view(
-            graph, key=f"graph-{filename}", signature=repr(key), height=STAGE_GRAPH_HEIGHT,
-            mode="tasks" if n_tasks <= TASKS_LAID_OUT_FIRST else "overview",
-        )
+        # The view's frame is as tall as the page tells it once it is drawn; its box keeps
+        # that room meanwhile, so that a frame drawn afresh in a rerun cannot shorten the
+        # page and move a visitor scrolled down to it.
+        st.html(f"<style>.st-key-stage_graph {{min-height: {STAGE_GRAPH_HEIGHT}px;}}</style>")
+        with st.container(key="stage_graph"):
+            show_task_view(
+                graph, key=f"graph-{filename}", signature=repr(key), height=STAGE_GRAPH_HEIGHT,
+                mode="tasks" if n_tasks <= TASKS_LAID_OUT_FIRST else "overview",
+            )
         st.download_button(
             "Download the graph (DOT)", graph.dot(), file_name=filename, mime="text/vnd.graphviz",
             key=f"dot-{filename}", on_click="ignore",
