@@ -57,3 +57,14 @@ def test_a_change_keeps_the_scroll_position_and_every_picture_in_place(server, p
     # it holds something.
     assert all(frame["box"] is None or frame["box"].strip() for frame in log)
     assert log[-1]["box"] is None
+
+
+def test_a_caption_wider_than_its_picture_wraps_rather_than_stretching_it(server, page):
+    # The labels' caption is wider than the 384-pixel picture: it stretched the picture
+    # to 425 pixels, interpolated, until the page's style sheet made captions wrap.
+    page.set_viewport_size({"width": 1440, "height": 1300})
+    page.goto(f"{server.url}/Stage?step=2&sample=coins&rows=3&cols=3&chain=threshold:method=otsu;label:connectivity=2")
+    wait_until_done(page, "5 · Labels")
+    sizes = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stImage"] img')]
+        .map(picture => [picture.naturalWidth, picture.getBoundingClientRect().width])""")
+    assert len(sizes) >= 2 and all(natural > 0 and shown <= natural + 0.5 for natural, shown in sizes), sizes

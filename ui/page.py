@@ -29,6 +29,7 @@ from .services.runs import kept_scheduler, lazy_pipeline, step_runs, stitch_run,
 from .services.settings import Settings
 from .services.uploads import SourceImage, current_image
 from .sidebar import sidebar
+from .views import PICTURE_STYLE
 
 __all__ = ["PageContext", "end_page", "show_errors", "start_page", "start_step_page"]
 
@@ -111,6 +112,7 @@ def _start(page: str, title, steps: int | None, page_params: dict[str, str], wai
     require_sign_in(APP_TITLE)
     settings = sidebar(page, page_params)
     st.set_page_config(page_title=f"{title(settings)} · {APP_TITLE}", page_icon=ICON, layout="wide")
+    st.html(PICTURE_STYLE)
     active = runner(wait=wait_for_cluster)
     if cluster_problem():
         st.sidebar.warning(cluster_problem())

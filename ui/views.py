@@ -24,6 +24,7 @@ from .services.store import BoundedStore
 from .task_view import show_task_view
 
 __all__ = [
+    "PICTURE_STYLE",
     "array_facts",
     "command_line",
     "png_bytes",
@@ -75,6 +76,12 @@ def fit(pixels: np.ndarray, max_side: int | None) -> np.ndarray:
     """
     stride = preview_stride(pixels.shape, min(max_side or PICTURE_MAX_SIDE, PICTURE_MAX_SIDE))
     return pixels[::stride, ::stride]
+
+
+#: A caption as wide as its picture at most, wrapping: a longer one stretched the picture
+#: (a 384-pixel label picture drawn 425 wide under its caption). Streamlit names the
+#: caption only by its test id; ``tests/test_browser_layout.py`` fails if that changes.
+PICTURE_STYLE = '<style>[data-testid="stImageCaption"] {width: 0 !important; min-width: 100% !important;}</style>'
 
 
 def show_png(png: bytes, caption: str | None = None) -> None:
