@@ -7,7 +7,6 @@ from ui.progress import on_page
 from ui.services.pages import step_number, step_title
 from ui.services.previews import full_resolution_png, to_display
 from ui.services.runs import input_histogram, region_table_of, step_key
-from ui.services.settings import has_range
 from ui.services.zoom_pyramids import step_picture, stitched_picture
 from ui.views import show_preview, show_step_histogram, stage_details
 from ui.zoom import pixel_zoom_section
@@ -75,12 +74,11 @@ pixel_zoom_section(
 
 histogram_column, details = st.columns([3, 2], gap="large")
 with histogram_column:
-    cuts_input = has_range(stage) or step_run.level is not None  # drawn on its input's histogram
     show_step_histogram(
         step, step_run,
-        input_histogram(
+        lambda: input_histogram(
             context.tile_files, chain, index, context.stitch_run, context.step_runs, context.scheduler, on_page
-        ) if cuts_input else None,
+        ),
         step_key(context.tile_files, chain, index),
         step_key(context.tile_files, chain, index - 1) if index else (folder, ()),
     )

@@ -147,7 +147,8 @@ def sidebar(page: str, page_params: Mapping[str, str] | None = None) -> Settings
     kept in the address."""
     fresh = _initialise_once(page, page_params)
     state = st.session_state
-    if _uploaded_ids() and _uploaded_ids() != state.get(UPLOAD_KEPT):
+    uploaded = _uploaded_ids()
+    if uploaded and uploaded != state.get(UPLOAD_KEPT):
         _keep_upload()  # its callback was stopped midway by the next click
     new_page, state["_page"] = state.get("_page") != page, page
     if not fresh and _submitted_unapplied(new_page):

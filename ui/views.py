@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shlex
 import zipfile
+from collections.abc import Callable
 
 import dask.array as da
 import numpy as np
@@ -187,14 +188,16 @@ def stage_details(
 
 
 def show_step_histogram(
-    step: Step, step_run: StepRun, input_histogram: Histogram | None, key: tuple, input_key: tuple
+    step: Step, step_run: StepRun, input_histogram: Callable[[], Histogram | None], key: tuple, input_key: tuple
 ) -> None:
     """A step's values over the full image: a range (clip's) or a level (threshold's) on the
-    histogram of the input it cuts, else the step's own values; nothing for masks and labels.
-    ``key`` and ``input_key`` name the step's output and its input, for the drawings' cache."""
+    histogram of the input it cuts, asked of ``input_histogram`` only then (it may count it),
+    else the step's own values; nothing for masks and labels. ``key`` and ``input_key`` name
+    the step's output and its input, for the drawings' cache."""
     band = tuple(step.values[name] for name in RANGE_PARAMS) if has_range(STAGES[step.stage]) else None
-    if (band is not None or step_run.level is not None) and input_histogram is not None:
-        drawing = value_histogram(("input", *input_key), input_histogram, "value of the step's input")
+    cut = input_histogram() if band is not None or step_run.level is not None else None
+    if cut is not None:
+        drawing = value_histogram(("input", *input_key), cut, "value of the step's input")
         text = f"range [{band[0]:g}, {band[1]:g}]" if band else f"threshold {step_run.level:.4g}"
         st.subheader("Where the input's values lie")
         show_image(drawing.render(band=band, level=None if band else step_run.level, text=text))

@@ -216,30 +216,29 @@ def run_step(
     )
 
 
+def _computed_here(lazy, on_progress, scheduler):
+    """``lazy`` computed where ``scheduler`` runs, its progress reported, and brought here."""
+    (persisted,) = persist_and_wait(
+        [lazy], lambda persisted: wait_with_progress(persisted, on_progress),
+        scheduler=scheduler, **_local_callbacks(_client(scheduler), on_progress),
+    )
+    (result,) = dask.compute(persisted, scheduler=scheduler)
+    return result
+
+
 def output_histogram(
     output: da.Array, value_range: tuple[float, float], *, on_progress=None, scheduler=THREADS
 ) -> Histogram:
     """The histogram of every value of a persisted output over ``value_range``: for a step
     run without it (``run_step``'s ``with_histogram``), counted when a page shows it."""
     counts, bin_edges = _lazy_histogram(output, value_range)
-    (counts,) = persist_and_wait(
-        [counts], lambda persisted: wait_with_progress(persisted, on_progress),
-        scheduler=scheduler, **_local_callbacks(_client(scheduler), on_progress),
-    )
-    (counts,) = dask.compute(counts, scheduler=scheduler)
-    return Histogram(counts, np.asarray(bin_edges))
+    return Histogram(_computed_here(counts, on_progress, scheduler), np.asarray(bin_edges))
 
 
 def measure_regions(labels: da.Array, stitched: da.Array, *, on_progress=None, scheduler=THREADS) -> pd.DataFrame:
     """The region table (``core.outputs.regions.REGION_COLUMNS``) of a persisted labels output,
     with the mean intensity of the stitched grayscale image in each region."""
-    client = _client(scheduler)
-    (table,) = persist_and_wait(
-        [region_table(labels, stitched)], lambda persisted: wait_with_progress(persisted, on_progress),
-        scheduler=scheduler, **_local_callbacks(client, on_progress),
-    )
-    (table,) = dask.compute(table, scheduler=scheduler)
-    return table
+    return _computed_here(region_table(labels, stitched), on_progress, scheduler)
 
 
 def full_resolution_png(output: da.Array, kind: ResultKind, value_range: tuple[float, float], *, scheduler=THREADS) -> bytes:
