@@ -10,7 +10,7 @@ from __future__ import annotations
 import dask.array as da
 import numpy as np
 
-__all__ = ["HISTOGRAM_BINS", "block_counts", "lazy_histogram"]
+__all__ = ["HISTOGRAM_BINS", "bin_edges", "block_counts", "counted_range", "lazy_histogram"]
 
 HISTOGRAM_BINS = 200
 
@@ -32,14 +32,24 @@ def block_counts(block: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.bincount(bins.ravel(), minlength=HISTOGRAM_BINS).reshape(1, 1, HISTOGRAM_BINS)
 
 
+def counted_range(value_range: tuple[float, float]) -> tuple[float, float]:
+    """The range the bins cover: ``value_range``, one wide where it is empty."""
+    lo, hi = value_range
+    return lo, hi if hi > lo else lo + 1.0
+
+
+def bin_edges(value_range: tuple[float, float]) -> np.ndarray:
+    """The edges of the ``HISTOGRAM_BINS`` bins over ``value_range`` (``counted_range``)."""
+    return np.histogram_bin_edges(np.empty(0), HISTOGRAM_BINS, counted_range(value_range))
+
+
 def lazy_histogram(values: da.Array, value_range: tuple[float, float]) -> tuple[da.Array, np.ndarray]:
     """Lazy counts of every value in ``HISTOGRAM_BINS`` equal bins over ``value_range``
     (``block_counts`` per chunk, summed), and the bins' edges."""
-    lo, hi = value_range
-    hi = hi if hi > lo else lo + 1.0
+    lo, hi = counted_range(value_range)
     rows, cols = values.numblocks
     per_chunk = values.map_blocks(
         block_counts, lo, hi, new_axis=2, chunks=((1,) * rows, (1,) * cols, (HISTOGRAM_BINS,)),
         dtype=np.int64, meta=np.empty((0, 0, 0), np.int64), token="histogram",
     )
-    return per_chunk.sum(axis=(0, 1)), np.histogram_bin_edges(np.empty(0), HISTOGRAM_BINS, (lo, hi))
+    return per_chunk.sum(axis=(0, 1)), bin_edges(value_range)

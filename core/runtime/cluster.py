@@ -275,6 +275,8 @@ def raise_first_error(futures, *, timeout: float | None = None) -> None:
     """
     deadline = None if timeout is None else time.monotonic() + timeout
     for future in futures:
+        if future.status == "finished":  # known here: asking the client's loop costs a round trip
+            continue
         remaining = None if deadline is None else max(deadline - time.monotonic(), 0.001)
         try:
             error = future.exception(timeout=remaining)

@@ -20,14 +20,16 @@ from PIL import Image, ImageDraw, ImageFont
 from skimage.util import img_as_ubyte
 
 from core.observe import ProgressCallback, for_this_compute, layer_owners, stage_timing, wait_with_progress
-from core.observe.histogram import HISTOGRAM_BINS
+from core.observe.histogram import HISTOGRAM_BINS, bin_edges
 from core.observe.histogram import lazy_histogram as _lazy_histogram
+from core.observe.summary import lazy_summary
 from core.outputs.pictures import to_picture, to_uint8
 from core.outputs.png import png_bytes
 from core.outputs.regions import region_table
 from core.pipeline import GRAYSCALE_RANGE, STAGES, Pipeline, ResultKind, Step
 from core.pipeline.threshold import threshold_level
 from core.runtime import THREADS, persist_and_wait
+from core.runtime.fusion import fused_chunks, shares_memory
 
 if TYPE_CHECKING:  # a region table's type: pandas is imported where one is made (0.27 s)
     import pandas as pd
@@ -192,9 +194,10 @@ def run_step(
     """
     stage = STAGES[step.stage]
     output = stage.apply(step_input, **step.values)
-    small = {"preview": output[::stride, ::stride]}
-    if stage.kind is ResultKind.VALUES and with_histogram:
-        small["counts"], bin_edges = _lazy_histogram(output, value_range)
+    if shares_memory(scheduler):  # a filter's edge cuts fused into its chunks' tasks
+        output = fused_chunks(output)
+    counted = stage.kind is ResultKind.VALUES and with_histogram
+    small = {"summary": lazy_summary(output, stride, value_range if counted else None)}
     if stage.kind is ResultKind.LABELS:
         small["regions"] = output.max()  # the label stage numbers the regions 1..N
     level = threshold_level(step_input, **step.values) if step.stage == "threshold" else None
@@ -202,14 +205,15 @@ def run_step(
         small["level"] = level
     started = time.perf_counter()
     output, small = _persist_and_gather(output, small, on_progress, scheduler)
+    preview, counts = small["summary"]
     return StepRun(
         step=step,
         output=output,
         kind=stage.kind,
         value_range=tuple(value_range),
-        preview=small["preview"],
+        preview=preview,
         stride=stride,
-        histogram=Histogram(small["counts"], np.asarray(bin_edges)) if "counts" in small else None,
+        histogram=None if counts is None else Histogram(counts, bin_edges(value_range)),
         level=None if level is None else float(small.get("level", level)),
         regions=int(small["regions"]) if "regions" in small else None,
         wall=time.perf_counter() - started,
