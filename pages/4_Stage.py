@@ -6,7 +6,7 @@ from ui.page import end_page, start_step_page
 from ui.progress import on_page
 from ui.services.pages import step_number, step_title
 from ui.services.previews import full_resolution_png, to_display
-from ui.services.runs import input_histogram, region_table_of, step_key
+from ui.services.runs import region_table_of, step_histogram, step_key
 from ui.services.zoom_pyramids import step_picture, stitched_picture
 from ui.views import show_preview, show_step_histogram, stage_details
 from ui.zoom import pixel_zoom_section
@@ -76,8 +76,9 @@ histogram_column, details = st.columns([3, 2], gap="large")
 with histogram_column:
     show_step_histogram(
         step, step_run,
-        lambda: input_histogram(
-            context.tile_files, chain, index, context.stitch_run, context.step_runs, context.scheduler, on_page
+        lambda relative: step_histogram(
+            context.tile_files, chain, index + relative, context.stitch_run, context.step_runs, context.scheduler,
+            on_page,
         ),
         step_key(context.tile_files, chain, index),
         step_key(context.tile_files, chain, index - 1) if index else (folder, ()),
@@ -104,13 +105,24 @@ with histogram_column:
             file_name=f"step{number}-regions.csv", mime="text/csv", on_click="ignore",
         )
 
+if step_run.deferred:
+    timed = (
+        f"Wall time: the preview alone. {stage.title} acts on each pixel alone, so its preview is its "
+        "input's preview with the step applied, here on the server; the full-resolution output stays lazy on "
+        f"its input, kept in memory on {context.ran_on}, and is computed where it is needed: by the next step, "
+        "a download, the zoom."
+    )
+else:
+    timed = (
+        f"Wall time: from starting this step on the full image, from the previous stage's output kept in "
+        f"memory, to having its preview{'' if step_run.histogram is None else ' and histogram'}, on "
+        f"{context.ran_on}."
+    )
 with details:
     stage_details(
         output, f"Output of {stage.title}", "This step: wall time", step_run.wall,
-        f"Wall time: from starting this step on the full image, from the previous stage's output kept in "
-        f"memory, to having its preview{'' if step_run.histogram is None else ' and histogram'}, on "
-        f"{context.ran_on}. The tasks counted are every task "
-        "from the tile files to this step: the whole pipeline's, for the last step.",
+        f"{timed} The tasks counted are every task from the tile files to this step: the whole pipeline's, "
+        "for the last step.",
         ("step-graph", *step_key(context.tile_files, chain, index)), f"step{number}-{step.stage}.dot",
         pipeline=context.pipeline,
     )

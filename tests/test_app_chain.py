@@ -161,6 +161,30 @@ def test_a_clip_is_run_without_counting_its_values_until_a_page_shows_them(monke
     assert counted == [1]
 
 
+def test_a_step_before_the_shown_one_counts_its_values_only_when_its_page_shows_them(monkeypatch):
+    import ui.services.runs as runs
+
+    counted = []
+    real = runs.output_histogram
+    monkeypatch.setattr(runs, "output_histogram", lambda *args, **kwargs: counted.append(1) or real(*args, **kwargs))
+    at = open_app(STEP_PAGE, {"chain": "gaussian:sigma=1;sobel:mode=x;clip:lo=0,hi=1"}, step=3)
+    assert_clean(at, STEP_PAGE, "6 · Clip")
+    assert counted == []  # the clip's page draws the Sobel's values, counted with the Sobel
+    at = go(at, STEP_PAGE, 1)
+    assert_clean(at, STEP_PAGE, "4 · Gaussian smoothing")
+    assert "Where the output's values lie" in [s.value for s in at.subheader] and counted == [1]
+    go(at, STEP_PAGE, 1)
+    assert counted == [1]
+
+
+def test_a_clips_page_says_its_time_is_the_preview_alone():
+    at = open_app(STEP_PAGE, step=2)
+    assert_clean(at, STEP_PAGE, "5 · Clip")
+    assert any(c.value.startswith("Wall time: the preview alone. Clip acts on each pixel alone") for c in at.caption)
+    at = go(at, STEP_PAGE, 1)
+    assert not any(c.value.startswith("Wall time: the preview alone") for c in at.caption)
+
+
 def test_the_step_page_says_when_tiles_are_merged_for_the_filter():
     at = open_app(STEP_PAGE, {"rows": "16", "cols": "16"}, step=1)  # 32-px tiles of a 512-px sample
     assert_clean(at, STEP_PAGE)

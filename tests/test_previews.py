@@ -7,6 +7,7 @@ import dask.array as da
 import numpy as np
 import pytest
 import scipy.ndimage
+from dask.callbacks import Callback
 from PIL import Image
 from skimage import data
 from skimage.color import rgb2gray
@@ -115,6 +116,31 @@ def test_a_step_runs_from_the_persisted_output_before_it_and_none_of_its_tasks(s
     lazy_edges = STAGES["sobel"].apply(stitch_run.stitched, mode="x")
     run_step(lazy_edges, clip, (0.0, 1.0), stitch_run.stride)
     assert len(filtered) == lazy_edges.npartitions
+
+
+def test_a_clip_given_its_inputs_preview_runs_no_task_and_shows_the_same_pixels(stitch_run):
+    (edges,) = run_chain(stitch_run, ["sobel:mode=magnitude"])
+    (clip,) = parse_chain(["clip:lo=0.2,hi=1.5"])
+    ran = []
+
+    class Spy(Callback):
+        def _pretask(self, key, dsk, state):
+            ran.append(key[0] if isinstance(key, tuple) else key)
+
+    with Spy():
+        shown = run_step(edges.output, clip, (0.2, 1.5), stitch_run.stride, with_histogram=False,
+                         input_preview=edges.preview)
+        assert shown.deferred and shown.output.name not in ran
+        shown.output.compute()
+    assert shown.output.name in ran  # the check above can fail
+    computed = run_step(edges.output, clip, (0.2, 1.5), stitch_run.stride, with_histogram=False)
+    assert not computed.deferred
+    assert shown.preview.dtype == computed.preview.dtype
+    np.testing.assert_array_equal(shown.preview, computed.preview)
+    np.testing.assert_array_equal(shown.output.compute(), computed.output.compute())
+    # Its own histogram needs every pixel: then it runs.
+    counted = run_step(edges.output, clip, (0.2, 1.5), stitch_run.stride, input_preview=edges.preview)
+    assert not counted.deferred and counted.histogram is not None
 
 
 def test_a_histogram_left_out_of_a_step_is_counted_later_from_its_output_the_same(stitch_run, photo):

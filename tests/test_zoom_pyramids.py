@@ -178,15 +178,20 @@ def test_a_remote_clusters_result_is_cut_here_from_its_blocks(pyramids_folder, p
     runner = connect(private_cluster.address, timeout=30)
     try:
         here = values_picture("here")
-        remote = Picture(("remote",), runner.client.persist(here.image), "values", (0.0, 1.0), "the output")
-        pyramid_of(remote, runner.client)
-        wait_for_cutting(remote, timeout=60)
+        persisted = runner.client.persist(here.image)
+        remote = Picture(("remote",), persisted, "values", (0.0, 1.0), "the output")
+        # A clip's output is lazy on its persisted input (``StepRun.deferred``).
+        lazy = Picture(("lazy",), da.clip(persisted, 0.0, 1.0), "values", (0.0, 1.0), "the output")
+        for picture in (remote, lazy):
+            pyramid_of(picture, runner.client)
+            wait_for_cutting(picture, timeout=60)
     finally:
         runner.close()
     pyramid_of(here, "threads")
     wait_for_cutting(here, timeout=60)
-    cut_there, cut_here = (pyramids_folder / picture.folder_name for picture in (remote, here))
-    assert read_pyramid(cut_there).complete
+    cut_here = pyramids_folder / here.folder_name
     tiles = sorted(path.relative_to(cut_here) for path in cut_here.glob("*/*.png"))
-    assert tiles and tiles == sorted(path.relative_to(cut_there) for path in cut_there.glob("*/*.png"))
-    assert all((cut_there / tile).read_bytes() == (cut_here / tile).read_bytes() for tile in tiles)
+    for cut_there in (pyramids_folder / picture.folder_name for picture in (remote, lazy)):
+        assert read_pyramid(cut_there).complete
+        assert tiles and tiles == sorted(path.relative_to(cut_there) for path in cut_there.glob("*/*.png"))
+        assert all((cut_there / tile).read_bytes() == (cut_here / tile).read_bytes() for tile in tiles)

@@ -14,7 +14,7 @@ import streamlit as st
 from core.observe import TaskGraph, task_count, task_graph_of
 from core.outputs.notebook import notebook_text, pipeline_cells, script_text
 from core.outputs.png import write_png
-from core.pipeline import STAGES, Pipeline, Step, TileSet, chain_text
+from core.pipeline import STAGES, Pipeline, ResultKind, Step, TileSet, chain_text
 from ui.services.previews import Histogram, StepRun, preview_stride
 
 from .plots import figure_png
@@ -188,14 +188,15 @@ def stage_details(
 
 
 def show_step_histogram(
-    step: Step, step_run: StepRun, input_histogram: Callable[[], Histogram | None], key: tuple, input_key: tuple
+    step: Step, step_run: StepRun, histogram_of: Callable[[int], Histogram | None], key: tuple, input_key: tuple
 ) -> None:
     """A step's values over the full image: a range (clip's) or a level (threshold's) on the
-    histogram of the input it cuts, asked of ``input_histogram`` only then (it may count it),
-    else the step's own values; nothing for masks and labels. ``key`` and ``input_key`` name
-    the step's output and its input, for the drawings' cache."""
+    histogram of the input it cuts, else the step's own values; nothing for masks and
+    labels. ``histogram_of(0)`` gives the step's histogram, ``histogram_of(-1)`` its input's,
+    asked only for the one drawn (either may be counted then). ``key`` and ``input_key``
+    name the step's output and its input, for the drawings' cache."""
     band = tuple(step.values[name] for name in RANGE_PARAMS) if has_range(STAGES[step.stage]) else None
-    cut = input_histogram() if band is not None or step_run.level is not None else None
+    cut = histogram_of(-1) if band is not None or step_run.level is not None else None
     if cut is not None:
         drawing = value_histogram(("input", *input_key), cut, "value of the step's input")
         text = f"range [{band[0]:g}, {band[1]:g}]" if band else f"threshold {step_run.level:.4g}"
@@ -205,8 +206,8 @@ def show_step_histogram(
             "Every pixel of the full image counts. Change the parameters in the sidebar: the "
             "steps before this one do not run again."
         )
-    elif step_run.histogram is not None:
-        drawing = value_histogram(("output", *key), step_run.histogram, f"{STAGES[step.stage].title} value")
+    elif step_run.kind is ResultKind.VALUES and (own := histogram_of(0)) is not None:
+        drawing = value_histogram(("output", *key), own, f"{STAGES[step.stage].title} value")
         st.subheader("Where the output's values lie")
         show_image(drawing.render())
         st.caption("Every pixel of the full image counts.")

@@ -112,6 +112,8 @@ class Stage:
     ``resolve(values, given)`` fills parameters implied by the ones given
     (``threshold:value=0.5`` means ``method=value``). ``code`` is the call the exported
     notebook makes (``code_line``): a template, or a function of the values giving one.
+    ``pointwise``: each output pixel depends on the same input pixel alone, so every n-th
+    pixel of the output is the stage applied to every n-th pixel of its input.
     """
 
     name: str
@@ -124,6 +126,7 @@ class Stage:
     check: Callable[[dict], None] | None = None
     resolve: Callable[[dict, set[str]], dict] | None = None
     code: str | Callable[..., str] | None = None
+    pointwise: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "kind", ResultKind(self.kind))  # "mask" is ResultKind.MASK

@@ -236,6 +236,7 @@ STAGES: dict[str, Stage] = {
             output_range=lambda input_range, *, lo, hi: (lo, hi),
             check=_check_clip,
             code="dask.array.clip({image}, {lo}, {hi})",
+            pointwise=True,
         ),
         Stage(
             "threshold", "Threshold",

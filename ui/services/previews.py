@@ -93,6 +93,9 @@ class StepRun:
     level: float | None  # the threshold a threshold step applied (Otsu's, or the given value)
     regions: int | None  # how many regions a labels output holds
     wall: float  # seconds from starting the step to having its preview and histogram (if counted)
+    #: The output is lazy on the persisted input, not computed: a pointwise step's preview
+    #: is the stage applied to its input's preview (``run_step``'s ``input_preview``).
+    deferred: bool = False
 
     @property
     def picture(self) -> np.ndarray:
@@ -183,7 +186,7 @@ def _persist_and_gather(full: da.Array, small: dict, on_progress, scheduler) -> 
 
 def run_step(
     step_input: da.Array, step: Step, value_range: tuple[float, float], stride: int, *,
-    on_progress=None, scheduler=THREADS, with_histogram: bool = True,
+    on_progress=None, scheduler=THREADS, with_histogram: bool = True, input_preview: np.ndarray | None = None,
 ) -> StepRun:
     """One step over the full image, starting from ``step_input`` (persisted: the stitched
     image or the previous step's output); ``value_range`` bounds its output.
@@ -191,12 +194,19 @@ def run_step(
     The output is persisted, for the steps after it, and in the same pass its strided
     preview, the histogram of every value (for values, ``with_histogram``), the number of
     regions (for labels) and a threshold's level are gathered.
+
+    A pointwise stage (a clip) given its ``input_preview`` (``step_input`` at the same
+    ``stride``) and no histogram to count runs nothing: its preview is the stage applied
+    here to the input's, and its output stays lazy, computed where something needs it (the
+    next step, a download, the zoom), so that a new clip range costs no work on the cluster.
     """
     stage = STAGES[step.stage]
     output = stage.apply(step_input, **step.values)
+    counted = stage.kind is ResultKind.VALUES and with_histogram
+    if stage.pointwise and input_preview is not None and not counted:
+        return _from_input_preview(output, step, value_range, stride, input_preview)
     if shares_memory(scheduler):  # a filter's edge cuts fused into its chunks' tasks
         output = fused_chunks(output)
-    counted = stage.kind is ResultKind.VALUES and with_histogram
     small = {"summary": lazy_summary(output, stride, value_range if counted else None)}
     if stage.kind is ResultKind.LABELS:
         small["regions"] = output.max()  # the label stage numbers the regions 1..N
@@ -217,6 +227,20 @@ def run_step(
         level=None if level is None else float(small.get("level", level)),
         regions=int(small["regions"]) if "regions" in small else None,
         wall=time.perf_counter() - started,
+    )
+
+
+def _from_input_preview(
+    output: da.Array, step: Step, value_range: tuple[float, float], stride: int, input_preview: np.ndarray
+) -> StepRun:
+    """A pointwise step's run without computing ``output``: its preview is the stage applied
+    to the input's preview, here, at once."""
+    stage = STAGES[step.stage]
+    started = time.perf_counter()
+    preview = stage.apply(da.from_array(input_preview, chunks=-1), **step.values).compute(scheduler="sync")
+    return StepRun(
+        step=step, output=output, kind=stage.kind, value_range=tuple(value_range), preview=preview, stride=stride,
+        histogram=None, level=None, regions=None, wall=time.perf_counter() - started, deferred=True,
     )
 
 

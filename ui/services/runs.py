@@ -11,6 +11,7 @@ here draws: a ``Watch`` (``ui.progress.on_page`` in the pages) shows the work.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -65,7 +66,6 @@ __all__ = [
     "Prediction",
     "Watch",
     "grid_scaling",
-    "input_histogram",
     "kept_scheduler",
     "lazy_pipeline",
     "prediction_of",
@@ -73,6 +73,7 @@ __all__ = [
     "recorded_run",
     "region_table_of",
     "scheduling_costs",
+    "step_histogram",
     "step_key",
     "step_runs",
     "stitch_run",
@@ -240,45 +241,65 @@ def step_runs(
     watch: Watch = UNWATCHED,
 ) -> tuple[StepRun, ...]:
     """The first ``count`` steps of the chain, each run once per key (``step_key`` and the
-    kind of scheduler) from the persisted output of the one before. ``stitched`` must have
-    run on ``scheduler``."""
+    kind of scheduler) from the output of the one before: persisted, or lazy on its input
+    for a pointwise step (``StepRun.deferred``). ``stitched`` must have run on ``scheduler``.
+    The last of them is the step a page shows: only the values its page draws are counted
+    with the runs (``_counted_with_run``)."""
     ranges = output_ranges(chain, GRAYSCALE_RANGE)
     runs: list[StepRun] = []
+
+    def run(index: int, report) -> StepRun:
+        step = chain[index]
+        before = runs[index - 1] if index else None
+        return run_step(
+            before.output if before else stitched.stitched, step, ranges[index], stitched.stride,
+            on_progress=report, scheduler=scheduler, with_histogram=_counted_with_run(chain, index, count - 1),
+            input_preview=before.preview if before else stitched.stitched_preview,
+        )
+
     for index, step in enumerate(chain[:count]):
-        step_input = runs[-1].output if runs else stitched.stitched
         runs.append(
             _computed(
                 "steps", (*step_key(tile_files, chain, index), where(scheduler)),
-                f"Running step {step_title(step, index)}",
-                lambda report, step=step, step_input=step_input, value_range=ranges[index]: run_step(
-                    step_input, step, value_range, stitched.stride, on_progress=report, scheduler=scheduler,
-                    # A range's page shows its input's histogram; its own is counted on demand.
-                    with_histogram=not has_range(STAGES[step.stage]),
-                ),
-                watch,
+                f"Running step {step_title(step, index)}", functools.partial(run, index), watch,
             )
         )
     return tuple(runs)
 
 
-def input_histogram(
+def step_histogram(
     tile_files: TileSet, chain: tuple[Step, ...], index: int, stitched: StitchRun, runs: tuple[StepRun, ...],
     scheduler, watch: Watch = UNWATCHED,
 ) -> Histogram | None:
-    """The histogram of the values the step at ``index`` starts from: the stitched image's,
-    or the step before's, counted once per key where its run left it out; None for a mask
-    or labels."""
-    if index == 0:
+    """The histogram of the step at ``index``'s output (the stitched image's for -1): counted
+    with its run, or else once per key when a page first shows it; None for a mask or labels."""
+    if index < 0:
         return stitched.histogram
-    before = runs[index - 1]
-    if before.histogram is not None or before.kind is not ResultKind.VALUES:
-        return before.histogram
+    run = runs[index]
+    if run.histogram is not None or run.kind is not ResultKind.VALUES:
+        return run.histogram
     return _computed(
-        "counts", (*step_key(tile_files, chain, index - 1), where(scheduler)),
-        f"Counting the values of step {step_title(chain[index - 1], index - 1)}",
-        lambda report: output_histogram(before.output, before.value_range, on_progress=report, scheduler=scheduler),
+        "counts", (*step_key(tile_files, chain, index), where(scheduler)),
+        f"Counting the values of step {step_title(chain[index], index)}",
+        lambda report: output_histogram(run.output, run.value_range, on_progress=report, scheduler=scheduler),
         watch,
     )
+
+
+def _shows_input_histogram(step: Step) -> bool:
+    """Whether the step's page draws its cut on its input's histogram (``show_step_histogram``):
+    a range's (a clip's) or a threshold's level."""
+    return has_range(STAGES[step.stage]) or step.stage == "threshold"
+
+
+def _counted_with_run(chain: tuple[Step, ...], index: int, shown: int) -> bool:
+    """Whether the step at ``index`` counts its values in its own run, when the page shows
+    the step at ``shown``: only if that page draws them. Any other page that shows them
+    has them counted then (``step_histogram``): a new sigma in front of a Sobel and a clip,
+    on the clip's page, leaves the Gaussian's values uncounted."""
+    if index == shown:
+        return not _shows_input_histogram(chain[index])
+    return index == shown - 1 and _shows_input_histogram(chain[shown])
 
 
 def recorded_run(tile_files: TileSet, pipeline: Pipeline, scheduler, watch: Watch = UNWATCHED) -> RecordedRun:

@@ -195,7 +195,8 @@ def _lazy(image, scheduler) -> tuple[da.Array, object]:
     remote cluster's workers cannot write the pyramid here, so threads here cut its blocks,
     fetched from it (``_fetched``)."""
     if isinstance(image, da.Array):
-        return (_fetched(image), THREADS) if _remote(scheduler) else (image, scheduler)
+        # persisted first: a pointwise step's output is lazy (``StepRun.deferred``)
+        return (_fetched(scheduler.persist(image)), THREADS) if _remote(scheduler) else (image, scheduler)
     # A random name, not a hash of the pixels: hashing a large photo would delay the first
     # tile, and nothing here computes the same array twice.
     return da.from_array(image, chunks=(2048, 2048, *image.shape[2:]), name=False), THREADS
