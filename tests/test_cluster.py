@@ -109,6 +109,23 @@ def test_local_cluster_previews_equal_threads(tmp_path, photo, local_cluster, re
     assert downloads[0] == downloads[1]  # compressed by the workers, byte for byte the same
 
 
+def test_a_threshold_and_labels_on_a_local_cluster_give_what_threads_give(tmp_path, local_cluster):
+    # Their level and region count come back gathered from single futures (``_gathered``).
+    pipeline = build_pipeline(partition(data.coins(), 3, 3, tmp_path / "tiles"), ())
+    runs = {}
+    for where, scheduler in [("cluster", local_cluster.client), ("threads", "threads")]:
+        stitched = run_stitch_stages(pipeline, max_side=100, scheduler=scheduler)
+        chain = parse_chain(["gaussian:sigma=2", "threshold:method=otsu", "label:connectivity=2"])
+        step_input, runs[where] = stitched.stitched, []
+        for step, value_range in zip(chain, output_ranges(chain)):
+            runs[where].append(run_step(step_input, step, value_range, stitched.stride, scheduler=scheduler))
+            step_input = runs[where][-1].output
+    for on_cluster, on_threads in zip(runs["cluster"], runs["threads"]):
+        np.testing.assert_array_equal(on_cluster.preview, on_threads.preview)
+        assert (on_cluster.level, on_cluster.regions) == (on_threads.level, on_threads.regions)
+    assert runs["cluster"][1].level is not None and runs["cluster"][2].regions > 10
+
+
 def test_progress_on_a_cluster_reaches_the_total(tmp_path, photo, local_cluster):
     reports = []
     pipeline = build_pipeline(partition(photo, 2, 3, tmp_path / "tiles"), ())

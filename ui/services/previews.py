@@ -174,14 +174,34 @@ def _tile_workers(tile_arrays, workers: dict[str, set[str]]) -> dict[tuple[int, 
 
 def _persist_and_gather(full: da.Array, small: dict, on_progress, scheduler) -> tuple[da.Array, dict]:
     """Persist ``full`` together with the small results computed from it, in one pass over
-    the graph, then gather the small ones here."""
+    the graph, then gather the small ones here.
+
+    The small results travel as one delayed dictionary, and the graph is optimized before
+    rather than by ``persist``: optimizing several collections of different kinds (arrays
+    and delayed values) reorders them, and dask 2026.8 then gives each persisted collection
+    another's results (a threshold's level came back as its preview).
+    ``tests/test_cluster.py`` fails if this breaks.
+    """
     client = _client(scheduler)
-    full, small = persist_and_wait(
-        [full, small], lambda persisted: wait_with_progress([persisted[0], *persisted[1].values()], on_progress),
-        scheduler=scheduler, **_local_callbacks(client, on_progress),
+    (full,) = dask.optimize(full)
+    together = dask.delayed(dict, pure=True)(**small)
+    full, together = persist_and_wait(
+        [full, together], lambda persisted: wait_with_progress(persisted, on_progress),
+        optimize_graph=False, scheduler=scheduler, **_local_callbacks(client, on_progress),
     )
-    (small,) = dask.compute(small, scheduler=scheduler)
-    return full, small
+    return full, _gathered(together, client, scheduler)
+
+
+def _gathered(persisted, client, scheduler):
+    """A persisted delayed value's value: on a cluster its one future, gathered as it is
+    rather than computed again as a graph, which cost the scheduler another round (5-15 ms
+    a step)."""
+    if client is not None:
+        from distributed import futures_of
+
+        return client.gather(futures_of(persisted)[0])
+    (value,) = dask.compute(persisted, scheduler=scheduler)
+    return value
 
 
 def run_step(
