@@ -22,7 +22,7 @@ from skimage.util import img_as_ubyte
 from core.observe import ProgressCallback, for_this_compute, layer_owners, stage_timing, wait_with_progress
 from core.observe.histogram import HISTOGRAM_BINS, bin_edges
 from core.observe.histogram import lazy_histogram as _lazy_histogram
-from core.observe.summary import lazy_summary
+from core.observe.summary import lazy_summary, lazy_tile_summaries
 from core.outputs.pictures import to_picture, to_uint8
 from core.outputs.png import png_bytes
 from core.outputs.regions import region_table
@@ -126,9 +126,7 @@ def run_stitch_stages(
     """
     tile_arrays, gray_tiles, stitched = pipeline.tile_arrays, pipeline.gray_tiles, pipeline.stitched
     stride = preview_stride(stitched.shape, max_side)
-    tile_thumbs = [[t[::stride, ::stride] for t in row] for row in tile_arrays]
-    gray_thumbs = [[g[::stride, ::stride] for g in row] for row in gray_tiles]
-    counts, bin_edges = _lazy_histogram(stitched, GRAYSCALE_RANGE)
+    summaries = lazy_tile_summaries(tile_arrays, gray_tiles, stride, GRAYSCALE_RANGE)
     owners = layer_owners(
         {
             "read": [t for row in tile_arrays for t in row],
@@ -140,22 +138,22 @@ def run_stitch_stages(
     started = time.perf_counter()
     with stage_timing(owners, client) as timing:
         # One pass: each tile file is read once for its previews and the stitched image.
-        # On a cluster every task costs about a millisecond, so the previews are cut in
-        # this pass too rather than from the stitched image afterwards.
-        stitched, tile_thumbs, gray_thumbs, counts = persist_and_wait(
-            [stitched, tile_thumbs, gray_thumbs, counts], lambda persisted: wait_with_progress(persisted, on_progress),
+        # On a cluster every task costs about a millisecond, so the previews and counts are
+        # made in this pass too, a task per tile, rather than from the stitched image
+        # afterwards. Unoptimized, so that each stage keeps its tasks for the timing (and
+        # the two collections their order: see ``_persist_and_gather``).
+        stitched, summaries = persist_and_wait(
+            [stitched, summaries], lambda persisted: wait_with_progress(persisted, on_progress),
             optimize_graph=False, scheduler=scheduler, **_local_callbacks(client, on_progress, timing.timer),
         )
-    tile_previews, gray_previews, stitched_preview, counts = dask.compute(
-        tile_thumbs, gray_thumbs, stitched[::stride, ::stride], counts, scheduler=scheduler
-    )
+    tile_previews, gray_previews, stitched_preview, counts = _gathered(summaries, client, scheduler)
     return StitchRun(
         stitched=stitched,
         tile_previews=tile_previews,
         gray_previews=gray_previews,
         stitched_preview=stitched_preview,
         stride=stride,
-        histogram=Histogram(counts, np.asarray(bin_edges)),
+        histogram=Histogram(counts, bin_edges(GRAYSCALE_RANGE)),
         seconds=dict(timing.times.seconds),
         wall=time.perf_counter() - started,
         tile_workers=_tile_workers(tile_arrays, timing.times.workers),
