@@ -9,9 +9,9 @@ from ui.progress import on_page
 from ui.services.clock import duration
 from ui.services.cluster import runner
 from ui.services.pages import SPEEDUP
-from ui.services.runs import SWEEP_REPEATS, grid_scaling, worker_scaling
 from ui.services.scaling import GRID_SIZES
 from ui.services.speedup_notes import grid_lesson, speedup_lesson
+from ui.services.sweeps import SWEEP_REPEATS, grid_scaling, worker_scaling
 from ui.views import show_figure
 
 context = start_page(SPEEDUP)

@@ -5,7 +5,7 @@ from apptest import assert_clean, open_app
 from streamlit.testing.v1 import AppTest
 
 import ui.services.cluster
-import ui.services.runs
+import ui.services.sweeps
 from core.errors import PipelineError
 from ui.services.scaling import default_worker_counts
 
@@ -23,7 +23,7 @@ def figures(at: AppTest) -> list:
 def counted_sweeps(monkeypatch):
     """How often each sweep really ran; one run per worker count or grid keeps tests quick."""
     calls = {"workers": 0, "grids": 0}
-    real = {"workers": ui.services.runs.measure_workers, "grids": ui.services.runs.measure_grids}
+    real = {"workers": ui.services.sweeps.measure_workers, "grids": ui.services.sweeps.measure_grids}
 
     def counting(name):
         def wrapper(*args, **kwargs):
@@ -31,9 +31,9 @@ def counted_sweeps(monkeypatch):
             return real[name](*args, **kwargs)
         return wrapper
 
-    monkeypatch.setattr(ui.services.runs, "SWEEP_REPEATS", 1)
-    monkeypatch.setattr(ui.services.runs, "measure_workers", counting("workers"))
-    monkeypatch.setattr(ui.services.runs, "measure_grids", counting("grids"))
+    monkeypatch.setattr(ui.services.sweeps, "SWEEP_REPEATS", 1)
+    monkeypatch.setattr(ui.services.sweeps, "measure_workers", counting("workers"))
+    monkeypatch.setattr(ui.services.sweeps, "measure_grids", counting("grids"))
     return calls
 
 
@@ -73,7 +73,7 @@ def test_the_speedup_page_says_when_a_measurement_was_stopped_or_failed(monkeypa
     def failing(*args, **kwargs):
         raise PipelineError("the disk is full")
 
-    monkeypatch.setattr(ui.services.runs, "measure_workers", failing)
+    monkeypatch.setattr(ui.services.sweeps, "measure_workers", failing)
     at.button(key="measure_speedup").click().run()
     assert not at.exception
     assert at.error[0].value == "Could not measure: the disk is full."

@@ -23,7 +23,7 @@ def test_the_prediction_is_drawn_below_with_the_measured_points_and_its_two_boun
     import numpy as np
 
     from core.observe import WorkSpan
-    from ui.services.runs import Prediction
+    from ui.services.sweeps import Prediction
 
     spread = WorkSpan((0.1, 0.2, 0.3), ((0, 1), (0, 2)), (0.0, 0.1, 0.1), 0.4, 2)  # a fork: span 0.4
     prediction = Prediction(spread, {"threads": 0.0}, {"threads": spread.predictions(0.0)})

@@ -14,7 +14,7 @@ from ui.services.scaling import GridScaling, WorkerScaling
 if TYPE_CHECKING:  # runs imports this module for its histograms
     from matplotlib.figure import Figure
 
-    from ui.services.runs import Prediction
+    from ui.services.sweeps import Prediction
 
 __all__ = [
     "STAGE_COLOURS",

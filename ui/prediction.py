@@ -6,8 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.pipeline import chain_text
-from ui.services.runs import Prediction, prediction_of, recorded_checksum_run
+from ui.services.runs import recorded_checksum_run
 from ui.services.scaling import WorkerScaling, checksum_of
+from ui.services.sweeps import Prediction, prediction_of
 from ui.views import task_graph_for
 
 __all__ = ["PREDICTED_WORKERS", "parting_words", "predicted_scaling", "show_prediction"]

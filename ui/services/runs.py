@@ -1,6 +1,6 @@
 """The computed stages, shared by every session of the server: the tile files, the stitch
-run, each step's run, region tables, histograms, the Tasks page's recorded runs and the
-Speed-up page's sweeps.
+run, each step's run, region tables, histograms and the recorded runs the Tasks and
+Speed-up pages replay (the Speed-up page's sweeps are ``ui.services.sweeps``).
 
 Each is computed once per key and kept in a ``BoundedStore``. The keys hold the tile
 folder (the image's digest and the grid), the chain's texts up to the step
@@ -12,23 +12,12 @@ here draws: a ``Watch`` (``ui.progress.on_page`` in the pages) shows the work.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from core.errors import PipelineError
-from core.observe import (
-    MOST_WORKERS,
-    RecordedRun,
-    TaskGraph,
-    WorkSpan,
-    cost_beyond_recording,
-    record_run,
-    scheduling_cost,
-    work_span,
-)
+from core.observe import RecordedRun, record_run
 from core.pipeline import (
     GRAYSCALE_RANGE,
     STAGES,
@@ -41,7 +30,7 @@ from core.pipeline import (
     output_ranges,
     partition_cached,
 )
-from core.pipeline.shipped import ShippedTiles, in_place, shipped, tile_paths, tiles_in_graph
+from core.pipeline.shipped import ShippedTiles, shipped, tile_paths, tiles_in_graph
 from core.pipeline.tiling import cache_folder
 from core.runtime import THREADS, prune
 from core.runtime.cluster import check_new_workers, workers_not_seeing
@@ -51,28 +40,23 @@ from . import config
 from .cluster import runner, where
 from .pages import step_title
 from .previews import Histogram, StepRun, StitchRun, measure_regions, output_histogram, run_step, run_stitch_stages
-from .scaling import GRID_SIZES, GridScaling, WorkerScaling, checksum_of, measure_grids, measure_workers
+from .scaling import checksum_of
 from .settings import has_range
 from .store import BoundedStore
 from .uploads import SourceImage
+from .watch import UNWATCHED, Watch, computed_once
 
 if TYPE_CHECKING:  # a region table's type: pandas is imported where one is made (0.27 s)
     import pandas as pd
 
 __all__ = [
     "STEP_RUNS_KEPT",
-    "SWEEP_REPEATS",
-    "UNWATCHED",
-    "Prediction",
-    "Watch",
-    "grid_scaling",
+    "chain_key",
     "kept_scheduler",
     "lazy_pipeline",
-    "prediction_of",
     "recorded_checksum_run",
     "recorded_run",
     "region_table_of",
-    "scheduling_costs",
     "step_histogram",
     "step_key",
     "step_runs",
@@ -80,35 +64,8 @@ __all__ = [
     "tile_files_of",
     "tiles_for",
     "value_histogram",
-    "worker_scaling",
 ]
 
-T = TypeVar("T")
-Report = Callable[[int, int], None]
-
-
-class Watch(Protocol):
-    """How a computation is shown while it runs."""
-
-    def run(self, label: str, compute: Callable[[Report | None], T]) -> T:
-        """``compute(report)``, ``report(done, total)`` counting its tasks, shown as ``label``."""
-
-    def waiting(self, label: str) -> tuple[Callable[[], None], Callable[[], None]]:
-        """``(tick, done)`` for a wait on another session's identical computation: ``tick``
-        is called every 0.1 s meanwhile (and may raise to stop waiting), ``done`` at the end."""
-
-
-class _Unwatched:
-    """Shows nothing: for scripts and tests."""
-
-    def run(self, label, compute):
-        return compute(None)
-
-    def waiting(self, label):
-        return (lambda: None), (lambda: None)
-
-
-UNWATCHED: Watch = _Unwatched()
 
 #: Step runs kept for the whole server. Each holds its output at full resolution (so that
 #: the next step, or a rerun, starts from it): 4 bytes a pixel for values and labels, 1 for
@@ -116,8 +73,6 @@ UNWATCHED: Watch = _Unwatched()
 #: a 512 x 512 sample. Six of them cost up to 1.5 GB at 64 MPix: enough for a chain of a
 #: few steps and a few variants of its last one; a longer chain runs its first steps again.
 STEP_RUNS_KEPT = 6
-#: Runs per worker count or grid; the fastest is kept (see ``ui.services.scaling``).
-SWEEP_REPEATS = 3
 
 
 @st.cache_resource
@@ -131,10 +86,6 @@ def _stores() -> dict[str, BoundedStore]:
         "replays": BoundedStore(8),  # a key and four numbers per task, no pixels
         "histogram": BoundedStore(16),  # a matplotlib figure each, about 1 MB
         "counts": BoundedStore(16),  # a histogram's 200 counts each
-        "workers": BoundedStore(16),
-        "grids": BoundedStore(16),
-        "costs": BoundedStore(4),  # a number per kind of scheduler
-        "predictions": BoundedStore(16),  # a number per task and per worker count
     }
 
 
@@ -194,12 +145,8 @@ def lazy_pipeline(tile_files: TileSet, chain: tuple[Step, ...]) -> Pipeline:
 
 
 def _computed(store: str, key, label: str, compute, watch: Watch):
-    """``compute(report)`` once per key, shown by ``watch``; later calls reuse the result."""
-    tick, done = watch.waiting(label)
-    try:
-        return _stores()[store].get_or_compute(key, lambda: watch.run(label, compute), on_wait=tick)
-    finally:
-        done()
+    """``computed_once`` in the store named ``store``."""
+    return computed_once(_stores()[store], key, label, compute, watch)
 
 
 def kept_scheduler(tile_files: TileSet, scheduler):
@@ -233,7 +180,7 @@ def _carrying(tile_files: TileSet, run, *args, **kwargs):
 
 def step_key(tile_files: TileSet, chain: tuple[Step, ...], index: int) -> tuple:
     """What the step at ``index`` depends on: the tiles and the steps up to it."""
-    return (str(tile_files.folder), _chain_key(chain[: index + 1]))
+    return (str(tile_files.folder), chain_key(chain[: index + 1]))
 
 
 def step_runs(
@@ -306,7 +253,7 @@ def recorded_run(tile_files: TileSet, pipeline: Pipeline, scheduler, watch: Watc
     """The whole pipeline run once on ``scheduler``, every task's thread and times recorded,
     for the Tasks page's replay: once per image, grid, chain and kind of scheduler."""
     return _computed(
-        "replays", (str(tile_files.folder), _chain_key(pipeline.chain), where(scheduler)),
+        "replays", (str(tile_files.folder), chain_key(pipeline.chain), where(scheduler)),
         "Running the whole pipeline once, recording every task",
         lambda report: _carrying(tile_files, record_run, pipeline, scheduler=scheduler, on_progress=report), watch,
     )
@@ -317,7 +264,7 @@ def recorded_checksum_run(tile_files: TileSet, pipeline: Pipeline, watch: Watch 
     recorded as ``recorded_run`` records: the graph the measured points run, which the
     prediction replays. Once per image, grid and chain."""
     return _computed(
-        "replays", ("checksum", str(tile_files.folder), _chain_key(pipeline.chain), THREADS),
+        "replays", ("checksum", str(tile_files.folder), chain_key(pipeline.chain), THREADS),
         "Running the pipeline once on threads, recording every task",
         lambda report: record_run(pipeline, THREADS, report, checksum_of(pipeline)), watch,
     )
@@ -344,78 +291,6 @@ def value_histogram(key: tuple, histogram: Histogram, label: str) -> ValueHistog
     )
 
 
-def _chain_key(chain: tuple[Step, ...]) -> tuple[str, ...]:
+def chain_key(chain: tuple[Step, ...]) -> tuple[str, ...]:
+    """The chain as its steps' texts: part of every key of what it computes."""
     return tuple(chain_text(chain))
-
-
-def worker_scaling(
-    tile_files: TileSet, chain: tuple[Step, ...], *, measure: bool, watch: Watch = UNWATCHED
-) -> WorkerScaling | None:
-    """The sweep over worker counts for this image, grid and chain: measured once, when
-    ``measure`` is set, under a progress bar; None if it has not been measured yet."""
-    key = (str(tile_files.folder), _chain_key(chain))
-    if not measure:
-        return _stores()["workers"].get(key)
-    return _computed(
-        "workers", key, "Timing the pipeline on 1, 2, … worker threads",
-        lambda report: measure_workers(in_place(tile_files), chain=chain, repeats=SWEEP_REPEATS, report=report),
-        watch,
-    )
-
-
-def _measured_grids(image: SourceImage, chain: tuple[Step, ...], report) -> GridScaling:
-    cache = config.get("TILE_CACHE_DIR")
-    grids = measure_grids(image.pixels, cache, chain=chain, repeats=SWEEP_REPEATS, digest=image.digest, report=report)
-    prune(cache, config.get("TILE_CACHE_MAX_BYTES"))  # the sweep wrote the tiles of every grid
-    return grids
-
-
-def grid_scaling(
-    image: SourceImage, chain: tuple[Step, ...], *, measure: bool, watch: Watch = UNWATCHED
-) -> GridScaling | None:
-    """The sweep over grid sizes for this image and chain, as ``worker_scaling``."""
-    key = (image.digest, _chain_key(chain))
-    if not measure:
-        return _stores()["grids"].get(key)
-    return _computed(
-        "grids", key,
-        f"Timing the pipeline on grids of {GRID_SIZES[0]} x {GRID_SIZES[0]} to {GRID_SIZES[-1]} x {GRID_SIZES[-1]} tiles",
-        lambda report: _measured_grids(image, chain, report), watch,
-    )
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """What more workers would buy, from a recorded run: its work and span, and the wall
-    time the list scheduler predicts for 1 to ``MOST_WORKERS`` workers with each kind of
-    scheduler's cost per task (``threads``, and ``cluster`` where the pages run on one),
-    less what the recorded durations already hold (``cost_beyond_recording``)."""
-
-    spread: WorkSpan
-    costs: dict[str, float]  # seconds a task adds beyond its work
-    walls: dict[str, list[float]]  # seconds on 1, 2, ... MOST_WORKERS workers
-
-    def wall(self, workers: int, kind: str = "threads") -> float:
-        return self.walls[kind][workers - 1]
-
-
-def scheduling_costs(scheduler) -> dict[str, float]:
-    """Seconds one task adds beyond its own work, on threads and, where the pages run on a
-    cluster, on it: measured once per server and cluster (a few milliseconds)."""
-    costs = {"threads": _stores()["costs"].get_or_compute("threads", lambda: scheduling_cost(THREADS))}
-    if scheduler != THREADS:
-        costs["cluster"] = _stores()["costs"].get_or_compute(where(scheduler), lambda: scheduling_cost(scheduler))
-    return costs
-
-
-def prediction_of(tile_files: TileSet, graph: TaskGraph, run: RecordedRun, scheduler) -> Prediction:
-    """The prediction for ``run``, a recording of ``graph`` (``recorded_run``), computed once
-    per recording: thousands of tasks through 64 schedules take a second or two."""
-    costs = scheduling_costs(scheduler)
-
-    def predict() -> Prediction:
-        spread = work_span(graph, run)
-        added = {kind: cost_beyond_recording(cost, run.where, costs["threads"]) for kind, cost in costs.items()}
-        return Prediction(spread, costs, {kind: spread.predictions(cost, MOST_WORKERS) for kind, cost in added.items()})
-
-    return _stores()["predictions"].get_or_compute((str(tile_files.folder), run.where, run.wall), predict)

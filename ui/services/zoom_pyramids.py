@@ -39,7 +39,8 @@ from core.runtime import THREADS, atomic_path, prune, touch
 from ui.services.previews import StepRun, StitchRun
 
 from . import config
-from .runs import UNWATCHED, Watch, step_key
+from .runs import step_key
+from .watch import UNWATCHED, Watch
 
 __all__ = [
     "PYRAMIDS",
