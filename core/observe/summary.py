@@ -68,8 +68,9 @@ def lazy_tile_summaries(tiles: list[list[da.Array]], grays: list[list[da.Array]]
     row_starts = np.cumsum((0, *(row[0].shape[0] for row in grays[:-1])))
     col_starts = np.cumsum((0, *(gray.shape[1] for gray in grays[0][:-1])))
     summary = delayed(tile_summary, pure=True)
+    value_range = counted_range(value_range)
     rows = [
-        [summary(_block(tile), _block(gray), int(-top % stride), int(-left % stride), stride, counted_range(value_range))
+        [summary(_block(tile), _block(gray), int(-top % stride), int(-left % stride), stride, value_range)
          for tile, gray, left in zip(tile_row, gray_row, col_starts)]
         for tile_row, gray_row, top in zip(tiles, grays, row_starts)
     ]

@@ -177,7 +177,7 @@ def _persist_and_gather(full: da.Array, small: dict, on_progress, scheduler) -> 
     The small results travel as one delayed dictionary, and the graph is optimized before
     rather than by ``persist``: optimizing several collections of different kinds (arrays
     and delayed values) reorders them, and dask 2026.8 then gives each persisted collection
-    another's results (a threshold's level came back as its preview).
+    another's results (a threshold's level came back as its summary).
     ``tests/test_cluster.py`` fails if this breaks.
     """
     client = _client(scheduler)
